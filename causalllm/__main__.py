@@ -1,0 +1,5 @@
+"""``python -m causalllm``."""
+
+from .cli import main
+
+main()

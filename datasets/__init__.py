@@ -1,0 +1,1 @@
+"""Bundled benchmark datasets, shipped as package data (see README.md in this folder)."""

@@ -1,0 +1,87 @@
+"""`compare`: hand-computed SHD and adjacency/orientation metrics, and every input format."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from causalllm.graph import add_edge, make_graph
+from causalllm.metrics import compare, shd
+
+from conftest import write
+
+
+def truth():
+    T = make_graph("abcde")
+    for u, v in [("a", "b"), ("b", "c"), ("c", "d"), ("a", "e")]:
+        add_edge(T, u, v)
+    return T
+
+
+def pred():
+    P = make_graph("abcde")
+    add_edge(P, "a", "b")          # correct
+    add_edge(P, "c", "b")          # reversed
+    add_edge(P, "c", "d", "---")   # undirected, adjacency right
+    add_edge(P, "b", "e")          # extra
+    return P                        # a-e missing
+
+
+def test_hand_computed():
+    m = compare(pred(), truth())
+    # pairs differing: b-c (reversed), c-d (undirected vs directed), b-e (extra), a-e (missing)
+    assert m["shd"] == 4 and m["normalized_shd"] == 1.0
+    # adjacency: predicted {ab, bc, cd, be}, true {ab, bc, cd, ae}: TP 3
+    assert m["adjacency_precision"] == pytest.approx(3 / 4)
+    assert m["adjacency_recall"] == pytest.approx(3 / 4)
+    # arrowheads: predicted {a->b, c->b, b->e} (c-d has none), true {a->b, b->c, c->d, a->e}: TP 1
+    assert m["orientation_precision"] == pytest.approx(1 / 3)
+    assert m["orientation_recall"] == pytest.approx(1 / 4)
+    assert m["orientation_f1"] == pytest.approx(2 * (1 / 3) * (1 / 4) / (1 / 3 + 1 / 4))
+    assert (m["n_true_edges"], m["n_pred_edges"]) == (4, 4)
+
+
+def test_identical_and_empty():
+    assert compare(truth(), truth())["shd"] == 0
+    assert compare(truth(), truth())["orientation_f1"] == 1.0
+    empty = make_graph("abcde")
+    m = compare(empty, truth())
+    assert m["shd"] == 4 and m["adjacency_f1"] == 0.0 and m["orientation_precision"] == 0.0
+
+
+def test_bidirected_counts_two_arrowheads():
+    P = make_graph("ab"); add_edge(P, "a", "b", "<->")
+    T = make_graph("ab"); add_edge(T, "a", "b")
+    m = compare(P, T)
+    assert m["orientation_precision"] == 0.5 and m["orientation_recall"] == 1.0 and shd(P, T) == 1
+
+
+def _save_all_formats(G, folder):
+    import networkx as nx
+    from causalllm.render import to_dot
+    from causalllm.results import graph_for_export, write_csv
+
+    rows = [{"source": u, "target": v, "in_graph": True, "directed": d["mark"] == "-->", "pc": d["mark"],
+             "mark": d["mark"], "status": "data"} for u, v, d in G.edges(data=True)]
+    write_csv(folder / "edges.csv", rows, ["source", "target", "in_graph", "directed", "status", "pc"])
+    (folder / "graph.dot").write_text(to_dot(G))
+    nx.write_graphml(graph_for_export(G), folder / "graph.graphml")
+    (folder / "graph.json").write_text(json.dumps(nx.node_link_data(graph_for_export(G), edges="edges")))
+
+
+@pytest.mark.parametrize("fmt", ["edges.csv", "graph.dot", "graph.graphml", "graph.json"])
+def test_compare_cli_every_format(fmt, tmp_path, run):
+    _save_all_formats(pred(), tmp_path)
+    t = write(tmp_path / "truth.csv", "source,target\na,b\nb,c\nc,d\na,e\n")
+    res = run("compare", tmp_path / fmt, t, "--json")
+    m = json.loads(res.stdout)
+    assert set(m) >= {"shd", "adjacency_precision", "adjacency_recall", "adjacency_f1", "orientation_precision",
+                      "orientation_recall", "orientation_f1", "n_true_edges", "n_pred_edges"}
+    assert m["shd"] == 4 and m["orientation_precision"] == pytest.approx(1 / 3)
+
+
+def test_compare_plain_text_and_bundled_truth(run, tmp_path):
+    run("discover", "asia", "--out", tmp_path, "--quiet", "--format", "dot")
+    res = run("compare", tmp_path, "asia")
+    assert "SHD" in res.stdout and "orientation P/R/F1" in res.stdout
