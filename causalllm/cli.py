@@ -139,22 +139,144 @@ def datasets_cmd(as_json: bool) -> None:
         click.echo(f"{r['name']:<12} {r['kind']:<11} {r['shape']:<22} {r['title']}")
 
 
+def llm_options(f: Callable) -> Callable:
+    """Which LLM, how to reach it, and how many calls to spend."""
+    opts = [
+        click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per LLM request."),
+        click.option("--prompts", type=click.Path(dir_okay=False), default=None,
+                     help="YAML/JSON file overriding prompt templates (system, direction, confounders, reask)."),
+        click.option("--share-stats", is_flag=True,
+                     help="Add summary statistics (correlation, CI p-value) to prompts; never raw rows."),
+        click.option("--price-per-1k", type=float, default=None, help="Price per 1000 tokens, for --dry-run's estimate."),
+        click.option("--dry-run", is_flag=True, help="Print pairs, calls and estimated tokens, then exit."),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the answer cache."),
+        click.option("--cache", type=click.Path(dir_okay=False), default=None,
+                     help="SQLite answer cache (default: user cache folder, or $CAUSALLLM_CACHE_DIR)."),
+        click.option("--max-calls", type=int, default=None, help="Hard budget of LLM calls; stops cleanly."),
+        click.option("--concurrency", type=int, default=8, show_default=True, help="LLM requests in flight at most."),
+        click.option("--confounders", type=click.Choice(["skeleton", "all", "none"]), default="skeleton",
+                     show_default=True, help="Pairs asked about common causes."),
+        click.option("--single-order", is_flag=True, help="Ask each pair in one order only (default: both orders)."),
+        click.option("--samples", type=int, default=1, show_default=True,
+                     help="Answers per pair and order (self-consistency)."),
+        click.option("--fail-rate", type=float, default=0.0, help="Simulated expert: injected fault rate."),
+        click.option("--latency", type=float, default=0.0, help="Simulated expert: seconds per answer."),
+        click.option("--order-bias", type=float, default=0.0,
+                     help="Simulated expert: probability of answering 'first causes second'."),
+        click.option("--profile", default="gpt4", show_default=True,
+                     help="Simulated expert: perfect, gpt4, random or flip=P."),
+        click.option("--truth", type=click.Path(dir_okay=False), default=None,
+                     help="Simulated expert: true edges (source,target); bundled datasets bring theirs."),
+        click.option("--api-key-env", default=None, metavar="NAME", help="Read the API key from this variable."),
+        click.option("--base-url", default=None, help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1."),
+        click.option("--model", default=None, help="Model name (default $CAUSALLLM_MODEL or gpt-4o)."),
+        click.option("--llm", type=click.Choice(["openai", "simulated", "none"]), default=None,
+                     help="LLM backend; default openai when a key or base URL is set, else none."),
+    ]
+    for o in opts:
+        f = o(f)
+    return f
+
+
+def _print_outcome(res: dict) -> None:
+    if "dry_run" in res:
+        d = res["dry_run"]
+        for p in d.pop("pair_list"):
+            click.echo(f"pair  {p}")
+        for k, v in d.items():
+            click.echo(f"{k:<28} {v}")
+        return
+    if res.get("simulated"):
+        click.echo("note         LLM answers come from a SIMULATED expert (known truth), not a real LLM")
+    click.echo("statuses     " + ", ".join(f"{k} {v}" for k, v in res["counts"].items()))
+    for name, path in res["written"].items():
+        click.echo(f"{name:<12} {path}")
+
+
 @cli.command()
 @data_options
 @pc_options
 @output_options
+@llm_options
+@click.option("--strategy", type=click.Choice(["skeleton", "all", "undirected"]), default="skeleton",
+              show_default=True, help="Pairs asked: PC-adjacent, all, or PC-undirected only.")
+@click.option("--merge", type=click.Choice(["auto", "orient", "prior", "report"]), default="auto", show_default=True,
+              help="How data and LLM are merged.")
+@click.option("--prior-threshold", type=float, default=0.7, show_default=True,
+              help="prior policy: minimum confidence for background knowledge.")
+@click.option("--priors", type=click.Path(dir_okay=False), default=None,
+              help="Use a reviewed priors.csv instead of asking an LLM.")
 @run_options
-@click.option("--llm", type=click.Choice(["none"]), default="none", show_default=True,
-              help="LLM backend.")
 @_with_logging
 def discover(**opts: Any) -> None:
-    """Run PC on DATA (plus the LLM and the merge), write graph, edges and manifest to --out.
+    """Run PC on DATA, ask the LLM, merge both; write graph, edges, report and manifest to --out.
 
-    Example: causalllm discover sachs --out results/sachs
+    Example: causalllm discover sachs --llm simulated --out results/sachs
     """
-    written = commands.discover(**opts)
-    for name, path in written.items():
-        click.echo(f"{name:<12} {path}")
+    _print_outcome(commands.discover(**opts))
+
+
+@cli.command()
+@data_options
+@pc_options
+@output_options
+@llm_options
+@click.option("--strategy", type=click.Choice(["all", "skeleton", "undirected"]), default="all", show_default=True,
+              help="Pairs asked (all: no data needed beyond names; others run PC first).")
+@run_options
+@_with_logging
+def ask(**opts: Any) -> None:
+    """Ask the LLM alone: its own graph, priors.csv (review and edit it) and every answer.
+
+    Example: causalllm ask asia --llm simulated --out results/asia-llm
+    """
+    _print_outcome(commands.ask(**opts))
+
+
+@cli.command(name="simulate-expert")
+@click.option("--truth", required=True, help="True edges (source,target file) or a bundled dataset name.")
+@click.option("--variables", type=click.Path(dir_okay=False), default=None, help="Variables file (names are checked).")
+@click.option("--profile", default="gpt4", show_default=True, help="perfect, gpt4, random or flip=P.")
+@click.option("--order-bias", type=float, default=0.0, show_default=True,
+              help="Probability of answering 'first causes second'.")
+@click.option("--latency", type=float, default=0.0, show_default=True, help="Seconds per answer.")
+@click.option("--fail-rate", type=float, default=0.0, show_default=True,
+              help="Injected faults per request (429, 500, timeout, malformed JSON).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulated answers.")
+@click.option("--port", type=int, default=0, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
+@_with_logging
+def simulate_expert(**opts: Any) -> None:
+    """Serve a simulated expert on 127.0.0.1 over the OpenAI chat-completions protocol (Ctrl-C stops).
+
+    Example: causalllm simulate-expert --truth asia --profile gpt4 --port 8765
+    """
+    import time
+
+    sim = commands.simulate_expert(**opts)
+    click.echo(f"simulated expert (profile {sim.profile}, a SIMULATION) at {sim.url}; "
+               f"use: causalllm discover DATA --base-url {sim.url} --out DIR")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        sim.stop()
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), default="svg", show_default=True,
+              help="Picture format.")
+@click.option("--only-disagreements", is_flag=True, help="Draw only reversed, llm_only, data_only, unresolved edges.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False), default=None, help="Output file (default beside PATH).")
+@click.option("--layout", default="dot", show_default=True, help="Graphviz layout engine.")
+@click.option("--rankdir", type=click.Choice(["LR", "TB", "RL", "BT"]), default="LR", show_default=True,
+              help="Graph direction.")
+def render(**opts: Any) -> None:
+    """Re-render a saved result (folder or graph.json/graphml) without recomputing.
+
+    Example: causalllm render results/sachs --only-disagreements --format png
+    """
+    click.echo(str(commands.render_result(opts.pop("path"), **opts)))
 
 
 @cli.command()

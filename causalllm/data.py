@@ -34,9 +34,14 @@ __all__ = [
     "variables_template",
     "file_sha256",
     "MAX_DISCRETE_LEVELS",
+    "MISSING_MARKERS",
 ]
 
 log = logging.getLogger("causalllm")
+
+#: Cell values read as missing. pandas' defaults also include "None", a real category in many
+#: datasets (e.g. Child's ``CardiacMixing``), so the list is explicit.
+MISSING_MARKERS = ("", "NA", "N/A", "#N/A", "NaN", "nan", "null", "NULL")
 
 #: Integer (or integral float) columns with at most this many distinct values are discrete.
 MAX_DISCRETE_LEVELS = 10
@@ -194,7 +199,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     else:
         header = _check_delimited(path, sep)
     try:
-        df = pd.read_csv(path, sep=sep, skipinitialspace=True)
+        df = pd.read_csv(path, sep=sep, skipinitialspace=True, keep_default_na=False, na_values=list(MISSING_MARKERS))
     except pd.errors.ParserError as e:
         raise DataError(f"{path} could not be parsed: {str(e).strip().splitlines()[-1]}; fix the ragged rows") from None
     if header is not None:

@@ -47,6 +47,8 @@ __all__ = [
     "choose_test",
     "encode",
     "make_ci_test",
+    "to_causallearn",
+    "meek_closure",
 ]
 
 log = logging.getLogger("causalllm")
@@ -142,6 +144,47 @@ def causallearn_to_networkx(G_cl: Any) -> nx.DiGraph:
     return G
 
 
+def to_causallearn(G: nx.DiGraph, names: Sequence[str]) -> Any:
+    """The inverse of :func:`causallearn_to_networkx` for CPDAG marks (``-->``, ``---``, ``<->``).
+
+    Returns a causal-learn ``CausalGraph`` so its algorithms (Meek's rules) can run on our graphs.
+    """
+    from causallearn.graph.GraphClass import CausalGraph
+
+    idx = {n: i for i, n in enumerate(names)}
+    M = np.zeros((len(names), len(names)), dtype=int)
+    ends = {"-->": (-1, 1), "---": (-1, -1), "<->": (1, 1)}
+    for u, v, d in G.edges(data=True):
+        at_u, at_v = ends[d.get("mark", "-->")]
+        M[idx[u], idx[v]], M[idx[v], idx[u]] = at_u, at_v
+    cg = CausalGraph(len(names), list(names))
+    cg.G.graph = M
+    cg.G.reconstitute_dpath(cg.G.get_graph_edges())
+    return cg
+
+
+def meek_closure(G: nx.DiGraph) -> nx.DiGraph:
+    """Apply Meek's orientation rules (causal-learn's implementation) to a PDAG; returns a new graph.
+
+    Examples
+    --------
+    >>> from causalllm.graph import make_graph, add_edge
+    >>> G = make_graph("abc"); add_edge(G, "a", "b"); add_edge(G, "b", "c", "---")
+    >>> sorted(meek_closure(G).edges(data="mark"))  # rule 1: a -> b --- c becomes b -> c
+    [('a', 'b', '-->'), ('b', 'c', '-->')]
+    """
+    from causallearn.utils.PCUtils.Meek import meek
+
+    names = list(G.nodes)
+    H = causallearn_to_networkx(meek(to_causallearn(G, names)).G)
+    for u, v, d in H.edges(data=True):
+        old = G.edges[u, v] if G.has_edge(u, v) else G.edges[v, u]
+        for k, val in old.items():
+            if k not in ("mark", "directed"):
+                d.setdefault(k, val)
+    return H
+
+
 def make_ci_test(data: np.ndarray, test: str) -> Callable[[int, int, Sequence[int]], float]:
     """A callable ``(i, j, S) -> p`` running causal-learn's ``test`` on ``data`` (cached)."""
     from causallearn.utils.cit import CIT
@@ -195,6 +238,8 @@ class PCDiscovery:
         ``frozenset({a, b})`` → :class:`PairEvidence`.
     n_tests_ : int
         Number of distinct CI tests run.
+    tests_ : dict
+        ``frozenset({a, b})`` → every ``(conditioning set, p-value)`` tested for the pair.
     test_ : str
         The CI test used.
     data_ : numpy.ndarray
@@ -266,6 +311,7 @@ class PCDiscovery:
         self.columns_ = list(names)
         G = causallearn_to_networkx(cg.G)
         tests = _parse_cache(cg.test.pvalue_cache, names)
+        self.tests_ = tests
         self.n_tests_ = sum(len(v) for v in tests.values())
         self.evidence_: dict[frozenset, PairEvidence] = {}
         self.p_values_: dict[frozenset, float] = {}

@@ -20,7 +20,7 @@ from .data import Dataset, load_dataset
 from .pc import PCDiscovery
 from .results import DiscoveryResult
 
-__all__ = ["discover", "package_versions", "build_manifest", "as_dataset"]
+__all__ = ["discover", "ask", "package_versions", "build_manifest", "as_dataset"]
 
 log = logging.getLogger("causalllm")
 
@@ -105,6 +105,7 @@ def discover(
     falsify: bool = True,
     show_progress: bool = False,
     options: Mapping[str, Any] | None = None,
+    llm_info: Mapping[str, Any] | None = None,
 ) -> DiscoveryResult:
     """Run PC on the data, ask the LLM (if any), merge both, and return the result.
 
@@ -136,13 +137,85 @@ def discover(
     t0 = time.perf_counter()
     pc = PCDiscovery(alpha=alpha, test=test, show_progress=show_progress).fit(ds)
     timings["pc"] = time.perf_counter() - t0
-    opts = {"alpha": alpha, "test": pc.test_, "test_requested": test, "merge": merge, "missing": missing,
-            "seed": seed, "stable": True}
-    opts.update(dict(options or {}))
+    opts = dict(options or {})
+    opts.update({"alpha": alpha, "test": pc.test_, "test_requested": test, "merge": merge, "missing": missing,
+                 "seed": seed, "stable": True})
 
     from .merge import run_merge
 
     result = run_merge(ds, pc, llm=llm, priors_path=priors, policy=merge, seed=seed,
                        prior_threshold=prior_threshold, fci=fci, falsify=falsify, timings=timings)
-    result.manifest = build_manifest(ds, opts, timings, **result.manifest)
+    result.manifest = build_manifest(ds, opts, timings, llm=dict(llm_info or {"backend": "none" if llm is None else "custom"}),
+                                     **result.manifest)
+    return result
+
+
+def ask(
+    data: Dataset | pd.DataFrame | str | Path,
+    descriptions: Mapping[str, str] | str | Path | None = None,
+    *,
+    llm: Any,
+    alpha: float = 0.05,
+    test: str = "auto",
+    columns: Sequence[str] | None = None,
+    missing: str = "drop",
+    context: str | None = None,
+    seed: int = 0,
+    show_progress: bool = False,
+    options: Mapping[str, Any] | None = None,
+    llm_info: Mapping[str, Any] | None = None,
+) -> DiscoveryResult:
+    """The LLM side alone: its own graph, ``priors.csv`` and every answer.
+
+    ``llm`` is an :class:`~causalllm.priors.LLMPriors`; with ``strategy="all"`` (the usual
+    choice here) no data is needed beyond the column names and descriptions, otherwise PC is
+    run first to choose the pairs.
+    """
+    from .priors import llm_graph, priors_rows
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    ds = as_dataset(data, descriptions, columns=columns, missing=missing, context=context)
+    timings["load"] = time.perf_counter() - t0
+    pc = None
+    if llm.strategy != "all":
+        t0 = time.perf_counter()
+        pc = PCDiscovery(alpha=alpha, test=test, show_progress=show_progress).fit(ds)
+        timings["pc"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    llm.fit(ds, pc)
+    timings["llm"] = time.perf_counter() - t0
+    log.info(llm.summary())
+    G, removed = llm_graph(llm.pairs_, ds.columns)
+    rows = []
+    for p in llm.pairs_.values():
+        d = p.directed()
+        in_graph = d is not None and G.has_edge(*d)
+        src, tgt = d or (p.source, p.target)
+        if d is None and p.answer == "none":
+            continue
+        rows.append({"source": src, "target": tgt, "in_graph": in_graph, "directed": d is not None, "status": "llm",
+                     "pc": "not run", "p_value": None, "sepset": "",
+                     "llm": "-->" if d else p.answer, "llm_confidence": p.confidence,
+                     "order_consistent": p.order_consistent, "rationale": p.rationale,
+                     "llm_votes": " ".join(f"{k}:{v}" for k, v in sorted(p.votes.items())),
+                     "decision": "removed to break a cycle" if d and not in_graph else "", "kept": "llm" if in_graph else "",
+                     "confounders": [c["name"] for c in llm.confounders_.get(frozenset((p.source, p.target)), [])]})
+    for r in rows:
+        if r["in_graph"]:
+            G.edges[r["source"], r["target"]].update(status="llm", llm_confidence=r["llm_confidence"],
+                                                     rationale=r["rationale"], order_consistent=r["order_consistent"])
+    for n in G.nodes:
+        G.nodes[n].update(description=ds.descriptions.get(n, n), type=ds.types.get(n, ""))
+    opts = {"alpha": alpha, "test": test, "missing": missing, "seed": seed, "merge": "none (ask)"}
+    opts.update(dict(options or {}))
+    result = DiscoveryResult(graph=G, pc_graph=pc.graph_ if pc is not None else G, rows=rows, manifest={},
+                             answers=llm.answers_, priors_rows=priors_rows(llm.pairs_, llm.confounders_),
+                             merge_info={"llm_graph_cycles_removed": removed}, llm_graph=G)
+    result.confounders = [{"source": p[0], "target": p[1], "confounder": c["name"], "measured": c["measured"],
+                           "rationale": c.get("rationale", ""), "fci_verdict": "", "fci_mark": ""}
+                          for key, items in llm.confounders_.items() for c in items
+                          for p in [sorted(key, key=ds.columns.index)]]
+    result.manifest = build_manifest(ds, opts, timings, llm=dict(llm_info or {}), llm_stats=llm.stats_,
+                                     prompt_version=llm.stats_["prompt_version"])
     return result

@@ -28,7 +28,7 @@ FORMATS = ("svg", "png", "pdf", "dot")
 
 #: status -> (colour, line style, penwidth, legend text)
 STATUS_STYLES: dict[str, tuple[str, str, str, str]] = {
-    "data": ("#333333", "solid", "1.4", "data (PC) only, no LLM asked"),
+    "data": ("#333333", "solid", "1.4", "data: PC's edge, no usable LLM direction"),
     "agree": ("#1b7837", "solid", "2.0", "agree: data and LLM"),
     "oriented_by_llm": ("#2166ac", "solid", "2.0", "oriented by the LLM (PC undirected)"),
     "reversed": ("#d6604d", "bold", "2.4", "reversed: LLM opposes the data"),
@@ -43,6 +43,10 @@ STATUS_STYLES: dict[str, tuple[str, str, str, str]] = {
 def _esc(text: Any) -> str:
     # graphviz.escape disables backslash escapes and HTML-like <...> labels
     return graphviz.escape(str(text))
+
+
+def _truthy(v: Any) -> bool:
+    return v is True or str(v).strip().lower() in ("true", "1", "yes")
 
 
 def _fmt_p(p: Any) -> str:
@@ -76,6 +80,7 @@ def to_dot(
     layout: str = "dot",
     legend: bool = True,
     only: Iterable[str] | None = None,
+    confounders: Iterable[dict] | None = None,
 ) -> str:
     """DOT source of a causalllm graph.
 
@@ -93,6 +98,10 @@ def to_dot(
         Add a legend of the statuses that occur.
     only : iterable of str, optional
         Keep only edges with these statuses (e.g. the disagreements).
+    confounders : iterable of dict, optional
+        Suggested confounders (``source``, ``target``, ``confounder``, ``measured``,
+        ``fci_verdict``): latent ones become dashed nodes with dashed edges to the pair,
+        measured ones a dashed link from that column.
 
     Examples
     --------
@@ -127,13 +136,11 @@ def to_dot(
     used = set()
     for u, v, d in edges:
         status = d.get("status", "data")
-        if d.get("confounder_link"):
-            status = "confounder"
         color, style, width, _ = STATUS_STYLES.get(status, STATUS_STYLES["data"])
         used.add(status)
         mark = d.get("mark", "-->")
         attrs = {"color": color, "style": style, "penwidth": width, "tooltip": _esc(_tooltip(u, v, d))}
-        if mark == "---" or d.get("confounder_link"):
+        if mark == "---":
             attrs["dir"] = "none"
         elif mark == "<->":
             attrs["dir"] = "both"
@@ -141,9 +148,31 @@ def to_dot(
             attrs["dir"] = "both"
             attrs["arrowtail"] = "odot"
             attrs["arrowhead"] = {"o->": "normal", "o-o": "odot", "o--": "none"}[mark]
-        if d.get("confounder_link"):
-            attrs["dir"] = "forward"
         dot.edge(ids[u], ids[v], **attrs)
+    latent_ids: dict[str, str] = {}
+    for c in confounders or []:
+        a, b, name = c["source"], c["target"], c["confounder"]
+        if a not in shown or b not in shown:
+            continue
+        tip = f"suggested confounder of {a} and {b}: {name}"
+        if c.get("fci_verdict"):
+            tip += f" (FCI: {c['fci_verdict']})"
+        if _truthy(c.get("measured")):
+            if name not in ids or name not in shown:
+                continue
+            src = ids[name]
+        else:
+            if name not in latent_ids:
+                latent_ids[name] = f"latent{len(latent_ids)}"
+                dot.node(latent_ids[name], _esc(name), style="dashed,rounded", color=STATUS_STYLES["confounder"][0],
+                         fontcolor=STATUS_STYLES["confounder"][0], fontsize="9", causalllm_role="latent",
+                         tooltip=_esc(tip))
+            src = latent_ids[name]
+        color, style, width, _ = STATUS_STYLES["confounder"]
+        for t in (a, b):
+            dot.edge(src, ids[t], color=color, style=style, penwidth=width, arrowsize="0.5", tooltip=_esc(tip),
+                     constraint="false")
+        used.add("confounder")
     if legend and used:
         with dot.subgraph(name="cluster_legend") as lg:
             lg.attr(label="legend", fontsize="10", style="rounded", color="#bbbbbb")

@@ -5,7 +5,7 @@ source connects (the rows of ``edges.csv``), the LLM answers, confounders, the f
 test and the run manifest. :meth:`DiscoveryResult.save` writes::
 
     graph.dot  graph.svg (or png/pdf)  graph.graphml  graph.json  edges.csv
-    manifest.json  [llm_answers.jsonl  priors.csv  confounders.csv  report.html]
+    manifest.json  report.html  [llm_answers.jsonl  priors.csv  confounders.csv]
 
 ``edges.csv`` columns grow with the run: the data columns always come first
 (:data:`EDGE_COLUMNS`), then the LLM and merge columns when an LLM was asked.
@@ -26,6 +26,7 @@ import networkx as nx
 from .errors import ConfigError, RenderError
 from .graph import make_graph
 from .render import render, to_dot
+from .report import write_report
 
 __all__ = ["EDGE_COLUMNS", "LLM_COLUMNS", "DiscoveryResult", "ensure_out_dir", "write_csv", "graph_for_export",
            "load_result_graph", "DISAGREEMENTS"]
@@ -146,8 +147,16 @@ class DiscoveryResult:
 
     def to_dot(self, *, only: Iterable[str] | None = None, layout: str = "dot", rankdir: str = "LR") -> str:
         """DOT source of the merged graph with legend and tooltips."""
-        title = self.manifest.get("title")
-        return to_dot(self.graph, title=title, only=only, layout=layout, rankdir=rankdir)
+        return to_dot(self.graph, title=self.title, only=only, layout=layout, rankdir=rankdir,
+                      confounders=self.confounders)
+
+    @property
+    def title(self) -> str:
+        """Graph title: dataset and LLM, with the simulation said plainly."""
+        llm = self.manifest.get("llm", {}) or {}
+        who = {"none": "data only (PC)", "simulated": f"PC + SIMULATED expert ({llm.get('profile')})"}.get(
+            llm.get("backend", "none"), f"PC + {llm.get('model', 'LLM')}")
+        return f"{self.manifest.get('dataset', '')}: {who}, merge {self.manifest.get('options', {}).get('merge', '')}"
 
     def _repr_svg_(self) -> str:
         try:
@@ -199,6 +208,7 @@ class DiscoveryResult:
             written["confounders"] = out / "confounders.csv"
         (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2, default=str), encoding="utf-8")
         written["manifest"] = out / "manifest.json"
+        written["report"] = write_report(self, out / "report.html", svg_text)
         return written
 
 

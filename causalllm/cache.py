@@ -1,0 +1,127 @@
+"""A SQLite cache of LLM answers: every paid answer is kept, and a re-run makes zero calls.
+
+The key is a SHA-256 of (endpoint identity, model, the full messages, sampling parameters,
+JSON schema). The endpoint identity is ``host:port/model`` for a real endpoint and a stable
+``simulated:...`` string for the simulated expert, so incidental things (an ephemeral port,
+the API key, timing) never change a key. Each row stores the request, the raw response, the
+parsed answer, token usage and timing — never the API key (the request holds none).
+
+Writes are committed one answer at a time in WAL mode with a busy timeout, so a run killed
+halfway keeps everything it was told, and several processes can share one cache file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+__all__ = ["AnswerCache", "cache_key", "default_cache_path"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    key TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    endpoint TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt_version TEXT,
+    kind TEXT,
+    request TEXT NOT NULL,
+    raw_response TEXT,
+    parsed TEXT,
+    status TEXT NOT NULL,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    latency_s REAL
+);
+"""
+
+
+def default_cache_path() -> Path:
+    """``$CAUSALLLM_CACHE_DIR/llm_cache.sqlite``, else the user cache folder."""
+    env = os.environ.get("CAUSALLLM_CACHE_DIR")
+    if env:
+        return Path(env) / "llm_cache.sqlite"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("causalllm")) / "llm_cache.sqlite"
+
+
+def cache_key(identity: str, model: str, messages: list[dict], params: dict[str, Any]) -> str:
+    """Content hash of what determines an answer.
+
+    Examples
+    --------
+    >>> k1 = cache_key("localhost:11434/llama3", "llama3", [{"role": "user", "content": "hi"}], {"temperature": 0})
+    >>> k2 = cache_key("localhost:11434/llama3", "llama3", [{"role": "user", "content": "hi"}], {"temperature": 0})
+    >>> k1 == k2, len(k1)
+    (True, 64)
+    """
+    blob = json.dumps({"endpoint": identity, "model": model, "messages": messages, "params": params},
+                      sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class AnswerCache:
+    """SQLite answer store, safe across threads and processes.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> c = AnswerCache(os.path.join(tempfile.mkdtemp(), "c.sqlite"))
+    >>> c.put("k", endpoint="e", model="m", request={"messages": []}, raw="{}", parsed={"answer": "none"},
+    ...       status="ok")
+    >>> c.get("k")["parsed"]
+    {'answer': 'none'}
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._conn() as conn:
+                conn.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as e:
+            raise ConfigError(f"cannot use LLM cache {self.path} ({e}); choose another --cache or use --no-cache") from None
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def get(self, key: str) -> dict | None:
+        """The stored row for ``key`` (``parsed`` decoded), or None."""
+        cur = self._conn().execute(
+            "SELECT raw_response, parsed, status, prompt_tokens, completion_tokens, latency_s FROM answers WHERE key=?",
+            (key,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return {"raw": row[0], "parsed": json.loads(row[1]) if row[1] else None, "status": row[2],
+                "prompt_tokens": row[3] or 0, "completion_tokens": row[4] or 0, "latency_s": row[5] or 0.0}
+
+    def put(self, key: str, *, endpoint: str, model: str, request: dict, raw: str | None, parsed: Any,
+            status: str, prompt_tokens: int = 0, completion_tokens: int = 0, latency_s: float = 0.0,
+            prompt_version: str = "", kind: str = "") -> None:
+        """Store one answer (committed immediately)."""
+        self._conn().execute(
+            "INSERT OR REPLACE INTO answers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (key, time.time(), endpoint, model, prompt_version, kind, json.dumps(request, ensure_ascii=False),
+             raw, json.dumps(parsed) if parsed is not None else None, status, prompt_tokens, completion_tokens,
+             latency_s))
+
+    def __len__(self) -> int:
+        return int(self._conn().execute("SELECT COUNT(*) FROM answers").fetchone()[0])

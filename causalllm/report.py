@@ -1,0 +1,175 @@
+"""``report.html``: one self-contained page an analyst can read and share.
+
+Inline SVG graph (no network resources), counts per status, a sortable and filterable table of
+every pair, the confounders with FCI's verdict, the falsification of the LLM's graph, the merge
+decisions and the run manifest. Every text is HTML-escaped; the table data travel as JSON inside
+a ``<script type="application/json">`` block with ``<`` escaped, so a column called
+``<script>`` stays text.
+
+The table reads its initial state from the URL fragment, e.g.
+``report.html#status=reversed&sort=p_value:desc&q=Akt`` (handy for links, and how the browser
+test drives it).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_report", "report_html"]
+
+_STATUS_HELP = {
+    "agree": "data and LLM give the same direction",
+    "reversed": "the LLM says the opposite of the data's orientation",
+    "oriented_by_llm": "PC left it undirected; the LLM's direction was used",
+    "llm_only": "the LLM claims a direct cause; the data found the pair independent given a separating set",
+    "data_only": "PC keeps the edge; the LLM says there is no direct relation",
+    "unresolved": "undirected, and the LLM unsure, inconsistent across orders, unanswered or not trusted enough",
+    "data": "the data's edge; the LLM gave no usable direction (or was not asked)",
+}
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+.sim{background:#fff3cd;border:1px solid #e0b000;padding:8px 12px;border-radius:6px;margin:10px 0;font-weight:600}
+.chips span{display:inline-block;margin:2px 6px 2px 0;padding:3px 9px;border-radius:12px;background:#eef;font-size:13px}
+.graph{border:1px solid #ddd;border-radius:6px;padding:8px;overflow:auto;max-height:900px}
+table{border-collapse:collapse;font-size:13px;width:100%} th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#f6f6f6;cursor:pointer;position:sticky;top:0;user-select:none} th.sorted-asc::after{content:" \\25B2"} th.sorted-desc::after{content:" \\25BC"}
+td.r{max-width:420px} .controls{margin:6px 0 10px} .controls input,.controls select{padding:4px;margin-right:8px}
+.muted{color:#777;font-size:12px} pre{background:#f7f7f7;padding:10px;overflow:auto;font-size:12px;max-height:400px}
+.st-reversed{color:#b2182b;font-weight:600}.st-agree{color:#1b7837}.st-oriented_by_llm{color:#2166ac}.st-llm_only{color:#c06000}
+"""
+
+_JS = r"""
+(function(){
+  var rows = JSON.parse(document.getElementById('pairs-data').textContent);
+  var cols = JSON.parse(document.getElementById('pairs-cols').textContent);
+  var tbody = document.querySelector('#pairs tbody');
+  var statusSel = document.getElementById('status-filter');
+  var q = document.getElementById('text-filter');
+  var sortCol = null, sortDir = 1;
+  function params(){ var o={}; location.hash.replace(/^#/,'').split('&').forEach(function(kv){ if(!kv) return;
+      var i=kv.indexOf('='); o[decodeURIComponent(kv.slice(0,i))]=decodeURIComponent(kv.slice(i+1)); }); return o; }
+  function cmp(a,b){ var x=a[sortCol], y=b[sortCol]; var nx=parseFloat(x), ny=parseFloat(y);
+      if(!isNaN(nx)&&!isNaN(ny)&&String(x).trim()!==''&&String(y).trim()!=='') return (nx-ny)*sortDir;
+      x=(x===null||x===undefined)?'':String(x); y=(y===null||y===undefined)?'':String(y);
+      return x.localeCompare(y)*sortDir; }
+  function render(){
+    var st = statusSel.value, text = q.value.toLowerCase();
+    var shown = rows.filter(function(r){ if(st && r.status!==st) return false;
+        if(text){ var s=cols.map(function(c){return r[c]===null||r[c]===undefined?'':String(r[c]);}).join(' ').toLowerCase();
+                  if(s.indexOf(text)<0) return false; } return true; });
+    if(sortCol) shown.sort(cmp);
+    tbody.textContent='';
+    shown.forEach(function(r){ var tr=document.createElement('tr');
+      cols.forEach(function(c){ var td=document.createElement('td'); var v=r[c];
+        td.textContent = (v===null||v===undefined)?'':(typeof v==='number'?(Math.abs(v)<1e-3&&v!==0?v.toExponential(2):+v.toFixed(4)):String(v));
+        if(c==='status') td.className='st-'+v; if(c==='rationale'||c==='decision') td.className='r'; tr.appendChild(td); });
+      tbody.appendChild(tr); });
+    document.getElementById('shown-count').textContent = shown.length + ' of ' + rows.length + ' pairs';
+    document.querySelectorAll('#pairs th').forEach(function(th){ th.className = th.dataset.col===sortCol ? (sortDir>0?'sorted-asc':'sorted-desc') : ''; });
+  }
+  document.querySelectorAll('#pairs th').forEach(function(th){ th.addEventListener('click', function(){
+      if(sortCol===th.dataset.col) sortDir=-sortDir; else {sortCol=th.dataset.col; sortDir=1;} render(); }); });
+  statusSel.addEventListener('change', render); q.addEventListener('input', render);
+  var p = params(); if(p.status) statusSel.value=p.status; if(p.q) q.value=p.q;
+  if(p.sort){ var s=p.sort.split(':'); sortCol=s[0]; sortDir=(s[1]==='desc')?-1:1; }
+  render();
+  document.body.setAttribute('data-ready','1');
+})();
+"""
+
+
+def _e(x: Any) -> str:
+    return html.escape("" if x is None else str(x), quote=True)
+
+
+def _json_script(obj: Any, id_: str) -> str:
+    text = json.dumps(obj, default=str).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{id_}">{text}</script>'
+
+
+def _clean_svg(svg: str) -> str:
+    svg = re.sub(r"<\?xml[^>]*\?>", "", svg)
+    svg = re.sub(r"<!DOCTYPE[^>]*>", "", svg, flags=re.S)
+    return re.sub(r"<!--.*?-->", "", svg, flags=re.S).strip()
+
+
+def report_html(result: Any, svg: str) -> str:
+    """The report page for a :class:`~causalllm.results.DiscoveryResult`."""
+    m = result.manifest
+    llm = m.get("llm", {}) or {}
+    title = f"causalllm report: {m.get('dataset', '')}"
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>",
+             f"<style>{_CSS}</style></head><body>", f"<h1>{_e(title)}</h1>"]
+    parts.append(f"<div class='muted'>created {_e(m.get('created'))} · {_e(m.get('n_rows'))} rows · "
+                 f"CI test {_e(m.get('options', {}).get('test'))}, alpha {_e(m.get('options', {}).get('alpha'))} · "
+                 f"merge policy {_e(m.get('options', {}).get('merge'))} · LLM {_e(llm.get('backend', 'none'))} "
+                 f"{_e(llm.get('model', ''))} · prompt version {_e(m.get('prompt_version', '-'))}</div>")
+    if llm.get("backend") == "simulated":
+        parts.append(f"<div class='sim' id='simulated-banner'>SIMULATION: the LLM answers in this report come from a "
+                     f"simulated expert (profile {_e(llm.get('profile'))}) answering from a known truth graph, "
+                     "not from a real language model.</div>")
+    counts = result.status_counts()
+    parts.append("<h2>Summary</h2><div class='chips' id='summary'>")
+    for st, n in counts.items():
+        parts.append(f"<span title='{_e(_STATUS_HELP.get(st, ''))}'><b>{_e(st)}</b>: {n}</span>")
+    parts.append("</div>")
+    cal = result.merge_info.get("calibration") if result.merge_info else None
+    if cal:
+        parts.append(f"<p>Expert calibration: agreed with <b>{cal['agree']}</b> of "
+                     f"<b>{cal['agree'] + cal['disagree']}</b> robust data orientations; trust (95% lower bound of its "
+                     f"accuracy) <b>{cal['trust']:.2f}</b>. It decides an edge's direction only where this trust "
+                     f"exceeds the data's reliability for that edge (robust {cal['data_reliability']['robust']}, weak "
+                     f"{cal['data_reliability']['weak']}, undirected {cal['data_reliability']['undirected']}).</p>")
+    parts.append("<ul class='muted'>" + "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in _STATUS_HELP.items()
+                                                if k in counts) + "</ul>")
+    parts.append("<h2>Graph</h2>")
+    parts.append(f"<div class='graph' id='graph'>{_clean_svg(svg) if svg else '<p>(no SVG could be rendered; see graph.dot)</p>'}</div>")
+    cols = result.columns
+    parts.append("<h2>Pairs</h2><div class='controls'><select id='status-filter'><option value=''>all statuses</option>"
+                 + "".join(f"<option value='{_e(s)}'>{_e(s)}</option>" for s in counts) + "</select>"
+                 "<input id='text-filter' placeholder='filter text' size='30'><span id='shown-count' class='muted'></span></div>")
+    parts.append("<table id='pairs'><thead><tr>" + "".join(f"<th data-col='{_e(c)}'>{_e(c)}</th>" for c in cols)
+                 + "</tr></thead><tbody></tbody></table>")
+    rows = [{c: (";".join(map(str, r.get(c))) if isinstance(r.get(c), (list, tuple)) else r.get(c)) for c in cols}
+            for r in result.rows]
+    parts.append(_json_script(rows, "pairs-data") + _json_script(cols, "pairs-cols"))
+    if result.confounders:
+        parts.append("<h2>Suggested confounders</h2><table id='confounders'><thead><tr><th>pair</th><th>confounder</th>"
+                     "<th>measured</th><th>FCI</th><th>verdict</th><th>rationale</th></tr></thead><tbody>")
+        for c in result.confounders:
+            parts.append(f"<tr><td>{_e(c['source'])} – {_e(c['target'])}</td><td>{_e(c['confounder'])}</td>"
+                         f"<td>{'yes' if c['measured'] else 'latent'}</td><td>{_e(c.get('fci_mark'))}</td>"
+                         f"<td>{_e(c.get('fci_verdict'))}</td><td>{_e(c.get('rationale'))}</td></tr>")
+        parts.append("</tbody></table>")
+    f = result.falsification
+    if f:
+        parts.append("<h2>Does the data contradict the LLM's graph?</h2>")
+        parts.append(f"<p id='falsification'>{_e(f['verdict'])} (share violated {f['share_violated']:.2f}; random "
+                     f"relabellings: mean {f['baseline_mean']}; permutation p = {f['p_value']}).</p>")
+        if f["violations"]:
+            parts.append("<details><summary>violated implications</summary><table><tr><th>node</th><th>independent of</th>"
+                         "<th>given</th><th>p</th></tr>" + "".join(
+                             f"<tr><td>{_e(v['node'])}</td><td>{_e(v['independent_of'])}</td><td>{_e(', '.join(v['given']))}</td>"
+                             f"<td>{v['p_value']:.3g}</td></tr>" for v in f["violations"][:100]) + "</table></details>")
+    info = result.merge_info or {}
+    notes = [*(f"skipped {s['origin']} orientation {s['source']} -> {s['target']}: {s['reason']}" for s in info.get("skipped", [])),
+             *(f"background knowledge not honoured: {v['problem']}" for v in info.get("violations", [])),
+             *(f"cycle broken: {c['source']} -> {c['target']} {c['action']} ({c['cycle']})" for c in info.get("cycles_broken", []))]
+    if notes:
+        parts.append("<h2>Merge notes</h2><ul id='merge-notes'>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
+    parts.append("<h2>Manifest</h2><pre id='manifest'>" + _e(json.dumps(m, indent=2, default=str)) + "</pre>")
+    parts.append(f"<script>{_JS}</script></body></html>")
+    return "\n".join(parts)
+
+
+def write_report(result: Any, path: str | Path, svg: str) -> Path:
+    """Write ``report.html``; returns its path."""
+    p = Path(path)
+    p.write_text(report_html(result, svg), encoding="utf-8")
+    return p

@@ -1,0 +1,337 @@
+"""A simulated causal expert served over the real OpenAI wire protocol (for benchmarks, tests, demo).
+
+:class:`SimulatedExpert` serves ``POST /v1/chat/completions`` (and ``GET /v1/models``) on
+127.0.0.1 and answers causalllm's own prompts from a known truth graph, so the real client
+path — HTTP, JSON, retries, cache — is always exercised. It is a simulation: every rationale
+it writes starts with ``[simulated expert]`` and every output it influences says so.
+
+Profiles
+--------
+``perfect``
+    Direct edge → the true direction; otherwise "none".
+``gpt4``
+    Published GPT-4 error rates (ILS-CSL, Ban et al. 2023): a true direct edge is answered
+    correctly 97.5% of the time (else reversed or "none", half each); an ancestor without a
+    direct edge gets "A causes B" 80%, reversed 10%, "none" 10%; a pair with no directed path
+    either way gets "none" 47.5%, else a random direction.
+``random``
+    Uniform over A→B, B→A and "none", ignoring the truth (each order drawn separately).
+``flip=P``
+    The perfect answer, replaced by one of the two other options with probability P.
+
+``order_bias=B`` answers "A->B" (the first-named causes the second) with probability B
+whatever the truth. Confidence is drawn independently of correctness. Answers are
+deterministic given the seed, the pair, the order asked and the request's ``seed``.
+``fail_rate=F`` injects, per request, 429s (with Retry-After), 500s, timeouts and malformed
+JSON; ``reject_json_schema`` answers HTTP 500 to ``response_format=json_schema`` requests
+as llama.cpp's Python server does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from .errors import ConfigError
+from .graph import directed_part, read_graph
+
+__all__ = ["SimulatedExpert", "parse_profile", "PROFILES"]
+
+PROFILES = ("perfect", "gpt4", "random", "flip=P")
+_A = re.compile(r"^Variable A: (.*)$", re.M)
+_B = re.compile(r"^Variable B: (.*)$", re.M)
+_OTHERS = re.compile(r"^Other measured variables: (.*)$", re.M)
+FAULTS = ("429", "500", "timeout", "malformed")
+
+
+def parse_profile(profile: str) -> tuple[str, float]:
+    """``"flip=0.3"`` → ``("flip", 0.3)``; validates the name.
+
+    Examples
+    --------
+    >>> parse_profile("gpt4"), parse_profile("flip=0.25")
+    (('gpt4', 0.0), ('flip', 0.25))
+    """
+    p = profile.strip().lower()
+    if p in ("perfect", "gpt4", "random"):
+        return p, 0.0
+    if p.startswith("flip="):
+        try:
+            v = float(p.split("=", 1)[1])
+        except ValueError:
+            v = -1.0
+        if 0.0 <= v <= 1.0:
+            return "flip", v
+    raise ConfigError(f"unknown expert profile {profile!r}; use perfect, gpt4, random or flip=P with P in [0, 1]")
+
+
+class SimulatedExpert:
+    """An OpenAI-compatible server answering from a truth graph.
+
+    Parameters
+    ----------
+    truth : networkx.DiGraph or path
+        The true DAG (``source,target`` edge list, or any graph file).
+    profile : str
+        ``perfect``, ``gpt4``, ``random`` or ``flip=P``.
+    seed : int
+    order_bias : float
+    latency : float
+        Seconds to wait before each answer.
+    fail_rate : float
+        Probability of an injected fault per request.
+    hang : float
+        How long an injected timeout holds the request.
+    retry_after : float
+        ``Retry-After`` seconds sent with an injected 429.
+    reject_json_schema : bool
+        Answer HTTP 500 to JSON-schema requests (llama.cpp behaviour).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> T = nx.DiGraph([("smoking", "cancer")])
+    >>> with SimulatedExpert(T, profile="perfect") as sim:
+    ...     sim.url.startswith("http://127.0.0.1:")
+    True
+    """
+
+    def __init__(self, truth: nx.DiGraph | str | Path, *, profile: str = "gpt4", seed: int = 0,
+                 order_bias: float = 0.0, latency: float = 0.0, fail_rate: float = 0.0, hang: float = 5.0,
+                 retry_after: float = 1.0, reject_json_schema: bool = False, port: int = 0) -> None:
+        self.truth = truth if isinstance(truth, nx.DiGraph) else read_graph(truth)
+        self.profile = profile
+        self.kind, self.p = parse_profile(profile)
+        if not 0 <= order_bias <= 1 or not 0 <= fail_rate <= 1:
+            raise ConfigError("--order-bias and --fail-rate must be between 0 and 1")
+        self.seed = seed
+        self.order_bias = order_bias
+        self.latency = latency
+        self.fail_rate = fail_rate
+        self.hang = hang
+        self.retry_after = retry_after
+        self.reject_json_schema = reject_json_schema
+        self.port = port
+        D = directed_part(self.truth)
+        self._D = D
+        self._anc = {n: nx.ancestors(D, n) for n in D.nodes}
+        self._names = {self._norm(n): n for n in D.nodes}
+        self._lock = threading.Lock()
+        self._fault_rng = random.Random(f"faults:{seed}")
+        self.requests: list[dict] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.faults: dict[str, int] = {f: 0 for f in FAULTS}
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------ identity
+    @property
+    def identity(self) -> str:
+        """Stable cache identity: profile, seed, bias and the truth's content (never the port)."""
+        edges = sorted(f"{u}->{v}" for u, v in self._D.edges)
+        h = hashlib.sha256("\n".join(edges).encode()).hexdigest()[:16]
+        return f"simulated:{self.profile}:seed={self.seed}:bias={self.order_bias}:truth={h}"
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the server first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    # ------------------------------------------------------------ answering
+    @staticmethod
+    def _norm(name: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", name.lower())
+
+    def _rng(self, *parts: Any) -> random.Random:
+        return random.Random(hashlib.sha256(repr((self.seed, self.profile) + parts).encode()).hexdigest())
+
+    def truth_answer(self, a: str, b: str) -> str:
+        """The perfect answer for (A, B): ``A->B``, ``B->A`` or ``none``."""
+        if self._D.has_edge(a, b):
+            return "A->B"
+        if self._D.has_edge(b, a):
+            return "B->A"
+        return "none"
+
+    def direction(self, a: str, b: str, req_seed: Any = None) -> dict:
+        """The simulated reply to "does A cause B?" (A asked first)."""
+        rng = self._rng("direction", a, b, req_seed)
+        conf = round(rng.uniform(0.6, 0.95), 2)
+        label = f"[simulated expert, profile {self.profile}]"
+        if a not in self._anc or b not in self._anc:
+            return {"answer": "unsure", "confidence": 0.3, "rationale": f"{label} variable not in the truth graph."}
+        options = ["A->B", "B->A", "none"]
+        truth = self.truth_answer(a, b)
+        u = rng.random()
+        if self.kind == "random":
+            ans = rng.choice(options)
+        elif self.kind == "perfect":
+            ans = truth
+        elif self.kind == "flip":
+            ans = truth if u >= self.p else rng.choice([o for o in options if o != truth])
+        else:  # gpt4
+            if truth != "none":
+                rev = "B->A" if truth == "A->B" else "A->B"
+                ans = truth if u < 0.975 else (rev if u < 0.9875 else "none")
+            elif a in self._anc[b]:
+                ans = "A->B" if u < 0.8 else ("B->A" if u < 0.9 else "none")
+            elif b in self._anc[a]:
+                ans = "B->A" if u < 0.8 else ("A->B" if u < 0.9 else "none")
+            else:
+                ans = "none" if u < 0.475 else rng.choice(["A->B", "B->A"])
+        if self.order_bias and rng.random() < self.order_bias:
+            ans = "A->B"
+        text = {"A->B": f"{a} directly influences {b}.", "B->A": f"{b} directly influences {a}.",
+                "none": f"No direct causal link between {a} and {b}."}[ans]
+        return {"answer": ans, "confidence": conf, "rationale": f"{label} {text}"}
+
+    def confounders(self, a: str, b: str, others: list[str]) -> dict:
+        """The simulated reply to "which common causes link A and B?"."""
+        rng = self._rng("confounders", a, b)
+        label = "[simulated expert]"
+        out: list[dict] = []
+        if a in self._anc and b in self._anc:
+            if self.kind == "random":
+                pool = [o for o in others if o not in (a, b)]
+                for o in rng.sample(pool, min(len(pool), rng.randint(0, 2))):
+                    out.append({"name": o, "rationale": f"{label} random suggestion."})
+            else:
+                common = sorted(set(self._D.predecessors(a)) & set(self._D.predecessors(b)))
+                keep = 0.9 if self.kind == "gpt4" else 1.0
+                for c in common:
+                    if rng.random() < keep:
+                        out.append({"name": c, "rationale": f"{label} {c} affects both."})
+        if rng.random() < (0.15 if self.kind != "perfect" else 0.0):
+            out.append({"name": f"unmeasured common factor of {a} and {b}",
+                        "rationale": f"{label} a latent influence is plausible."})
+        return {"confounders": out}
+
+    def reply(self, body: dict) -> str:
+        """JSON text answering a chat-completions request body."""
+        msgs = body.get("messages") or []
+        text = "\n".join(str(m.get("content", "")) for m in msgs if m.get("role") == "user")
+        first_user = next((str(m.get("content", "")) for m in msgs if m.get("role") == "user"), "")
+        ma, mb = _A.search(first_user), _B.search(first_user)
+        if not ma or not mb:
+            return json.dumps({"answer": "unsure", "confidence": 0.0,
+                               "rationale": "[simulated expert] could not find 'Variable A:' and 'Variable B:' in the prompt."})
+        a = self._names.get(self._norm(ma.group(1).strip()), ma.group(1).strip())
+        b = self._names.get(self._norm(mb.group(1).strip()), mb.group(1).strip())
+        if "common causes" in text:
+            mo = _OTHERS.search(first_user)
+            others = [o.strip() for o in mo.group(1).split(",")] if mo else []
+            return json.dumps(self.confounders(a, b, others))
+        return json.dumps(self.direction(a, b, body.get("seed")))
+
+    # ------------------------------------------------------------ HTTP
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        sim = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep stderr quiet
+                pass
+
+            def _send(self, code: int, payload: dict, headers: dict | None = None) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/").endswith("/models"):
+                    self._send(200, {"object": "list", "data": [{"id": f"simulated-{sim.profile}", "object": "model"}]})
+                else:
+                    self._send(404, {"error": {"message": "not found"}})
+
+            def do_POST(self) -> None:
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n)
+                if not self.path.rstrip("/").endswith("/chat/completions"):
+                    self._send(404, {"error": {"message": f"unknown path {self.path}"}})
+                    return
+                try:
+                    body = json.loads(raw)
+                except json.JSONDecodeError:
+                    self._send(400, {"error": {"message": "body is not JSON"}})
+                    return
+                with sim._lock:
+                    sim.requests.append(body)
+                    sim.in_flight += 1
+                    sim.max_in_flight = max(sim.max_in_flight, sim.in_flight)
+                    fault = sim._fault_rng.choice(FAULTS) if sim._fault_rng.random() < sim.fail_rate else None
+                    if fault:
+                        sim.faults[fault] += 1
+                try:
+                    self._answer(body, fault)
+                finally:
+                    with sim._lock:
+                        sim.in_flight -= 1
+
+            def _answer(self, body: dict, fault: str | None) -> None:
+                if sim.latency:
+                    time.sleep(sim.latency)
+                rf = body.get("response_format") or {}
+                if sim.reject_json_schema and rf.get("type") == "json_schema":
+                    self._send(500, {"error": {"message": "json_schema response_format not supported"}})
+                    return
+                if fault == "429":
+                    self._send(429, {"error": {"message": "rate limited (simulated)", "type": "rate_limit"}},
+                               {"Retry-After": f"{sim.retry_after:g}"})
+                    return
+                if fault == "500":
+                    self._send(500, {"error": {"message": "internal error (simulated)"}})
+                    return
+                if fault == "timeout":
+                    time.sleep(sim.hang)
+                content = "Sure! I think the first one causes the second." if fault == "malformed" else sim.reply(body)
+                prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
+                usage = {"prompt_tokens": prompt_chars // 4, "completion_tokens": len(content) // 4,
+                         "total_tokens": prompt_chars // 4 + len(content) // 4}
+                self._send(200, {
+                    "id": "chatcmpl-sim", "object": "chat.completion", "created": int(time.time()),
+                    "model": f"simulated-{sim.profile}",
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": content}}],
+                    "usage": usage})
+
+        return Handler
+
+    def start(self) -> "SimulatedExpert":
+        """Start serving on 127.0.0.1 (ephemeral port unless ``port`` was given)."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="simulated-expert", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "SimulatedExpert":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
