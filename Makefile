@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean browser
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "Error: $(PY) not found; install Python 3.11 or run 'make PY=python3 ...'"; exit 1; }
@@ -17,10 +17,21 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 
 install: $(STAMP)
 
+# The whole loop offline: PC + a SIMULATED expert (GPT-4 error rates) on Sachs, whose truth is known.
 demo: $(STAMP)
-	$(BIN)/causalllm discover sachs --out demo-out/sachs
+	$(BIN)/causalllm discover sachs --llm simulated --profile gpt4 --out demo-out/sachs
+	@echo "report: demo-out/sachs/report.html  (LLM answers come from a simulated expert, not a real LLM)"
 
-test: $(STAMP)
+# Headless Chromium for the report test: Debian's package, installed when missing and possible.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser test..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "could not install chromium; the browser test will say so"; \
+	  else echo "chromium is missing and cannot be installed here (needs root and apt-get); the browser test will say so"; fi; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 clean:
