@@ -9,7 +9,8 @@ from .errors import BudgetExceeded, CausalLLMError, ConfigError, DataError, LLME
 from .graph import read_graph
 from .metrics import compare, shd
 from .pc import PCDiscovery, causallearn_to_networkx
-from .pipeline import discover
+from .pipeline import ask, discover
+from .priors import LLMPriors
 from .render import render, to_dot
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "PCDiscovery",
     "causallearn_to_networkx",
     "discover",
+    "ask",
+    "LLMPriors",
     "compare",
     "shd",
     "read_graph",

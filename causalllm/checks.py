@@ -12,7 +12,8 @@ latent confounder the LLM suggested for a pair, reports what the data says:
 :func:`falsify_graph` tests the local Markov conditions the LLM's graph implies — each node
 independent of each non-descendant non-parent given its parents — with the same CI test, and
 compares the share violated with the shares for random relabellings of the same graph (a
-permutation baseline as in DoWhy's ``falsify_graph``). The graph is informative when it
+permutation baseline as in DoWhy's ``falsify_graph``; relabellings that give back the same graph
+are skipped). The graph is informative when it
 violates fewer implications than at least 95% of its permutations.
 """
 
@@ -113,11 +114,17 @@ def falsify_graph(G: nx.DiGraph, pc: PCDiscovery, *, n_permutations: int = 20, m
     H.add_edges_from((u, v) for u, v in directed_part(G).edges if u in idx and v in idx)
     share, n_tests, violated = _share(H, ci, idx, pc.alpha, max_tests, rng)
     baseline = []
-    for _ in range(n_permutations):
+    own = set(H.edges)
+    for _ in range(20 * n_permutations):
+        if len(baseline) == n_permutations:
+            break
         perm = names[:]
         rng.shuffle(perm)
         P = nx.relabel_nodes(H, dict(zip(names, perm)))
+        if set(P.edges) == own:
+            continue  # a symmetry of the graph gives the graph itself, not another one
         baseline.append(_share(P, ci, idx, pc.alpha, max_tests, rng)[0])
+    n_permutations = len(baseline)
     as_good = sum(1 for b in baseline if b <= share)
     p_value = (1 + as_good) / (1 + n_permutations)
     informative = p_value <= 0.05

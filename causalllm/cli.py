@@ -301,6 +301,51 @@ def compare(pred: str, truth: str, as_json: bool) -> None:
     click.echo(f"edges              predicted {m['n_pred_edges']}, true {m['n_true_edges']}")
 
 
+@cli.command()
+@click.argument("datasets", nargs=-1)
+@click.option("--pairs", type=click.Choice(["tuebingen"]), default=None,
+              help="Score pairwise direction accuracy on the Tuebingen pairs instead.")
+@click.option("--samples", default=None, metavar="N,N", help="Row counts to resample per seed (default: all rows).")
+@click.option("--seeds", type=int, default=3, show_default=True, help="Seeds (row resamples and expert draws).")
+@click.option("--llm", type=click.Choice(["simulated", "openai"]), default="simulated", show_default=True,
+              help="The expert: the simulated one (profiles) or a real endpoint.")
+@click.option("--profile", default="gpt4,random", show_default=True,
+              help="Simulated expert profiles, comma-separated (flip=0.1,0.3,0.5 sweeps).")
+@click.option("--merge", default="auto,orient,prior,report", show_default=True, help="Merge policies to score.")
+@click.option("--out", "-o", type=click.Path(file_okay=False), default=None,
+              help="Folder for results.json and results.png.")
+@click.option("--alpha", type=float, default=0.05, show_default=True, help="PC significance level.")
+@click.option("--test", type=click.Choice(["auto", "fisherz", "chisq", "gsq", "kci"]), default="auto",
+              show_default=True, help="CI test.")
+@click.option("--concurrency", type=int, default=8, show_default=True, help="LLM requests in flight at most.")
+@click.option("--cache", type=click.Path(dir_okay=False), default=None, help="SQLite answer cache.")
+@click.option("--no-cache", is_flag=True, help="Do not use the answer cache.")
+@click.option("--model", default=None, help="Model name (--llm openai).")
+@click.option("--base-url", default=None, help="OpenAI-compatible endpoint (--llm openai).")
+@click.option("--api-key-env", default=None, metavar="NAME", help="Read the API key from this variable.")
+@click.option("--latency", type=float, default=0.0, help="Simulated expert: seconds per answer.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --pairs.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output on stderr.")
+@_with_logging
+def evaluate(**opts: Any) -> None:
+    """Benchmark PC alone, the LLM alone and each merge policy on datasets with a known truth.
+
+    Example: causalllm evaluate asia child --seeds 3 --profile gpt4,flip=0.3,random --out bench
+    """
+    res = commands.evaluate(**opts)
+    if "pairs" in res:
+        p = res["pairs"]
+        click.echo(f"Tuebingen pairs ({p['pairs']} univariate pairs, weighted), expert {p['expert']}"
+                   f"{' (SIMULATED)' if p['simulated'] else ''}")
+        for k in ("accuracy", "share_unsure", "share_none", "order_consistency", "unweighted_accuracy", "calls",
+                  "cache_hits", "wall_s"):
+            click.echo(f"{k:<20} {p[k]}")
+    else:
+        click.echo(res["table"])
+    for name, path in res["written"].items():
+        click.echo(f"{name:<6} {path}", err=True)
+
+
 def main() -> None:
     """Entry point for ``python -m causalllm``."""
     cli(prog_name="causalllm")

@@ -18,7 +18,7 @@ from .graph import read_graph
 from .metrics import compare
 
 __all__ = ["init_variables", "list_datasets", "discover", "ask", "simulate_expert", "render_result", "compare_files",
-           "split_columns"]
+           "evaluate", "split_columns"]
 
 log = logging.getLogger("causalllm")
 
@@ -203,6 +203,50 @@ def render_result(path: str, *, fmt: str = "svg", only_disagreements: bool = Fal
     except OSError as e:
         raise ConfigError(f"cannot write {target} ({e.strerror}); use --out") from None
     return target
+
+
+def evaluate(*, datasets: tuple[str, ...], pairs: str | None = None, samples: str | None = None, seeds: int = 3,
+             llm: str = "simulated", profile: str = "gpt4,random", merge: str = "auto,orient,prior,report",
+             out: str | None = None, alpha: float = 0.05, test: str = "auto", concurrency: int = 8,
+             cache: str | None = None, no_cache: bool = False, model: str | None = None, base_url: str | None = None,
+             api_key_env: str | None = None, latency: float = 0.0, seed: int = 0, quiet: bool = False,
+             **_: Any) -> dict[str, Any]:
+    """``causalllm evaluate``: the benchmark grid (or the Tübingen pairs); returns results and what was written."""
+    from . import evaluate as ev
+    from .cache import AnswerCache, default_cache_path
+
+    store = None if no_cache else AnswerCache(cache or default_cache_path())
+    llm_options = {k: v for k, v in {"model": model, "base_url": base_url, "api_key_env": api_key_env,
+                                     "latency": latency}.items() if v}
+    if pairs:
+        if datasets:
+            raise ConfigError("give either DATASET names or --pairs tuebingen, not both")
+        res = ev.evaluate_pairs(pairs, llm=llm, profile=parse_first_profile(profile), seed=seed,
+                                concurrency=concurrency, cache=store, llm_options=llm_options)
+        written = ev.save(res, out, plot=False) if out else {}
+        return {"pairs": res, "written": written}
+    if not datasets:
+        raise ConfigError("name at least one dataset (e.g. causalllm evaluate asia child) or use --pairs tuebingen")
+    sizes: list[int | None] = [None]
+    if samples:
+        try:
+            sizes = [int(x) for x in samples.split(",") if x.strip()]
+        except ValueError:
+            raise ConfigError(f"--samples takes row counts like 1000,10000, not {samples!r}") from None
+        if any(n < 10 for n in sizes if n is not None):
+            raise ConfigError("--samples values must be at least 10 rows")
+    res = ev.evaluate(list(datasets), samples=sizes, seeds=seeds, llm=llm, profiles=ev.parse_profiles(profile),
+                      merges=[m.strip() for m in merge.split(",") if m.strip()], alpha=alpha, test=test,
+                      concurrency=concurrency, cache=store, llm_options=llm_options, progress=not quiet)
+    written = ev.save(res, out) if out else {}
+    return {"table": ev.markdown_table(res["summary"]), "written": written}
+
+
+def parse_first_profile(profile: str) -> str:
+    """The Tübingen benchmark uses one expert profile."""
+    from .evaluate import parse_profiles
+
+    return parse_profiles(profile)[0]
 
 
 def _bundled_truth(path: str) -> str | Path:

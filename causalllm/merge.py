@@ -19,12 +19,20 @@ How much the expert is trusted *on this dataset*
 ------------------------------------------------
 The expert is calibrated on the robust orientations: among its order-consistent directional
 answers on those edges, ``k`` agree and ``m`` disagree. With the data right on robust edges with
-probability ``d_robust`` (0.9), agreement ``a = d q + (1 - d)(1 - q)`` gives the expert's
-accuracy ``q``. We use the one-sided 95% lower bound of ``a`` (Beta(k+1, m+1)), so few
-calibration edges mean little trust. The trust ``q_low`` is compared with the data's
-reliability for the edge's class (robust 0.9, weak 0.6, undirected 0.5): the expert decides an
-edge's direction only when ``q_low`` is higher — the side with the stronger case wins. A
-random expert agrees about half of the time, gets ``q_low`` near 0 and decides nothing.
+probability ``d_robust`` (0.8), agreement ``a = d q + (1 - d)(1 - q)`` gives the expert's
+accuracy ``q``, with Beta(k+1, m+1) uncertainty on ``a``. Each edge goes to the side with the
+stronger case:
+
+* where the data orientation exists (robust 0.8, weak 0.6 — the data's reliability by class),
+  the expert wins only if the one-sided 95% **lower bound** of ``q`` exceeds it: overturning
+  evidence needs confident evidence, so few calibration edges mean little trust;
+* where the data is silent (an undirected edge, reliability 0.5), the expert orients it when
+  its **expected** accuracy (posterior mean of ``q``) beats a coin: leaving the edge
+  undirected is then the worse bet.
+
+A random expert agrees about half of the time, so its lower bound is near 0 and its mean near
+0.5: it overturns nothing. A GPT-4-like expert agrees on most robust edges and earns the right
+to correct the data's weak orientations.
 
 Policies
 --------
@@ -101,7 +109,7 @@ def classify_triples(pc: PCDiscovery) -> list[Triple]:
                 if G.has_edge(x, y):
                     continue
                 key = pair_key(x, y)
-                seps = [S for S, p in pc.tests_.get(key, []) if p > pc.alpha]
+                seps = pc.separating_sets(x, y)
                 if not seps:
                     seps = [pc.sepsets_.get(key, ())]
                 share = sum(1 for S in seps if z in S) / len(seps)
@@ -300,9 +308,8 @@ def merge(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str = "au
     elif policy == "prior":
         G = _prior(pc, pairs, prior_threshold, dataset, info)
     else:
-        trust = cal["trust"]
         overridden = {k for k, (u, v) in robust.items()
-                      if _usable(pairs.get(k)) not in (None, (u, v)) and trust > DATA_RELIABILITY["robust"]}
+                      if _usable(pairs.get(k)) not in (None, (u, v)) and cal["trust"] > DATA_RELIABILITY["robust"]}
         if policy == "auto":
             # start from the robust orientations (all their v-structures at once, closed under
             # Meek), leaving out those the expert is trusted enough to overturn
@@ -323,21 +330,24 @@ def merge(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str = "au
                     plan.append((1, -conf, llm_dir[0], llm_dir[1], "llm", "LLM orients an edge PC left undirected"))
                 continue
             reliability = DATA_RELIABILITY[cls]
+            # silent data: expected-value decision; data evidence: the risk-averse lower bound
+            trust = cal["trust_mean"] if cls == "undirected" else cal["trust"]
+            basis = "expected accuracy" if cls == "undirected" else "trust (95% lower bound)"
             if llm_dir and mark == "-->" and llm_dir == (u, v):
                 plan.append((0 if cls == "robust" else 1, -conf, u, v, "both", f"data ({cls} orientation) and LLM agree"))
             elif llm_dir and trust > reliability:
-                why = (f"expert trust {trust:.2f} (agreed on {cal['agree']} of {cal['agree'] + cal['disagree']} robust "
+                why = (f"expert {basis} {trust:.2f} (agreed on {cal['agree']} of {cal['agree'] + cal['disagree']} robust "
                        f"data orientations) exceeds the data's reliability {reliability:.2f} for a {cls} orientation")
                 plan.append((1 if cls != "robust" else 0, -conf, llm_dir[0], llm_dir[1], "llm", why))
             elif mark == "-->":
                 if llm_dir and llm_dir != (u, v):
                     why = (f"data kept: its {cls} orientation (reliability {reliability:.2f}) beats the expert's "
-                           f"trust {trust:.2f}")
+                           f"{basis} {trust:.2f}")
                 else:
                     why = f"data: {cls} orientation"
                 plan.append((0 if cls == "robust" else 2, -conf, u, v, "data", why))
             elif llm_dir:
-                decisions[key]["why"] = (f"expert trust {trust:.2f} is too low to orient an edge the data left "
+                decisions[key]["why"] = (f"expert {basis} {trust:.2f} is too low to orient an edge the data left "
                                          f"undirected (needs > {reliability:.2f})")
         for phase, _, u, v, origin, why in sorted(plan):
             key = pair_key(u, v)
@@ -524,7 +534,7 @@ def run_merge(ds: Dataset, pc: PCDiscovery, *, llm: Any = None, priors_path: Any
         manifest["prompt_version"] = asker.stats_["prompt_version"]
         if asker.simulated:
             manifest["simulated"] = asker.simulated
-        log.info(asker.summary())
+        manifest["llm_summary"] = asker.summary()
     t0 = time.perf_counter()
     outcome = merge(pc, pairs, policy if has_llm else "report", prior_threshold=prior_threshold, dataset=ds)
     rows, F = build_rows(ds, pc, pairs, outcome, confounders, has_llm)

@@ -96,8 +96,10 @@ def encode(ds: Dataset, test: str, bins: int = 4) -> np.ndarray:
     values). For a discrete test, continuous columns are cut into ``bins`` quantile bins; for
     Fisher-z or KCI, discrete columns are used as their codes.
     """
-    cols = []
     discrete_test = test in ("chisq", "gsq")
+    if not discrete_test and all(t == "continuous" for t in ds.types.values()):
+        return np.ascontiguousarray(ds.frame.to_numpy(dtype=float))
+    cols = []
     for c in ds.columns:
         s = ds.frame[c]
         if ds.types[c] == "discrete":
@@ -193,17 +195,26 @@ def make_ci_test(data: np.ndarray, test: str) -> Callable[[int, int, Sequence[in
     return lambda i, j, S=(): float(cit(int(i), int(j), [int(s) for s in S]))
 
 
-def _parse_cache(cache: dict, names: list[str]) -> dict[frozenset, list[tuple[tuple[str, ...], float]]]:
-    """Read causal-learn's p-value cache (keys ``"i;j|s1.s2"``) into per-pair test lists."""
-    tests: dict[frozenset, list[tuple[tuple[str, ...], float]]] = {}
+def _group_cache(cache: dict) -> dict[str, list[tuple[str, float]]]:
+    """Group causal-learn's p-value cache (keys ``"i;j|s1.s2"``) by pair, without parsing yet.
+
+    This runs once per test PC made (~10^5 at 100 variables), so it does the least possible work;
+    names are resolved later, per pair.
+    """
+    groups: dict[str, list[tuple[str, float]]] = {}
     for key, p in cache.items():
-        if ";" not in key:
-            continue  # 'data_hash', 'method_name', 'parameters_hash'
         xy, _, cond = key.partition("|")
-        x, y = (int(v) for v in xy.split(";"))
-        S = tuple(names[int(s)] for s in cond.split(".")) if cond else ()
-        tests.setdefault(pair_key(names[x], names[y]), []).append((S, float(p)))
-    return tests
+        lst = groups.get(xy)
+        if lst is None:
+            if ";" not in xy:
+                continue  # 'data_hash', 'method_name', 'parameters_hash'
+            lst = groups[xy] = []
+        lst.append((cond, p))
+    return groups
+
+
+def _cond_names(cond: str, names: list[str]) -> tuple[str, ...]:
+    return tuple(names[int(s)] for s in cond.split(".")) if cond else ()
 
 
 class PCDiscovery:
@@ -274,6 +285,18 @@ class PCDiscovery:
         self.show_progress = show_progress
         self.background_knowledge = background_knowledge
 
+    @property
+    def tests_(self) -> dict[frozenset, list[tuple[tuple[str, ...], float]]]:
+        """``frozenset({a, b})`` → every ``(conditioning set, p-value)`` PC tested for the pair."""
+        if getattr(self, "_tests", None) is None:
+            self._tests = {k: [(_cond_names(c, self.columns_), float(p)) for c, p in lst]
+                           for k, lst in self._raw_tests.items()}
+        return self._tests
+
+    def separating_sets(self, a: str, b: str) -> list[tuple[str, ...]]:
+        """Conditioning sets of the tests that separated ``a`` and ``b`` (p > alpha)."""
+        return [_cond_names(c, self.columns_) for c, p in self._raw_tests.get(pair_key(a, b), []) if p > self.alpha]
+
     def _validate(self) -> None:
         if not (isinstance(self.alpha, (int, float)) and 0 < float(self.alpha) < 1):
             raise ConfigError(f"alpha must be strictly between 0 and 1, got {self.alpha}; e.g. --alpha 0.05")
@@ -306,29 +329,33 @@ class PCDiscovery:
                     show_progress=self.show_progress, node_names=list(names), **kwargs)
         self.fit_time_ = time.perf_counter() - t0
         self.cg_ = cg
+        self._tests = None
         self.test_ = test
         self.data_ = X
         self.columns_ = list(names)
         G = causallearn_to_networkx(cg.G)
-        tests = _parse_cache(cg.test.pvalue_cache, names)
-        self.tests_ = tests
-        self.n_tests_ = sum(len(v) for v in tests.values())
+        self._raw_tests = {}
         self.evidence_: dict[frozenset, PairEvidence] = {}
         self.p_values_: dict[frozenset, float] = {}
         self.sepsets_: dict[frozenset, tuple[str, ...]] = {}
-        idx = {n: i for i, n in enumerate(names)}
-        for key, lst in tests.items():
-            S, p = max(lst, key=lambda t: t[1])
-            a, b = sorted(key, key=idx.__getitem__)
+        self.n_tests_ = 0
+        for xy, lst in _group_cache(cg.test.pvalue_cache).items():
+            i, j = (int(v) for v in xy.split(";"))
+            a, b = names[i], names[j]
+            key = pair_key(a, b)
+            self._raw_tests[key] = lst
+            self.n_tests_ += len(lst)
+            cond, p = max(lst, key=lambda t: t[1])
+            p = float(p)
             adjacent = G.has_edge(a, b) or G.has_edge(b, a)
+            S = _cond_names(cond, names)
             self.evidence_[key] = PairEvidence(p_value=p, cond_set=S, adjacent=adjacent, n_tests=len(lst))
             self.p_values_[key] = p
             if not adjacent:
-                raw = cg.sepset[idx[a], idx[b]]
-                sets = raw if raw is not None else []
+                sets = cg.sepset[i, j] or []
                 merged: list[str] = []
-                for s in sets:
-                    for k in s:
+                for sep in sets:
+                    for k in sep:
                         if names[k] not in merged:
                             merged.append(names[k])
                 self.sepsets_[key] = tuple(merged) if sets else S

@@ -145,6 +145,8 @@ def discover(
 
     result = run_merge(ds, pc, llm=llm, priors_path=priors, policy=merge, seed=seed,
                        prior_threshold=prior_threshold, fci=fci, falsify=falsify, timings=timings)
+    if result.manifest.get("llm_summary"):
+        log.info(result.manifest["llm_summary"])
     result.manifest = build_manifest(ds, opts, timings, llm=dict(llm_info or {"backend": "none" if llm is None else "custom"}),
                                      **result.manifest)
     return result

@@ -275,6 +275,10 @@ class LLMPriors:
     seed : int
     show_progress : bool
         Progress bar on stderr.
+    simulated : str, optional
+        The simulated expert's profile, to label every answer as a simulation.
+    pairs : list of (str, str), optional
+        Ask exactly these pairs (overrides ``strategy``).
 
     Examples
     --------
@@ -286,8 +290,9 @@ class LLMPriors:
                  both_orders: bool = True, confounders: str = "skeleton", concurrency: int = 8,
                  max_calls: int | None = None, cache: AnswerCache | None = None, prompts: Prompts | None = None,
                  share_stats: bool = False, seed: int = 0, show_progress: bool = False,
-                 simulated: str | None = None) -> None:
+                 simulated: str | None = None, pairs: list[tuple[str, str]] | None = None) -> None:
         self.model = model
+        self.pairs = pairs
         self.strategy = strategy
         self.samples = samples
         self.both_orders = both_orders
@@ -314,6 +319,8 @@ class LLMPriors:
 
     def select_pairs(self, ds: Dataset, pc: Any = None) -> list[tuple[str, str]]:
         """The pairs the strategy asks about, in canonical (column) order."""
+        if getattr(self, "pairs", None) is not None:
+            return [tuple(p) for p in self.pairs]  # type: ignore[misc]
         cols = ds.columns
         idx = {c: i for i, c in enumerate(cols)}
         if self.strategy == "all":

@@ -122,10 +122,11 @@ def report_html(result: Any, svg: str) -> str:
     cal = result.merge_info.get("calibration") if result.merge_info else None
     if cal:
         parts.append(f"<p>Expert calibration: agreed with <b>{cal['agree']}</b> of "
-                     f"<b>{cal['agree'] + cal['disagree']}</b> robust data orientations; trust (95% lower bound of its "
-                     f"accuracy) <b>{cal['trust']:.2f}</b>. It decides an edge's direction only where this trust "
-                     f"exceeds the data's reliability for that edge (robust {cal['data_reliability']['robust']}, weak "
-                     f"{cal['data_reliability']['weak']}, undirected {cal['data_reliability']['undirected']}).</p>")
+                     f"<b>{cal['agree'] + cal['disagree']}</b> robust data orientations; its accuracy is estimated at "
+                     f"<b>{cal['trust_mean']:.2f}</b> (95% lower bound <b>{cal['trust']:.2f}</b>). It overturns a data "
+                     f"orientation only where the lower bound exceeds the data's reliability (robust "
+                     f"{cal['data_reliability']['robust']}, weak {cal['data_reliability']['weak']}), and orients an "
+                     f"edge the data left undirected where the estimate beats a coin (0.5).</p>")
     parts.append("<ul class='muted'>" + "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in _STATUS_HELP.items()
                                                 if k in counts) + "</ul>")
     parts.append("<h2>Graph</h2>")

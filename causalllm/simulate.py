@@ -216,6 +216,10 @@ class SimulatedExpert:
                         "rationale": f"{label} a latent influence is plausible."})
         return {"confounders": out}
 
+    def _lookup(self, name: str) -> str:
+        """The truth node a prompt's name refers to: exact first, then case/punctuation-insensitive."""
+        return name if name in self._anc else self._names.get(self._norm(name), name)
+
     def reply(self, body: dict) -> str:
         """JSON text answering a chat-completions request body."""
         msgs = body.get("messages") or []
@@ -225,8 +229,7 @@ class SimulatedExpert:
         if not ma or not mb:
             return json.dumps({"answer": "unsure", "confidence": 0.0,
                                "rationale": "[simulated expert] could not find 'Variable A:' and 'Variable B:' in the prompt."})
-        a = self._names.get(self._norm(ma.group(1).strip()), ma.group(1).strip())
-        b = self._names.get(self._norm(mb.group(1).strip()), mb.group(1).strip())
+        a, b = (self._lookup(m.group(1).strip()) for m in (ma, mb))
         if "common causes" in text:
             mo = _OTHERS.search(first_user)
             others = [o.strip() for o in mo.group(1).split(",")] if mo else []
@@ -239,6 +242,7 @@ class SimulatedExpert:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes: avoid 40 ms delayed ACKs
 
             def log_message(self, *args: Any) -> None:  # keep stderr quiet
                 pass

@@ -28,6 +28,7 @@ class FakeServer:
 
         class H(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes: avoid 40 ms delayed ACKs
 
             def log_message(self, *a):
                 pass

@@ -372,3 +372,23 @@ def test_cache_concurrent_writers(tmp_path):
     con = sqlite3.connect(tmp_path / "c.sqlite")
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert con.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 800
+
+
+def test_samples_self_consistency_and_prompt_override(sim, tmp_path):
+    from causalllm.prompts import load_prompts
+
+    pr = LLMPriors(model_for(sim.url, sim.identity), strategy="all", confounders="none", samples=3).fit(small_ds())
+    p = pr.pairs_[frozenset(("smoking", "tar"))]
+    assert sum(p.votes.values()) == 6 and len(sim.requests) == 36
+    assert {b["temperature"] for b in sim.requests} == {0.7} and {b["seed"] for b in sim.requests} == {0, 1, 2}
+    f = write(tmp_path / "prompts.yaml", "system: You are terse.\n"
+              "direction: |\n  Variable A: {a}\n  Variable B: {b}\n  Answer as JSON {{\"answer\": ...}}\n")
+    prompts = load_prompts(f)
+    assert prompts.version.startswith("3+custom-")
+    n0 = len(sim.requests)
+    pr2 = LLMPriors(model_for(sim.url, sim.identity), strategy="all", confounders="none", prompts=prompts).fit(small_ds())
+    new = sim.requests[n0:]
+    assert new[0]["messages"][0]["content"] == "You are terse." and "Description" not in new[0]["messages"][1]["content"]
+    assert pr2.stats_["prompt_version"] == prompts.version
+    with pytest.raises(ConfigError, match="unknown placeholder"):
+        load_prompts(write(tmp_path / "bad.yaml", "direction: 'Is {x} a cause?'\n"))

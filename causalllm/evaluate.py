@@ -1,0 +1,344 @@
+"""Measuring what the merge is worth on graphs with known truth.
+
+:func:`evaluate` runs, per dataset, sample size and seed: PC alone, the LLM alone (every pair
+asked, its own graph), and each merge policy with the same expert; it scores every graph
+against the truth (:func:`causalllm.metrics.compare`) and aggregates mean ± sd over seeds.
+With ``samples``, each seed draws that many rows without replacement (a dataset with fewer rows
+is used whole); the expert varies with the seed in every case.
+The simulated expert's seed is the evaluation seed, so each seed is a different expert draw;
+its answers do not depend on the data sample, so they are cached across sample sizes.
+
+:func:`evaluate_pairs` scores pairwise direction accuracy on the Tübingen cause-effect pairs,
+weighted by the dataset's weights (the benchmark on which GPT-4 reached 0.96–0.97, Kıcıman et
+al. 2023): accuracy, share of "unsure" and "none" answers, and order consistency.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import statistics
+import time
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import networkx as nx
+import pandas as pd
+
+from . import datasets as bundled
+from .data import Dataset, load_dataset
+from .errors import ConfigError, DataError
+from .graph import read_graph
+from .metrics import compare
+from .pc import PCDiscovery
+
+__all__ = ["evaluate", "evaluate_pairs", "markdown_table", "plot_results", "parse_profiles", "METRICS"]
+
+log = logging.getLogger("causalllm")
+METRICS = ("shd", "normalized_shd", "adjacency_f1", "orientation_f1")
+
+
+def parse_profiles(text: str) -> list[str]:
+    """``"gpt4,flip=0.1,0.3,random"`` → ``["gpt4", "flip=0.1", "flip=0.3", "random"]``.
+
+    Examples
+    --------
+    >>> parse_profiles("flip=0.1,0.3,0.5")
+    ['flip=0.1', 'flip=0.3', 'flip=0.5']
+    """
+    out: list[str] = []
+    for tok in (t.strip() for t in text.split(",") if t.strip()):
+        if out and out[-1].startswith("flip=") and _is_number(tok):
+            out.append(f"flip={tok}")
+        else:
+            out.append(tok)
+    return out
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _resolve(spec: str) -> tuple[Dataset, nx.DiGraph]:
+    """A bundled name, or a folder holding data.csv, variables.csv and truth.csv."""
+    p = Path(spec)
+    if not p.exists() and bundled.is_bundled(spec):
+        ds = load_dataset(spec)
+        if ds.truth_path is None:
+            raise DataError(f"bundled dataset {spec} has no truth graph")
+        return ds, read_graph(ds.truth_path, nodes=ds.columns)
+    if p.is_dir():
+        need = [p / "data.csv", p / "truth.csv"]
+        missing = [str(f) for f in need if not f.exists()]
+        if missing:
+            raise DataError(f"{p} lacks {', '.join(missing)}; a dataset folder needs data.csv, variables.csv, truth.csv")
+        ds = load_dataset(p / "data.csv", p / "variables.csv" if (p / "variables.csv").exists() else None)
+        ds.name = p.name
+        ds.truth_path = p / "truth.csv"
+        return ds, read_graph(p / "truth.csv", nodes=ds.columns)
+    raise DataError(f"{spec!r} is neither a bundled dataset ({', '.join(bundled.names())}) nor a folder "
+                    "with data.csv, variables.csv and truth.csv")
+
+
+def _subsample(ds: Dataset, n: int | None, seed: int) -> Dataset:
+    """``n`` rows drawn without replacement for this seed; all rows when ``n`` is None or not smaller.
+
+    No bootstrap: duplicated rows inflate the power of every CI test, which makes PC's skeleton
+    denser (and much slower) than on real data of that size.
+    """
+    if n is not None and n < len(ds.frame):
+        frame = ds.frame.sample(n=n, replace=False, random_state=seed).reset_index(drop=True)
+    else:
+        frame = ds.frame
+    return Dataset(frame=frame, types=dict(ds.types), descriptions=dict(ds.descriptions), name=ds.name,
+                   context=ds.context, truth_path=ds.truth_path, inputs=dict(ds.inputs))
+
+
+def _llm_stats(asker: Any) -> dict:
+    s = asker.stats_
+    return {"llm_questions": s["questions"], "llm_calls": s["calls"], "cache_hits": s["cache_hits"],
+            "tokens": s["prompt_tokens"] + s["completion_tokens"]}
+
+
+def evaluate(
+    datasets: Sequence[str],
+    *,
+    samples: Sequence[int | None] = (None,),
+    seeds: int = 3,
+    llm: str = "simulated",
+    profiles: Sequence[str] = ("gpt4", "random"),
+    merges: Sequence[str] = ("auto", "orient", "prior", "report"),
+    alpha: float = 0.05,
+    test: str = "auto",
+    concurrency: int = 8,
+    cache: Any = None,
+    llm_options: dict | None = None,
+    progress: bool = False,
+) -> dict:
+    """Run the benchmark grid; returns ``{"records": [...], "summary": [...], "options": {...}}``."""
+    from .backends import open_llm
+    from .merge import POLICIES, run_merge
+    from .priors import LLMPriors, llm_graph
+
+    bad = [m for m in merges if m not in POLICIES]
+    if bad:
+        raise ConfigError(f"unknown --merge {', '.join(bad)}; use {', '.join(POLICIES)}")
+    if seeds < 1:
+        raise ConfigError("--seeds must be at least 1")
+    if llm not in ("simulated", "openai"):
+        raise ConfigError("evaluate needs an expert: --llm simulated (with --profile) or --llm openai")
+    expert_names = list(profiles) if llm == "simulated" else [(llm_options or {}).get("model") or "openai"]
+    records: list[dict] = []
+    for spec in datasets:
+        full, truth = _resolve(spec)
+        for n in samples:
+            for seed in range(seeds):
+                ds = _subsample(full, n, seed)
+                t0 = time.perf_counter()
+                pc = PCDiscovery(alpha=alpha, test=test).fit(ds)
+                pc_time = time.perf_counter() - t0
+                base = {"dataset": full.name, "rows": len(ds.frame), "seed": seed}
+                records.append({**base, "expert": "-", "method": "pc", **compare(pc.graph_, truth),
+                                "llm_questions": 0, "llm_calls": 0, "cache_hits": 0, "tokens": 0,
+                                "wall_s": pc_time})
+                for expert in expert_names:
+                    opts = dict(llm_options or {})
+                    with open_llm(llm, truth=str(full.truth_path),
+                                  profile=expert if llm == "simulated" else "gpt4", seed=seed,
+                                  quiet=True, **opts) as (model, info):
+                        sim = expert if llm == "simulated" else None
+                        t0 = time.perf_counter()
+                        alone = LLMPriors(model, strategy="all", confounders="none", concurrency=concurrency,
+                                          cache=cache, seed=seed, simulated=sim).fit(ds)
+                        L, _ = llm_graph(alone.pairs_, ds.columns)
+                        records.append({**base, "expert": expert, "method": "llm", **compare(L, truth),
+                                        **_llm_stats(alone), "wall_s": time.perf_counter() - t0})
+                        for policy in merges:
+                            t0 = time.perf_counter()
+                            asker = LLMPriors(model, strategy="skeleton", confounders="none", concurrency=concurrency,
+                                              cache=cache, seed=seed, simulated=sim)
+                            r = run_merge(ds, pc, llm=asker, policy=policy, seed=seed, fci=False, falsify=False)
+                            rec = {**base, "expert": expert, "method": policy, **compare(r.graph, truth),
+                                   **_llm_stats(asker), "wall_s": pc_time + time.perf_counter() - t0,
+                                   "trust": r.merge_info.get("calibration", {}).get("trust")}
+                            records.append(rec)
+                if progress:
+                    log.info("evaluated %s, %d rows, seed %d", full.name, len(ds.frame), seed)
+    return {"records": records, "summary": summarize(records),
+            "options": {"datasets": list(datasets), "samples": list(samples), "seeds": seeds, "llm": llm,
+                        "profiles": expert_names, "merges": list(merges), "alpha": alpha, "test": test}}
+
+
+def summarize(records: Iterable[dict]) -> list[dict]:
+    """Mean and sd per (dataset, rows, expert, method)."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in records:
+        groups.setdefault((r["dataset"], r["rows"], r["expert"], r["method"]), []).append(r)
+    out = []
+    for (d, n, e, m), rs in groups.items():
+        row: dict[str, Any] = {"dataset": d, "rows": n, "expert": e, "method": m, "runs": len(rs)}
+        for k in (*METRICS, "llm_calls", "llm_questions", "cache_hits", "tokens", "wall_s"):
+            vals = [float(r[k]) for r in rs]
+            row[k] = statistics.fmean(vals)
+            row[k + "_sd"] = statistics.stdev(vals) if len(vals) > 1 else 0.0
+        out.append(row)
+    order = {"pc": 0, "llm": 1, "auto": 2, "orient": 3, "prior": 4, "report": 5}
+    out.sort(key=lambda r: (r["dataset"], r["rows"], r["expert"] != "-", r["expert"], order.get(r["method"], 9)))
+    return out
+
+
+def _pm(mean: float, sd: float, digits: int = 2) -> str:
+    return f"{mean:.{digits}f} ± {sd:.{digits}f}"
+
+
+def markdown_table(summary: list[dict]) -> str:
+    """The summary as a Markdown table."""
+    head = ("| dataset | rows | expert | method | SHD | normalized SHD | adjacency F1 | orientation F1 | "
+            "LLM calls | tokens | cache hits | wall s |")
+    lines = [head, "|" + "---|" * 12]
+    for r in summary:
+        lines.append(
+            f"| {r['dataset']} | {r['rows']} | {r['expert']} | {r['method']} | {_pm(r['shd'], r['shd_sd'], 1)} | "
+            f"{_pm(r['normalized_shd'], r['normalized_shd_sd'])} | {_pm(r['adjacency_f1'], r['adjacency_f1_sd'])} | "
+            f"{_pm(r['orientation_f1'], r['orientation_f1_sd'])} | {r['llm_calls']:.0f} | {r['tokens']:.0f} | "
+            f"{r['cache_hits']:.0f} | {r['wall_s']:.2f} |")
+    return "\n".join(lines)
+
+
+def plot_results(summary: list[dict], path: str | Path) -> Path:
+    """Orientation F1 by method and expert, one panel per dataset (PC alone as a dashed line)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = sorted({(r["dataset"], r["rows"]) for r in summary})
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 3.8), squeeze=False)
+    for ax, (d, n) in zip(axes[0], keys):
+        rows = [r for r in summary if r["dataset"] == d and r["rows"] == n]
+        pc = next((r for r in rows if r["method"] == "pc"), None)
+        experts = sorted({r["expert"] for r in rows if r["expert"] != "-"})
+        methods = [m for m in ("llm", "auto", "orient", "prior", "report") if any(r["method"] == m for r in rows)]
+        width = 0.8 / max(1, len(experts))
+        for i, e in enumerate(experts):
+            vals = [next((r for r in rows if r["expert"] == e and r["method"] == m), None) for m in methods]
+            xs = [j + i * width for j in range(len(methods))]
+            ax.bar(xs, [v["orientation_f1"] if v else 0 for v in vals], width,
+                   yerr=[v["orientation_f1_sd"] if v else 0 for v in vals], label=e, capsize=2)
+        if pc:
+            ax.axhline(pc["orientation_f1"], color="k", ls="--", lw=1, label="PC alone")
+        ax.set_xticks([j + width * (len(experts) - 1) / 2 for j in range(len(methods))])
+        ax.set_xticklabels(["LLM alone" if m == "llm" else m for m in methods])
+        ax.set_ylim(0, 1.05)
+        ax.set_title(f"{d} ({n} rows)")
+        ax.set_ylabel("orientation F1")
+    axes[0][0].legend(fontsize=8, loc="lower left")
+    fig.suptitle("causalllm: orientation F1 by method and SIMULATED expert profile", fontsize=10)
+    fig.tight_layout()
+    p = Path(path)
+    fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return p
+
+
+# ------------------------------------------------------------------ Tübingen pairs
+
+def _tuebingen_pairs() -> list[dict]:
+    folder = bundled.get("tuebingen").folder
+    with open(folder / "pairs_meta.csv", encoding="utf-8") as f:
+        meta = {r["pair_id"]: r for r in csv.DictReader(f)}
+    with open(folder / "variables.csv", encoding="utf-8") as f:
+        var: dict[str, dict[str, dict]] = {}
+        for r in csv.DictReader(f):
+            var.setdefault(r["pair_id"], {})[r["name"]] = r
+    out = []
+    for pid, m in meta.items():
+        if m["multivariate"] == "True" or float(m["weight"]) <= 0:
+            continue
+        x, y = var[pid]["x"], var[pid]["y"]
+        xn, yn = x["short_name"].strip() or "x", y["short_name"].strip() or "y"
+        if xn == yn:  # e.g. pairs 89-90 name both sides alike; the descriptions tell them apart
+            xn, yn = f"{xn} (variable 1)", f"{yn} (variable 2)"
+        out.append({"pair_id": pid, "x": xn, "y": yn,
+                    "x_desc": x["description"], "y_desc": y["description"], "direction": m["direction"],
+                    "weight": float(m["weight"]), "dataset": m["dataset"]})
+    return out
+
+
+def evaluate_pairs(name: str = "tuebingen", *, llm: str = "simulated", profile: str = "gpt4", seed: int = 0,
+                   concurrency: int = 8, cache: Any = None, llm_options: dict | None = None) -> dict:
+    """Weighted pairwise direction accuracy on the Tübingen pairs (univariate pairs, weights > 0)."""
+    from .backends import open_llm
+    from .priors import LLMPriors
+
+    if name != "tuebingen":
+        raise ConfigError(f"unknown pairs benchmark {name!r}; available: tuebingen")
+    pairs = _tuebingen_pairs()
+    # the simulated expert needs one truth graph over the names used in prompts
+    T = nx.DiGraph()
+    for p in pairs:
+        a, b = (p["x"], p["y"]) if p["direction"] == "x->y" else (p["y"], p["x"])
+        if T.has_edge(b, a) or a == b:
+            p["x"], p["y"] = f"{p['x']} ({p['pair_id']})", f"{p['y']} ({p['pair_id']})"
+            a, b = (p["x"], p["y"]) if p["direction"] == "x->y" else (p["y"], p["x"])
+        T.add_edge(a, b)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        truth_file = Path(tmp) / "truth.csv"
+        pd.DataFrame(list(T.edges), columns=["source", "target"]).to_csv(truth_file, index=False)
+        t0 = time.perf_counter()
+        with open_llm(llm, truth=str(truth_file), profile=profile, seed=seed, quiet=True,
+                      **(llm_options or {})) as (model, info):
+            results = []
+            stats = {"calls": 0, "cache_hits": 0, "tokens": 0}
+            for p in pairs:
+                frame = pd.DataFrame(columns=[p["x"], p["y"]])
+                ds = Dataset(frame=frame, types={p["x"]: "continuous", p["y"]: "continuous"},
+                             descriptions={p["x"]: p["x_desc"], p["y"]: p["y_desc"]}, name=p["pair_id"])
+                asker = LLMPriors(model, pairs=[(p["x"], p["y"])], confounders="none", concurrency=concurrency,
+                                  cache=cache, seed=seed, simulated=profile if llm == "simulated" else None).fit(ds)
+                ans = next(iter(asker.pairs_.values()))
+                want = "-->" if p["direction"] == "x->y" else "<--"
+                results.append({**p, "answer": ans.answer, "confidence": ans.confidence,
+                                "order_consistent": ans.order_consistent, "correct": ans.answer == want})
+                stats["calls"] += asker.stats_["calls"]
+                stats["cache_hits"] += asker.stats_["cache_hits"]
+                stats["tokens"] += asker.stats_["prompt_tokens"] + asker.stats_["completion_tokens"]
+    W = sum(r["weight"] for r in results)
+    wmean = lambda f: sum(r["weight"] for r in results if f(r)) / W  # noqa: E731
+    return {
+        "benchmark": "tuebingen", "expert": profile if llm == "simulated" else (llm_options or {}).get("model", "openai"),
+        "simulated": llm == "simulated", "pairs": len(results), "total_weight": round(W, 4),
+        "accuracy": round(wmean(lambda r: r["correct"]), 4),
+        "share_unsure": round(wmean(lambda r: r["answer"] == "unsure"), 4),
+        "share_none": round(wmean(lambda r: r["answer"] == "none"), 4),
+        "order_consistency": round(wmean(lambda r: r["order_consistent"] is True), 4),
+        "unweighted_accuracy": round(sum(r["correct"] for r in results) / len(results), 4),
+        **stats, "wall_s": round(time.perf_counter() - t0, 3), "results": results,
+        "note": "univariate pairs with weight > 0 (multivariate pairs 52-55, 71, 105 left out)",
+    }
+
+
+def save(results: dict, out: str | Path, *, plot: bool = True) -> dict[str, Path]:
+    """Write ``results.json`` (and ``results.png``) into ``out``."""
+    from .results import ensure_out_dir
+
+    d = ensure_out_dir(out)
+    written = {"json": d / "results.json"}
+    (d / "results.json").write_text(json.dumps(results, indent=1, default=_json_default), encoding="utf-8")
+    if plot and results.get("summary"):
+        written["plot"] = plot_results(results["summary"], d / "results.png")
+    return written
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, float) and math.isnan(o):
+        return None
+    return str(o)

@@ -1,0 +1,78 @@
+"""`causalllm evaluate`: small fast grids, the perfect expert, Tübingen pairs, the CLI outputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from causalllm.cache import AnswerCache
+from causalllm.evaluate import evaluate, evaluate_pairs, markdown_table, parse_profiles
+from causalllm.graph import read_graph
+from causalllm.merge import merge
+from causalllm.data import load_dataset
+from causalllm.pc import PCDiscovery
+from causalllm.backends import open_llm
+from causalllm.priors import LLMPriors
+
+
+def test_grid_small(tmp_path):
+    res = evaluate(["cancer"], samples=[3000], seeds=2, profiles=["perfect", "random"], merges=["auto", "report"],
+                   cache=AnswerCache(tmp_path / "c.sqlite"))
+    s = {(r["expert"], r["method"]): r for r in res["summary"]}
+    assert set(s) == {("-", "pc"), ("perfect", "llm"), ("perfect", "auto"), ("perfect", "report"),
+                      ("random", "llm"), ("random", "auto"), ("random", "report")}
+    assert s[("perfect", "llm")]["shd"] == 0 and s[("perfect", "llm")]["orientation_f1"] == 1.0
+    assert s[("random", "llm")]["orientation_f1"] < 0.8
+    for r in res["summary"]:
+        assert r["runs"] == 2 and r["rows"] == 3000 and 0 <= r["adjacency_f1"] <= 1
+    assert s[("perfect", "report")]["shd"] == s[("-", "pc")]["shd"]  # report never changes the graph
+    table = markdown_table(res["summary"])
+    assert table.count("\n") == len(res["summary"]) + 1 and "± " in table
+
+
+def test_perfect_expert_recovers_orientations_pc_leaves_undirected():
+    ds = load_dataset("asia")
+    truth = read_graph(ds.truth_path)
+    pc = PCDiscovery().fit(ds)
+    undirected = [(u, v) for u, v, m in pc.graph_.edges(data="mark")
+                  if m == "---" and (truth.has_edge(u, v) or truth.has_edge(v, u))]
+    assert undirected, "asia's PC graph should leave some true edges undirected"
+    with open_llm("simulated", truth=str(ds.truth_path), profile="perfect") as (model, _):
+        asker = LLMPriors(model, confounders="none").fit(ds, pc)
+    for policy in ("orient", "auto"):
+        G = merge(pc, asker.pairs_, policy).graph
+        for u, v in undirected:
+            want = (u, v) if truth.has_edge(u, v) else (v, u)
+            assert G.has_edge(*want) and G.edges[want]["mark"] == "-->", (policy, want)
+
+
+def test_flip_sweep_profiles_parse():
+    assert parse_profiles("gpt4,flip=0.1,0.3,0.5,random") == ["gpt4", "flip=0.1", "flip=0.3", "flip=0.5", "random"]
+
+
+def test_tuebingen_pairs(tmp_path):
+    cache = AnswerCache(tmp_path / "c.sqlite")
+    perfect = evaluate_pairs(profile="perfect", cache=cache)
+    assert perfect["accuracy"] == 1.0 and perfect["order_consistency"] == 1.0 and perfect["pairs"] >= 95
+    assert abs(perfect["total_weight"] - 37.5) < 1.0  # weights of the univariate pairs
+    rnd = evaluate_pairs(profile="random", cache=cache)
+    assert rnd["accuracy"] < 0.6 and rnd["order_consistency"] < 0.6
+
+
+def test_cli_evaluate_outputs(run, tmp_path):
+    res = run("evaluate", "earthquake", "--seeds", "1", "--profile", "gpt4", "--merge", "auto,orient",
+              "--samples", "2000", "--out", tmp_path, "--cache", tmp_path / "c.sqlite", "--quiet")
+    assert "| earthquake | 2000 | gpt4 | auto |" in res.stdout
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert {r["method"] for r in data["records"]} == {"pc", "llm", "auto", "orient"}
+    assert (tmp_path / "results.png").read_bytes()[:4] == b"\x89PNG"
+    res = run("evaluate", "--pairs", "tuebingen", "--profile", "perfect", "--cache", tmp_path / "c.sqlite")
+    assert "accuracy             1.0" in res.stdout and "SIMULATED" in res.stdout
+
+
+def test_cli_evaluate_bad_input(run):
+    res = run("evaluate", "nosuchdataset", ok=False)
+    assert res.exit_code == 1 and "neither a bundled dataset" in res.stderr
+    res = run("evaluate", "asia", "--merge", "magic", ok=False)
+    assert res.exit_code == 1 and "unknown --merge magic" in res.stderr
