@@ -6,13 +6,15 @@ re-run with the LLM's knowledge). Orientations are where the two sources meet.
 What the data knows about an orientation
 ----------------------------------------
 PC orients edges from unshielded colliders ``x → z ← y``: ``z`` is not in the set that
-separated ``x`` and ``y``. With finite samples that is fragile: several tests may separate the
-pair, some with ``z`` and some without, and colliders conflict. From the p-values of *every*
-test PC ran (read back from causal-learn) each unshielded triple is classified as in
-conservative PC: **collider** when ``z`` is in none of the separating sets, **non-collider**
-when it is in all of them, **ambiguous** otherwise. The **robust** orientations are those
-implied by unambiguous colliders that no other collider contradicts, closed under Meek's
-rules. A PC orientation that is not robust is **weak**; an undirected edge carries no
+separated ``x`` and ``y``. With finite samples that is fragile: PC stops at the first set that
+separates the pair (often the empty set, when a weak link hides a dependence), other sets may
+separate it too, some with ``z`` and some without, and colliders conflict. As in conservative
+PC, ``x`` and ``y`` are tested given every small subset of their neighbours (reusing the tests
+PC already ran), and each unshielded triple is a **collider** when ``z`` is in none of the
+separating sets, a **non-collider** when it is in all of them, **ambiguous** otherwise. The **robust** orientations are those
+of unambiguous colliders that no other collider contradicts (not closed under Meek's rules:
+rule 1 assumes every v-structure is present, and the ambiguous ones are not). A PC orientation
+that is not robust is **weak**; an undirected edge carries no
 orientation evidence.
 
 How much the expert is trusted *on this dataset*
@@ -97,9 +99,38 @@ class Triple:
     n_sep: int
 
 
-def classify_triples(pc: PCDiscovery) -> list[Triple]:
-    """Classify every unshielded triple of PC's skeleton (see module docstring)."""
+def _candidate_sets(G: nx.Graph, x: str, y: str, max_size: int, max_sets: int) -> list[tuple[str, ...]]:
+    """Subsets of adj(x) \\ {y} and of adj(y) \\ {x}, smallest first (conservative PC's candidates)."""
+    from itertools import combinations
+
+    out: list[tuple[str, ...]] = []
+    seen: set[frozenset] = set()
+    for side, other in ((x, y), (y, x)):
+        nb = sorted(n for n in G.neighbors(side) if n != other)
+        for k in range(0, min(max_size, len(nb)) + 1):
+            for S in combinations(nb, k):
+                fs = frozenset(S)
+                if fs not in seen:
+                    seen.add(fs)
+                    out.append(S)
+                if len(out) >= max_sets:
+                    return out
+    return out
+
+
+def classify_triples(pc: PCDiscovery, *, max_size: int = 3, max_sets: int = 64) -> list[Triple]:
+    """Classify every unshielded triple ``x – z – y`` of PC's skeleton, conservatively.
+
+    As in conservative PC (Ramsey, Zhang & Spirtes 2006), ``x`` and ``y`` are tested given every
+    subset (up to ``max_size`` variables, ``max_sets`` sets) of the neighbours of ``x`` and of
+    ``y``; the sets with p > alpha separate them. PC itself stops at the first separating depth,
+    often the empty set, which makes a finite-sample error look like a clean collider. The
+    tests reuse causal-learn's cache, so those PC already ran cost nothing.
+    """
     G = pc.graph_.to_undirected()
+    idx = {n: i for i, n in enumerate(pc.columns_)}
+    cit = pc.cg_.test
+    sets_for: dict[frozenset, list[tuple[str, ...]]] = {}
     out = []
     for z in G.nodes:
         nb = sorted(G.neighbors(z))
@@ -109,9 +140,11 @@ def classify_triples(pc: PCDiscovery) -> list[Triple]:
                 if G.has_edge(x, y):
                     continue
                 key = pair_key(x, y)
-                seps = pc.separating_sets(x, y)
-                if not seps:
-                    seps = [pc.sepsets_.get(key, ())]
+                if key not in sets_for:
+                    seps = [S for S in _candidate_sets(G, x, y, max_size, max_sets)
+                            if cit(idx[x], idx[y], [idx[s] for s in S]) > pc.alpha]
+                    sets_for[key] = seps or pc.separating_sets(x, y) or [pc.sepsets_.get(key, ())]
+                seps = sets_for[key]
                 share = sum(1 for S in seps if z in S) / len(seps)
                 kind = "collider" if share == 0 else "noncollider" if share == 1 else "ambiguous"
                 out.append(Triple(x, z, y, kind, share, len(seps)))
@@ -134,7 +167,7 @@ def _creates_cycle(G: nx.DiGraph, u: str, v: str) -> bool:
 
 
 def robust_orientations(pc: PCDiscovery, triples: list[Triple], exclude: set[frozenset] = frozenset()) -> nx.DiGraph:
-    """PC's skeleton with only the robust orientations (unconflicted unambiguous colliders + Meek).
+    """PC's skeleton with only the robust orientations: those of unconflicted unambiguous colliders.
 
     Pairs in ``exclude`` get no collider vote (their orientation is left to another source).
     """
@@ -152,7 +185,9 @@ def robust_orientations(pc: PCDiscovery, triples: list[Triple], exclude: set[fro
         (u, v), = dirs
         if not _creates_cycle(R, u, v):
             add_edge(R, u, v, "-->")
-    return meek_closure(R)
+    # no Meek here: rule 1 assumes every v-structure is present, and the ambiguous colliders
+    # left out would make it orient edges away from their true heads
+    return R
 
 
 def calibrate(pairs: dict[frozenset, PairAnswer], R: nx.DiGraph, level: float = CALIBRATION_LEVEL) -> dict:

@@ -45,10 +45,11 @@ def test_robust_orientations_and_calibration():
     triples = classify_triples(pc)
     assert any(t.kind == "collider" and t.z == "q1" for t in triples)
     R = robust_orientations(pc, triples)
-    assert {(u, v) for u, v, m in R.edges(data="mark") if m == "-->"} == set(CALIB)
+    # the colliders' edges only: q1 -> s1 follows by Meek's rules, which robust orientations leave out
+    assert {(u, v) for u, v, m in R.edges(data="mark") if m == "-->"} == set(CALIB) - {("q1", "s1")}
     good = dict(ans(u, v) for u, v in CALIB)
     cal = calibrate(good, R)
-    assert (cal["agree"], cal["disagree"]) == (7, 0) and cal["trust"] > 0.6
+    assert (cal["agree"], cal["disagree"]) == (6, 0) and cal["trust"] > 0.6
     bad = dict(ans(v, u) for u, v in CALIB)
     assert calibrate(bad, R)["trust"] == 0.0
 
