@@ -210,6 +210,18 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return df
 
 
+def parse_mapping(text: str, suffix: str) -> Any:
+    """Parse JSON (``.json``) or YAML (anything else); ValueError with the parser's first line."""
+    try:
+        if suffix.lower() == ".json":
+            return json.loads(text)
+        import yaml
+
+        return yaml.safe_load(text)
+    except Exception as e:  # json and yaml raise different types
+        raise ValueError(str(e).splitlines()[0] if str(e) else e.__class__.__name__) from None
+
+
 def read_variables(path: str | Path) -> dict[str, str]:
     """Read a variables file: CSV with ``name,description`` or a YAML/JSON mapping.
 
@@ -233,14 +245,9 @@ def read_variables(path: str | Path) -> dict[str, str]:
         raise DataError(f"variables file {path} is empty; fill it in (see 'causalllm init DATA')")
     if suffix in (".yaml", ".yml", ".json"):
         try:
-            if suffix == ".json":
-                obj = json.loads(text)
-            else:
-                import yaml
-
-                obj = yaml.safe_load(text)
-        except Exception as e:
-            raise DataError(f"variables file {path} is not valid {suffix[1:].upper()} ({str(e).splitlines()[0]}); fix its syntax") from None
+            obj = parse_mapping(text, suffix)
+        except ValueError as e:
+            raise DataError(f"variables file {path} is not valid {suffix[1:].upper()} ({e}); fix its syntax") from None
         if not isinstance(obj, dict):
             raise DataError(f"variables file {path} must be a mapping of name -> description")
         return {str(k).strip(): ("" if v is None else str(v).strip()) for k, v in obj.items()}

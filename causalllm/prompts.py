@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .data import parse_mapping
 from .errors import ConfigError
 
 __all__ = [
@@ -154,14 +155,9 @@ def load_prompts(path: str | Path | None = None, context: str | None = None) -> 
         raise ConfigError(f"prompts file {p} does not exist; check --prompts")
     text = p.read_text(encoding="utf-8")
     try:
-        if p.suffix.lower() == ".json":
-            obj = json.loads(text)
-        else:
-            import yaml
-
-            obj = yaml.safe_load(text)
-    except Exception as e:
-        raise ConfigError(f"prompts file {p} is not valid YAML/JSON ({str(e).splitlines()[0]})") from None
+        obj = parse_mapping(text, p.suffix)
+    except ValueError as e:
+        raise ConfigError(f"prompts file {p} is not valid YAML/JSON ({e})") from None
     if not isinstance(obj, dict):
         raise ConfigError(f"prompts file {p} must map keys (system, direction, confounders, reask) to texts")
     allowed = {"system", "direction", "confounders", "reask"}
