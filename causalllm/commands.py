@@ -32,9 +32,12 @@ def split_columns(columns: str | None) -> list[str] | None:
 
 def init_variables(data: str, output: str | None = None, *, force: bool = False) -> Path:
     """Write a ``name,type,description`` template for ``data``; return its path."""
-    src = bundled.get(data).data_path if (not Path(data).exists() and bundled.is_bundled(data)) else Path(data)
+    is_bundled = not Path(data).exists() and bundled.is_bundled(data)
+    src = bundled.get(data).data_path if is_bundled else Path(data)
     df = read_table(src)
-    out = Path(output) if output else src.with_name(src.stem + ".variables.csv")
+    # a bundled dataset's template goes to the working folder, never into the installed package
+    default = Path(f"{data}.variables.csv") if is_bundled else src.with_name(src.stem + ".variables.csv")
+    out = Path(output) if output else default
     if out.exists() and not force:
         raise ConfigError(f"{out} already exists; use --force to overwrite it or --output to choose another file")
     try:

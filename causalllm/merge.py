@@ -503,7 +503,8 @@ def build_rows(ds: Dataset, pc: PCDiscovery, pairs: dict[frozenset, PairAnswer],
         row: dict[str, Any] = {
             "source": src, "target": tgt, "in_graph": fm is not None, "directed": f_dir is not None,
             "status": status, "pc": pc_rel, "p_value": ev.p_value if ev else None,
-            "sepset": list(pc.sepsets_.get(key, ())) if pcm is None and key in pc.sepsets_ else "",
+            # "{}" marks the empty separating set (marginal independence), unlike "" (not removed)
+            "sepset": (";".join(ev.cond_set) or "{}") if pcm is None and ev is not None else "",
             "_mark": "-->" if f_dir else fm,
         }
         if has_llm:

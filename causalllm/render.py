@@ -62,9 +62,10 @@ def _tooltip(u: str, v: str, d: dict) -> str:
         parts.append(f"p-value: {_fmt_p(d.get('p_value'))}")
     if d.get("sepset"):
         parts.append(f"separating set: {{{d.get('sepset')}}}")
-    if d.get("llm_answer"):
+    if d.get("llm"):
         conf = d.get("llm_confidence")
-        parts.append(f"LLM: {d.get('llm_answer')}" + (f" (confidence {_fmt_p(conf)})" if conf not in (None, "") else ""))
+        parts.append(f"LLM: {u} {d.get('llm')} {v}" + (f" (confidence {_fmt_p(conf)})" if conf not in (None, "") else "")
+                     + ("" if d.get("order_consistent") in (None, "", True, "true") else ", inconsistent across orders"))
     if d.get("rationale"):
         parts.append(f"rationale: {d.get('rationale')}")
     if d.get("decision"):

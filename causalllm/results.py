@@ -24,7 +24,7 @@ from typing import Any, Iterable
 import networkx as nx
 
 from .errors import ConfigError, RenderError
-from .graph import make_graph
+from .graph import add_edge, make_graph
 from .render import render, to_dot
 from .report import write_report
 
@@ -145,9 +145,19 @@ class DiscoveryResult:
             out[r["status"]] = out.get(r["status"], 0) + 1
         return dict(sorted(out.items()))
 
+    def display_graph(self) -> nx.DiGraph:
+        """The merged graph plus the LLM-only claims (not in the graph, drawn dashed to show the disagreement)."""
+        D = self.graph.copy()
+        for r in self.rows:
+            if r["status"] == "llm_only" and not r["in_graph"] and not (D.has_edge(r["source"], r["target"])
+                                                                          or D.has_edge(r["target"], r["source"])):
+                attrs = {k: v for k, v in r.items() if k not in ("source", "target", "directed", "in_graph")}
+                add_edge(D, r["source"], r["target"], "-->", **attrs)
+        return D
+
     def to_dot(self, *, only: Iterable[str] | None = None, layout: str = "dot", rankdir: str = "LR") -> str:
-        """DOT source of the merged graph with legend and tooltips."""
-        return to_dot(self.graph, title=self.title, only=only, layout=layout, rankdir=rankdir,
+        """DOT source of the merged graph (and the LLM-only claims) with legend and tooltips."""
+        return to_dot(self.display_graph(), title=self.title, only=only, layout=layout, rankdir=rankdir,
                       confounders=self.confounders)
 
     @property

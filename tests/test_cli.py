@@ -94,3 +94,9 @@ def test_progress_and_results_streams(tmp_path):
     proc = run_subprocess("discover", "asia", "--out", tmp_path, "--format", "dot")
     assert proc.returncode == 0
     assert "edges.csv" in proc.stdout and "Warning" not in proc.stdout
+
+
+def test_init_for_a_bundled_name_writes_to_the_working_folder(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run("init", "asia")
+    assert (tmp_path / "asia.variables.csv").exists()

@@ -348,7 +348,8 @@ def test_bad_priors_file(run, tmp_path):
 
 
 def test_simulate_expert_command_serves(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "causalllm", "simulate-expert", "--truth", "asia", "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "causalllm", "simulate-expert", "--truth", "asia", "--port", "0",
+                             "--profile", "perfect"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
@@ -356,7 +357,7 @@ def test_simulate_expert_command_serves(tmp_path):
         cfg = EndpointConfig(base_url=url, model="any", api_key="x")
         c = OpenAIChatModel(cfg).complete([{"role": "user", "content": "Variable A: smoke\nVariable B: lung"}],
                                           "direction", {})
-        assert json.loads(c.text)["answer"] == "A->B" or json.loads(c.text)["answer"] in ("B->A", "none")
+        assert json.loads(c.text)["answer"] == "A->B"  # asia's truth: smoke -> lung
     finally:
         proc.terminate()
         proc.wait(10)

@@ -115,7 +115,7 @@ def test_llm_only_edge_shows_separating_set():
     rows, F = build_rows(ds, pc, pairs, out, {}, True)
     r = next(x for x in rows if {x["source"], x["target"]} == {"a", "c"})
     assert r["status"] == "llm_only" and r["in_graph"] is False and r["pc"] == "none"
-    assert r["sepset"] == ["b"] and r["p_value"] > 0.01 and "independent given {b}" in r["decision"]
+    assert r["sepset"] == "b" and r["p_value"] > 0.01 and "independent given {b}" in r["decision"]
     assert not F.has_edge("a", "c") and not F.has_edge("c", "a")
 
 

@@ -136,3 +136,19 @@ def test_jupyter_repr(tmp_path):
 
     r = discover("cancer")
     assert r._repr_svg_().lstrip().startswith("<?xml") or "<svg" in r._repr_svg_()
+
+
+def test_llm_only_claims_are_drawn_dashed_but_not_in_the_graph(run, tmp_path):
+    run("discover", "asia", "--llm", "simulated", "--strategy", "all", "--out", tmp_path, "--quiet", "--no-cache",
+        "--format", "dot")
+    e = pd.read_csv(tmp_path / "edges.csv")
+    llm_only = e[e.status == "llm_only"]
+    assert len(llm_only) > 0 and not llm_only.in_graph.any()
+    assert llm_only.sepset.notna().all()  # every LLM-only claim shows what separated the pair
+    dot = (tmp_path / "graph.dot").read_text()
+    from causalllm.render import STATUS_STYLES
+
+    color = STATUS_STYLES["llm_only"][0]
+    assert dot.count(f'color="{color}" penwidth=1.8 style=dashed') == len(llm_only) + 1  # + the legend's sample
+    g = read_graph(tmp_path / "edges.csv")  # the graph itself holds only in_graph rows
+    assert g.number_of_edges() == int(e.in_graph.sum())
