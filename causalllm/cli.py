@@ -307,6 +307,8 @@ def compare(pred: str, truth: str, as_json: bool) -> None:
               help="Score pairwise direction accuracy on the Tuebingen pairs instead.")
 @click.option("--samples", default=None, metavar="N,N", help="Row counts to resample per seed (default: all rows).")
 @click.option("--seeds", type=int, default=3, show_default=True, help="Seeds (row resamples and expert draws).")
+@click.option("--from-network", is_flag=True,
+              help="Sample fresh rows from the true Bayesian network per seed (needs pgmpy: causalllm[bn]).")
 @click.option("--llm", type=click.Choice(["simulated", "openai"]), default="simulated", show_default=True,
               help="The expert: the simulated one (profiles) or a real endpoint.")
 @click.option("--profile", default="gpt4,random", show_default=True,

@@ -213,7 +213,7 @@ def evaluate(*, datasets: tuple[str, ...], pairs: str | None = None, samples: st
              out: str | None = None, alpha: float = 0.05, test: str = "auto", concurrency: int = 8,
              cache: str | None = None, no_cache: bool = False, model: str | None = None, base_url: str | None = None,
              api_key_env: str | None = None, latency: float = 0.0, seed: int = 0, quiet: bool = False,
-             **_: Any) -> dict[str, Any]:
+             from_network: bool = False, **_: Any) -> dict[str, Any]:
     """``causalllm evaluate``: the benchmark grid (or the Tübingen pairs); returns results and what was written."""
     from . import evaluate as ev
     from .cache import AnswerCache, default_cache_path
@@ -240,7 +240,8 @@ def evaluate(*, datasets: tuple[str, ...], pairs: str | None = None, samples: st
             raise ConfigError("--samples values must be at least 10 rows")
     res = ev.evaluate(list(datasets), samples=sizes, seeds=seeds, llm=llm, profiles=ev.parse_profiles(profile),
                       merges=[m.strip() for m in merge.split(",") if m.strip()], alpha=alpha, test=test,
-                      concurrency=concurrency, cache=store, llm_options=llm_options, progress=not quiet)
+                      concurrency=concurrency, cache=store, llm_options=llm_options, progress=not quiet,
+                      from_network=from_network)
     written = ev.save(res, out) if out else {}
     return {"table": ev.markdown_table(res["summary"]), "written": written}
 

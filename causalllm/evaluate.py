@@ -4,7 +4,8 @@
 asked, its own graph), and each merge policy with the same expert; it scores every graph
 against the truth (:func:`causalllm.metrics.compare`) and aggregates mean ± sd over seeds.
 With ``samples``, each seed draws that many rows without replacement (a dataset with fewer rows
-is used whole); the expert varies with the seed in every case.
+is used whole), or, with ``from_network``, samples fresh rows from the true Bayesian network
+(pgmpy, optional extra); the expert varies with the seed in every case.
 The simulated expert's seed is the evaluation seed, so each seed is a different expert draw;
 its answers do not depend on the data sample, so they are cached across sample sizes.
 
@@ -100,6 +101,55 @@ def _subsample(ds: Dataset, n: int | None, seed: int) -> Dataset:
                    context=ds.context, truth_path=ds.truth_path, inputs=dict(ds.inputs))
 
 
+_NETWORKS: dict[str, Any] = {}
+
+
+def network_sample(name: str, n: int, seed: int, columns: Sequence[str]) -> pd.DataFrame:
+    """``n`` fresh rows sampled from the bnlearn network ``name`` as bundled in pgmpy (offline).
+
+    Needs the optional extra ``pip install 'causalllm[bn]'`` (pgmpy >= 1.1, < 1.3: later versions
+    fetch their example networks from a model hub instead of the bundled files).
+    """
+    import gzip
+    import warnings
+    from importlib import resources
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pgmpy.readwrite import BIFReader
+    except ImportError:
+        raise ConfigError("--from-network needs pgmpy: pip install 'causalllm[bn]'") from None
+    if name not in _NETWORKS:
+        path = resources.files("pgmpy") / "utils" / "example_models" / f"{name}.bif.gz"
+        if not path.is_file():
+            raise DataError(f"pgmpy bundles no network named {name!r}; --from-network works for the bnlearn "
+                            "networks (asia, cancer, earthquake, survey, child, alarm)")
+        with gzip.open(str(path)) as f, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _NETWORKS[name] = BIFReader(string=f.read().decode()).get_model()
+    model = _NETWORKS[name]
+    missing = [c for c in columns if c not in model.nodes()]
+    if missing:
+        raise DataError(f"pgmpy's {name} network lacks column(s) {', '.join(missing)}")
+    logger = logging.getLogger("pgmpy")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            df = model.simulate(n_samples=n, seed=seed, show_progress=False)
+    finally:
+        logger.setLevel(level)
+    return df[list(columns)].astype(str)
+
+
+def _from_network(ds: Dataset, n: int, seed: int) -> Dataset:
+    frame = network_sample(ds.name, n, seed, ds.columns)
+    return Dataset(frame=frame, types=dict(ds.types), descriptions=dict(ds.descriptions), name=ds.name,
+                   context=ds.context, truth_path=ds.truth_path, inputs=dict(ds.inputs))
+
+
 def _llm_stats(asker: Any) -> dict:
     s = asker.stats_
     return {"llm_questions": s["questions"], "llm_calls": s["calls"], "cache_hits": s["cache_hits"],
@@ -120,8 +170,14 @@ def evaluate(
     cache: Any = None,
     llm_options: dict | None = None,
     progress: bool = False,
+    from_network: bool = False,
 ) -> dict:
-    """Run the benchmark grid; returns ``{"records": [...], "summary": [...], "options": {...}}``."""
+    """Run the benchmark grid; returns ``{"records": [...], "summary": [...], "options": {...}}``.
+
+    With ``from_network``, each seed samples fresh rows from the true Bayesian network (pgmpy's
+    bundled bnlearn files) instead of resampling the bundled rows; ``samples`` then defaults to
+    10 000.
+    """
     from .backends import open_llm
     from .merge import POLICIES, run_merge
     from .priors import LLMPriors, llm_graph
@@ -139,7 +195,7 @@ def evaluate(
         full, truth = _resolve(spec)
         for n in samples:
             for seed in range(seeds):
-                ds = _subsample(full, n, seed)
+                ds = _from_network(full, n or 10_000, seed) if from_network else _subsample(full, n, seed)
                 t0 = time.perf_counter()
                 pc = PCDiscovery(alpha=alpha, test=test).fit(ds)
                 pc_time = time.perf_counter() - t0
@@ -172,6 +228,7 @@ def evaluate(
                     log.info("evaluated %s, %d rows, seed %d", full.name, len(ds.frame), seed)
     return {"records": records, "summary": summarize(records),
             "options": {"datasets": list(datasets), "samples": list(samples), "seeds": seeds, "llm": llm,
+                        "from_network": from_network,
                         "profiles": expert_names, "merges": list(merges), "alpha": alpha, "test": test}}
 
 

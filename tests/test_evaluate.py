@@ -76,3 +76,17 @@ def test_cli_evaluate_bad_input(run):
     assert res.exit_code == 1 and "neither a bundled dataset" in res.stderr
     res = run("evaluate", "asia", "--merge", "magic", ok=False)
     assert res.exit_code == 1 and "unknown --merge magic" in res.stderr
+
+
+def test_from_network_samples_fresh_rows(tmp_path):
+    from causalllm.evaluate import network_sample
+
+    a = network_sample("asia", 500, 0, ["asia", "tub", "smoke"])
+    b = network_sample("asia", 500, 1, ["asia", "tub", "smoke"])
+    assert list(a.columns) == ["asia", "tub", "smoke"] and len(a) == 500
+    assert set(a["smoke"]) <= {"yes", "no"} and not a.equals(b)
+    assert a.equals(network_sample("asia", 500, 0, ["asia", "tub", "smoke"]))  # seeded
+    res = evaluate(["asia"], samples=[3000], seeds=2, profiles=["perfect"], merges=["auto"], from_network=True,
+                   cache=AnswerCache(tmp_path / "c.sqlite"))
+    pcs = [r for r in res["records"] if r["method"] == "pc"]
+    assert [r["rows"] for r in pcs] == [3000, 3000] and res["options"]["from_network"]
