@@ -355,21 +355,28 @@ def evaluate_pairs(name: str = "tuebingen", *, llm: str = "simulated", profile: 
         t0 = time.perf_counter()
         with open_llm(llm, truth=str(truth_file), profile=profile, seed=seed, quiet=True,
                       **(llm_options or {})) as (model, info):
-            results = []
-            stats = {"calls": 0, "cache_hits": 0, "tokens": 0}
-            for p in pairs:
+            sim = profile if llm == "simulated" else None
+
+            def one(p: dict) -> tuple[dict, dict]:
+                # each pair is its own two-variable dataset: names repeat across pairs with other meanings
                 frame = pd.DataFrame(columns=[p["x"], p["y"]])
                 ds = Dataset(frame=frame, types={p["x"]: "continuous", p["y"]: "continuous"},
                              descriptions={p["x"]: p["x_desc"], p["y"]: p["y_desc"]}, name=p["pair_id"])
-                asker = LLMPriors(model, pairs=[(p["x"], p["y"])], confounders="none", concurrency=concurrency,
-                                  cache=cache, seed=seed, simulated=profile if llm == "simulated" else None).fit(ds)
+                asker = LLMPriors(model, pairs=[(p["x"], p["y"])], confounders="none", concurrency=2,
+                                  cache=cache, seed=seed, simulated=sim).fit(ds)
                 ans = next(iter(asker.pairs_.values()))
                 want = "-->" if p["direction"] == "x->y" else "<--"
-                results.append({**p, "answer": ans.answer, "confidence": ans.confidence,
-                                "order_consistent": ans.order_consistent, "correct": ans.answer == want})
-                stats["calls"] += asker.stats_["calls"]
-                stats["cache_hits"] += asker.stats_["cache_hits"]
-                stats["tokens"] += asker.stats_["prompt_tokens"] + asker.stats_["completion_tokens"]
+                return ({**p, "answer": ans.answer, "confidence": ans.confidence,
+                         "order_consistent": ans.order_consistent, "correct": ans.answer == want}, asker.stats_)
+
+            from concurrent.futures import ThreadPoolExecutor
+
+            # both orders of a pair go out together, so concurrency / 2 pairs at a time
+            with ThreadPoolExecutor(max_workers=max(1, concurrency // 2)) as pool:
+                done = list(pool.map(one, pairs))
+            results = [r for r, _ in done]
+            stats = {"calls": sum(s["calls"] for _, s in done), "cache_hits": sum(s["cache_hits"] for _, s in done),
+                     "tokens": sum(s["prompt_tokens"] + s["completion_tokens"] for _, s in done)}
     W = sum(r["weight"] for r in results)
     wmean = lambda f: sum(r["weight"] for r in results if f(r)) / W  # noqa: E731
     return {

@@ -452,7 +452,7 @@ def _status(pc_mark: str | None, pc_dir: tuple[str, str] | None, p: PairAnswer |
     if pc_mark is None:
         if p is not None and p.directed() is not None:
             return "llm_only"
-        return "llm_only" if final_mark else "none"
+        return "data" if final_mark else "none"  # an edge only the prior policy's PC re-run found
     if p is None:
         return "data" if final_dir or pc_dir else "unresolved"
     if p.answer == "none":
