@@ -346,8 +346,8 @@ def merge(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str = "au
         overridden = {k for k, (u, v) in robust.items()
                       if _usable(pairs.get(k)) not in (None, (u, v)) and cal["trust"] > DATA_RELIABILITY["robust"]}
         if policy == "auto":
-            # start from the robust orientations (all their v-structures at once, closed under
-            # Meek), leaving out those the expert is trusted enough to overturn
+            # start from the robust orientations (all their v-structures at once), leaving out
+            # those the expert is trusted enough to overturn
             start = robust_orientations(pc, triples, exclude=overridden) if overridden else R.copy()
         else:
             start = pc.graph_.copy()

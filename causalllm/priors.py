@@ -496,12 +496,11 @@ class LLMPriors:
         pool = ThreadPoolExecutor(max_workers=self.concurrency)
         try:
             futures = [pool.submit(work, i) for i in range(len(qs))]
-            for f in futures:
+            for i, f in enumerate(futures):
                 f.result()
+                failed += results[i]["status"] == "unanswered"
                 bar.update(1)
-                with state["lock"]:
-                    failed = sum(1 for r in results if r is not None and r["status"] == "unanswered")
-                    bar.set_postfix(calls=state["calls"], cached=state["cache_hits"], failed=failed, refresh=False)
+                bar.set_postfix(calls=state["calls"], cached=state["cache_hits"], failed=failed, refresh=False)
         except BaseException:
             # Ctrl-C or a crash: ask nothing more; answers already received are in the cache
             state["stop"].set()
