@@ -113,7 +113,7 @@ def falsify_graph(G: nx.DiGraph, pc: PCDiscovery, *, n_permutations: int = 20, m
     H.add_nodes_from(names)
     H.add_edges_from((u, v) for u, v in directed_part(G).edges if u in idx and v in idx)
     share, n_tests, violated = _share(H, ci, idx, pc.alpha, max_tests, rng)
-    baseline = []
+    baseline: list[float] = []
     own = set(H.edges)
     for _ in range(20 * n_permutations):
         if len(baseline) == n_permutations:

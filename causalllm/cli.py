@@ -10,7 +10,6 @@ import functools
 import json
 import logging
 import sys
-from pathlib import Path
 from typing import Any, Callable
 
 import click

@@ -94,6 +94,10 @@ _ASK_KEYS = ("strategy", "samples", "single_order", "confounders", "concurrency"
              "prompts", "share_stats", "seed", "quiet", "context")
 
 
+def _ask_options(opts: dict) -> dict[str, Any]:
+    return {k: opts.get(k) for k in _ASK_KEYS}
+
+
 def _recorded_options(opts: dict) -> dict:
     """Options for the manifest (paths and flags only; never a key)."""
     skip = {"data", "variables", "out", "quiet"}
@@ -117,7 +121,7 @@ def discover(**opts: Any) -> dict[str, Any]:
     if opts.get("priors"):
         opts["llm"] = "none"
     with _llm_context(opts, ds) as (model, info):
-        asker = _make_asker(model, info, **{k: opts.get(k) for k in _ASK_KEYS}) if model is not None else None
+        asker = _make_asker(model, info, **_ask_options(opts)) if model is not None else None
         if opts.get("dry_run"):
             if asker is None:
                 raise ConfigError("--dry-run needs an LLM (--llm openai or simulated)")
@@ -149,7 +153,7 @@ def ask(**opts: Any) -> dict[str, Any]:
         if model is None:
             raise ConfigError("causalllm ask needs an LLM: set OPENAI_API_KEY, use --base-url for a local server, "
                               "or --llm simulated --truth EDGES")
-        asker = _make_asker(model, info, **{k: opts.get(k) for k in _ASK_KEYS})
+        asker = _make_asker(model, info, **_ask_options(opts))
         if opts.get("dry_run"):
             pc = PCDiscovery(alpha=opts["alpha"], test=opts["test"]).fit(ds) if asker.strategy != "all" else None
             return {"dry_run": asker.dry_run(ds, pc, opts.get("price_per_1k"))}

@@ -15,10 +15,9 @@ import csv
 import hashlib
 import json
 import logging
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -478,12 +477,3 @@ def variables_template(df: pd.DataFrame) -> pd.DataFrame:
         rows.append({"name": col, "type": t, "description": ""})
     return pd.DataFrame(rows, columns=["name", "type", "description"])
 
-
-def iter_pairs(columns: Iterable[str]) -> list[tuple[str, str]]:
-    """All unordered pairs in column order."""
-    cols = list(columns)
-    return [(cols[i], cols[j]) for i in range(len(cols)) for j in range(i + 1, len(cols))]
-
-
-def _finite(x: Any) -> bool:
-    return isinstance(x, (int, float)) and math.isfinite(x)

@@ -201,7 +201,7 @@ class OpenAIChatModel:
             if self._client is None:
                 c = self.config
                 if c.is_azure:
-                    self._client = openai.AzureOpenAI(api_key=c.api_key, azure_endpoint=c.base_url,
+                    self._client = openai.AzureOpenAI(api_key=c.api_key, azure_endpoint=c.base_url or "",
                                                       api_version=c.azure_api_version, max_retries=0,
                                                       timeout=self.timeout)
                 else:

@@ -166,7 +166,7 @@ def _creates_cycle(G: nx.DiGraph, u: str, v: str) -> bool:
     return D.has_node(v) and D.has_node(u) and nx.has_path(D, v, u)
 
 
-def robust_orientations(pc: PCDiscovery, triples: list[Triple], exclude: set[frozenset] = frozenset()) -> nx.DiGraph:
+def robust_orientations(pc: PCDiscovery, triples: list[Triple], exclude: frozenset | set = frozenset()) -> nx.DiGraph:
     """PC's skeleton with only the robust orientations: those of unconflicted unambiguous colliders.
 
     Pairs in ``exclude`` get no collider vote (their orientation is left to another source).
@@ -290,7 +290,7 @@ class _Orienter:
 
 def _break_cycles(G: nx.DiGraph, support: dict[frozenset, float]) -> list[dict]:
     """Make the least supported edge of each directed cycle undirected; return what was done."""
-    done = []
+    done: list[dict] = []
     while True:
         try:
             cyc = nx.find_cycle(directed_part(G))
@@ -384,7 +384,7 @@ def merge(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str = "au
             elif llm_dir:
                 decisions[key]["why"] = (f"expert {basis} {trust:.2f} is too low to orient an edge the data left "
                                          f"undirected (needs > {reliability:.2f})")
-        for phase, _, u, v, origin, why in sorted(plan):
+        for _phase, _, u, v, origin, why in sorted(plan):
             key = pair_key(u, v)
             # auto: orientations are collected first and propagated once at the end, because a
             # half-applied collider would let Meek's rule 1 orient its other edge the wrong way.
@@ -418,7 +418,7 @@ def _prior(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], threshold: float
     bk = BackgroundKnowledge()
     nodes = {n: GraphNode(n) for n in pc.columns_}  # names must match node_names exactly (causal-learn pitfall)
     required = []
-    for key, p in sorted(pairs.items(), key=lambda kv: (kv[1].source, kv[1].target)):
+    for p in sorted(pairs.values(), key=lambda a: (a.source, a.target)):
         d = _usable(p)
         if d and p.confidence >= threshold:
             bk.add_required_by_node(nodes[d[0]], nodes[d[1]])

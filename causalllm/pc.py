@@ -192,7 +192,11 @@ def make_ci_test(data: np.ndarray, test: str) -> Callable[[int, int, Sequence[in
     from causallearn.utils.cit import CIT
 
     cit = CIT(np.asarray(data, dtype=float), test)
-    return lambda i, j, S=(): float(cit(int(i), int(j), [int(s) for s in S]))
+
+    def ci(i: int, j: int, S: Sequence[int] = ()) -> float:
+        return float(cit(int(i), int(j), [int(s) for s in S]))
+
+    return ci
 
 
 def _group_cache(cache: dict) -> dict[str, list[tuple[str, float]]]:
@@ -264,6 +268,8 @@ class PCDiscovery:
     ('gsq', 8)
     """
 
+    _tests: dict[frozenset, list[tuple[tuple[str, ...], float]]] | None = None
+
     def __init__(
         self,
         alpha: float = 0.05,
@@ -288,7 +294,7 @@ class PCDiscovery:
     @property
     def tests_(self) -> dict[frozenset, list[tuple[tuple[str, ...], float]]]:
         """``frozenset({a, b})`` → every ``(conditioning set, p-value)`` PC tested for the pair."""
-        if getattr(self, "_tests", None) is None:
+        if self._tests is None:
             self._tests = {k: [(_cond_names(c, self.columns_), float(p)) for c, p in lst]
                            for k, lst in self._raw_tests.items()}
         return self._tests
@@ -332,9 +338,9 @@ class PCDiscovery:
         self._tests = None
         self.test_ = test
         self.data_ = X
-        self.columns_ = list(names)
+        self.columns_: list[str] = list(names)
         G = causallearn_to_networkx(cg.G)
-        self._raw_tests = {}
+        self._raw_tests: dict[frozenset, list[tuple[str, float]]] = {}
         self.evidence_: dict[frozenset, PairEvidence] = {}
         self.p_values_: dict[frozenset, float] = {}
         self.sepsets_: dict[frozenset, tuple[str, ...]] = {}

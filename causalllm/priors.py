@@ -319,8 +319,8 @@ class LLMPriors:
 
     def select_pairs(self, ds: Dataset, pc: Any = None) -> list[tuple[str, str]]:
         """The pairs the strategy asks about, in canonical (column) order."""
-        if getattr(self, "pairs", None) is not None:
-            return [tuple(p) for p in self.pairs]  # type: ignore[misc]
+        if self.pairs is not None:
+            return [(a, b) for a, b in self.pairs]
         cols = ds.columns
         idx = {c: i for i, c in enumerate(cols)}
         if self.strategy == "all":
@@ -378,7 +378,7 @@ class LLMPriors:
         prompt_tokens = sum(sum(len(m["content"]) for m in q.messages) // 4 for q in qs)
         completion_tokens = 60 * len(qs)
         pairs = sorted({(q.source, q.target) for q in qs if q.kind == "direction"})
-        out = {"pairs": len(pairs), "questions": len(qs), "cached": cached, "calls": len(qs) - cached,
+        out: dict[str, Any] = {"pairs": len(pairs), "questions": len(qs), "cached": cached, "calls": len(qs) - cached,
                "estimated_prompt_tokens": prompt_tokens, "estimated_completion_tokens": completion_tokens,
                "pair_list": [f"{a} - {b}" for a, b in pairs]}
         if price_per_1k is not None:
@@ -594,7 +594,7 @@ def read_priors(path: str | Path, ds: Dataset) -> tuple[dict[frozenset, PairAnsw
     pairs: dict[frozenset, PairAnswer] = {}
     conf: dict[frozenset, list[dict]] = {}
     norm = {_norm(c): c for c in ds.columns}
-    for i, r in df.iterrows():
+    for i, (_, r) in enumerate(df.iterrows()):
         s, t, a = r["source"].strip(), r["target"].strip(), r["answer"].strip()
         line = i + 2
         if s not in cols or t not in cols:

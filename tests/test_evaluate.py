@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from causalllm.cache import AnswerCache
 from causalllm.evaluate import evaluate, evaluate_pairs, markdown_table, parse_profiles

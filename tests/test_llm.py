@@ -13,16 +13,14 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from causalllm.backends import open_llm
 from causalllm.cache import AnswerCache
 from causalllm.data import Dataset, load_dataset
 from causalllm.errors import ConfigError, LLMError
 from causalllm.llm import EndpointConfig, OpenAIChatModel, resolve_config
-from causalllm.pc import PCDiscovery
 from causalllm.priors import LLMPriors, read_priors
 from causalllm.simulate import SimulatedExpert
 
-from conftest import ROOT, run_subprocess, write
+from conftest import run_subprocess, write
 from fakeserver import FakeServer, completion
 
 SECRET = "sk-test-SECRET-key-0123456789"

@@ -15,7 +15,7 @@ import pytest
 from causalllm.graph import read_graph
 from causalllm.metrics import shd
 
-from conftest import ARTIFACTS, write
+from conftest import ARTIFACTS
 
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
