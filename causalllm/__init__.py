@@ -5,7 +5,7 @@ merge → render/report; :func:`discover` runs it all and returns a result objec
 """
 
 from .data import Dataset, load_dataset
-from .errors import BudgetExceeded, CausalLLMError, ConfigError, DataError, LLMError, RenderError
+from .errors import CausalLLMError, ConfigError, DataError, LLMError, RenderError
 from .graph import read_graph
 from .metrics import compare, shd
 from .pc import PCDiscovery, causallearn_to_networkx
@@ -30,7 +30,6 @@ __all__ = [
     "DataError",
     "ConfigError",
     "LLMError",
-    "BudgetExceeded",
     "RenderError",
 ]
 

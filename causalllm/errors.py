@@ -10,7 +10,6 @@ caller can catch one class. The CLI converts these (and only these) into a one-l
     ├── DataError      the data or variables file is unusable (message says how to fix it)
     ├── ConfigError    an option, environment variable or file name is wrong
     ├── LLMError       the LLM endpoint failed in a way that stops the run
-    │   └── BudgetExceeded   --max-calls was reached (answers so far are kept)
     └── RenderError    a picture could not be produced (the DOT file is still written)
 """
 
@@ -21,7 +20,6 @@ __all__ = [
     "DataError",
     "ConfigError",
     "LLMError",
-    "BudgetExceeded",
     "RenderError",
 ]
 
@@ -40,10 +38,6 @@ class ConfigError(CausalLLMError):
 
 class LLMError(CausalLLMError):
     """The LLM endpoint cannot be used (wrong key, model, URL, or every call failed)."""
-
-
-class BudgetExceeded(LLMError):
-    """The hard call budget (``--max-calls``) was reached; answers so far are kept."""
 
 
 class RenderError(CausalLLMError):

@@ -41,7 +41,6 @@ __all__ = [
     "make_graph",
     "add_edge",
     "directed_edges",
-    "undirected_pairs",
     "adjacent_pairs",
     "pair_key",
     "directed_part",
@@ -98,11 +97,6 @@ def add_edge(G: nx.DiGraph, a: str, b: str, mark: str = "-->", **attrs: object) 
 def directed_edges(G: nx.DiGraph) -> set[tuple[str, str]]:
     """Arcs that are causal claims (``mark == '-->'``)."""
     return {(u, v) for u, v, d in G.edges(data=True) if d.get("mark", "-->") == "-->"}
-
-
-def undirected_pairs(G: nx.DiGraph) -> set[frozenset[str]]:
-    """Pairs joined by a ``---`` edge."""
-    return {pair_key(u, v) for u, v, d in G.edges(data=True) if d.get("mark") == "---"}
 
 
 def adjacent_pairs(G: nx.DiGraph) -> set[frozenset[str]]:

@@ -432,6 +432,7 @@ class LLMPriors:
                 with state["lock"]:
                     state["last_error"] = rec["error"]
                 return rec
+            rec["json_mode"] = comp.json_mode
             tokens[0] += comp.prompt_tokens
             tokens[1] += comp.completion_tokens
             latency += comp.latency_s

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +119,6 @@ class Prompts:
     reask_template: str = REASK
     version: str = PROMPT_VERSION
     context: str | None = None
-    extra: dict = field(default_factory=dict)
 
     def with_context(self, context: str | None) -> "Prompts":
         return replace(self, context=context)
