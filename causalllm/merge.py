@@ -513,7 +513,11 @@ def build_rows(ds: Dataset, pc: PCDiscovery, pairs: dict[frozenset, PairAnswer],
                     else "neither") if status == "reversed" else dec.get("kept", "")
             why = dec.get("why", "")
             if status == "reversed" and not why:
-                why = "the merged graph keeps the data's orientation (report policy)" if kept == "data" else ""
+                policy = outcome.info.get("policy", "")
+                why = {"report": "the report policy never changes the data's graph",
+                       "orient": "the orient policy keeps every orientation the data made",
+                       "prior": "PC re-run with the LLM's background knowledge still orients it this way"}.get(
+                           policy, "") if kept == "data" else ""
             if status == "llm_only" and ev is not None and not ev.adjacent:
                 why = why or (f"data found them independent given {{{', '.join(ev.cond_set)}}} "
                               f"(p = {ev.p_value:.3g})")
