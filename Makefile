@@ -1,5 +1,5 @@
 # The two set-up commands: `make demo` and `make test` (both create .venv and install).
-PY ?= python3.11
+PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test install clean browser
 
 $(BIN)/python:
-	@command -v $(PY) >/dev/null 2>&1 || { echo "Error: $(PY) not found; install Python 3.11 or run 'make PY=python3 ...'"; exit 1; }
+	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' 2>/dev/null || { echo "Error: Python 3.11+ not found (tried '$(PY)'); install it or run 'make PY=/path/to/python3.11 ...'"; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
