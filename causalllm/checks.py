@@ -34,12 +34,12 @@ from .pc import PCDiscovery, causallearn_to_networkx, make_ci_test
 __all__ = ["fci_confounders", "falsify_graph", "lmc_implications"]
 
 
-def fci_confounders(ds: Dataset, pc: PCDiscovery, confounders: dict[frozenset, list[dict]], *,
+def fci_confounders(ds: Dataset, pc: PCDiscovery | None, confounders: dict[frozenset, list[dict]], *,
                     run_fci: bool = True) -> list[dict]:
-    """One row per suggested confounder with the FCI verdict for latent ones."""
+    """One row per suggested confounder with the FCI verdict for latent ones (``pc`` None: no FCI)."""
     rows = []
     pag = None
-    if run_fci and any(not c["measured"] for items in confounders.values() for c in items):
+    if run_fci and pc is not None and any(not c["measured"] for items in confounders.values() for c in items):
         from causallearn.search.ConstraintBased.FCI import fci
 
         # causal-learn's FCI prints every orientation it makes to stdout: keep stdout for results

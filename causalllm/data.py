@@ -83,6 +83,11 @@ class Dataset:
     inputs: dict[str, str] = field(default_factory=dict)
     undescribed: list[str] = field(default_factory=list)
 
+    def with_frame(self, frame: pd.DataFrame) -> "Dataset":
+        """The same variables, types and descriptions over other rows (resamples, simulations)."""
+        return Dataset(frame=frame, types=dict(self.types), descriptions=dict(self.descriptions), name=self.name,
+                       context=self.context, truth_path=self.truth_path, inputs=dict(self.inputs))
+
     @property
     def columns(self) -> list[str]:
         """Column names in data order."""

@@ -97,8 +97,7 @@ def _subsample(ds: Dataset, n: int | None, seed: int) -> Dataset:
         frame = ds.frame.sample(n=n, replace=False, random_state=seed).reset_index(drop=True)
     else:
         frame = ds.frame
-    return Dataset(frame=frame, types=dict(ds.types), descriptions=dict(ds.descriptions), name=ds.name,
-                   context=ds.context, truth_path=ds.truth_path, inputs=dict(ds.inputs))
+    return ds.with_frame(frame)
 
 
 _NETWORKS: dict[str, Any] = {}
@@ -145,9 +144,7 @@ def network_sample(name: str, n: int, seed: int, columns: Sequence[str]) -> pd.D
 
 
 def _from_network(ds: Dataset, n: int, seed: int) -> Dataset:
-    frame = network_sample(ds.name, n, seed, ds.columns)
-    return Dataset(frame=frame, types=dict(ds.types), descriptions=dict(ds.descriptions), name=ds.name,
-                   context=ds.context, truth_path=ds.truth_path, inputs=dict(ds.inputs))
+    return ds.with_frame(network_sample(ds.name, n, seed, ds.columns))
 
 
 def _llm_stats(asker: Any) -> dict:

@@ -466,18 +466,6 @@ def _status(pc_mark: str | None, pc_dir: tuple[str, str] | None, p: PairAnswer |
     return "oriented_by_llm" if final_dir == llm_dir else "reversed"
 
 
-def _rel_answer(answer: str, canonical_source: str, src: str) -> str:
-    """An answer given for the canonical order, read from a row whose source is ``src``."""
-    if answer in ("-->", "<--") and src != canonical_source:
-        return "<--" if answer == "-->" else "-->"
-    return answer
-
-
-def _rel(p: PairAnswer, src: str) -> str:
-    """The pair's answer relative to a row whose source is ``src``."""
-    return _rel_answer(p.answer, p.source, src)
-
-
 def build_rows(ds: Dataset, pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], outcome: MergeOutcome,
                confounders: dict[frozenset, list[dict]], has_llm: bool) -> tuple[list[dict], nx.DiGraph]:
     """One ``edges.csv`` row per pair any source connects, and the final graph with the same attributes."""
@@ -522,11 +510,11 @@ def build_rows(ds: Dataset, pc: PCDiscovery, pairs: dict[frozenset, PairAnswer],
                 why = why or (f"data found them independent given {{{', '.join(ev.cond_set)}}} "
                               f"(p = {ev.p_value:.3g})")
             row.update({
-                "llm": _rel(p, src) if p else "not asked",
+                "llm": p.answer_from(src) if p else "not asked",
                 "llm_confidence": p.confidence if p else None,
                 "order_consistent": p.order_consistent if p else None,
                 "rationale": p.rationale if p else "",
-                "llm_votes": " ".join(f"{_rel_answer(k, p.source, src)}:{v}" for k, v in sorted(p.votes.items())) if p else "",
+                "llm_votes": p.votes_from(src) if p else "",
                 "decision": why, "kept": kept,
                 "confounders": [c["name"] for c in confounders.get(key, [])],
             })

@@ -173,6 +173,7 @@ def ask(
     choice here) no data is needed beyond the column names and descriptions, otherwise PC is
     run first to choose the pairs.
     """
+    from .checks import fci_confounders
     from .priors import llm_graph, priors_rows
 
     timings: dict[str, float] = {}
@@ -200,7 +201,7 @@ def ask(
                      "pc": "not run", "p_value": None, "sepset": "",
                      "llm": "-->" if d else p.answer, "llm_confidence": p.confidence,
                      "order_consistent": p.order_consistent, "rationale": p.rationale,
-                     "llm_votes": " ".join(f"{k}:{v}" for k, v in sorted(p.votes.items())),
+                     "llm_votes": p.votes_from(src),
                      "decision": "removed to break a cycle" if d and not in_graph else "", "kept": "llm" if in_graph else "",
                      "confounders": [c["name"] for c in llm.confounders_.get(frozenset((p.source, p.target)), [])]})
     for r in rows:
@@ -214,10 +215,7 @@ def ask(
     result = DiscoveryResult(graph=G, pc_graph=pc.graph_ if pc is not None else G, rows=rows, manifest={},
                              answers=llm.answers_, priors_rows=priors_rows(llm.pairs_, llm.confounders_),
                              merge_info={"llm_graph_cycles_removed": removed}, llm_graph=G)
-    result.confounders = [{"source": p[0], "target": p[1], "confounder": c["name"], "measured": c["measured"],
-                           "rationale": c.get("rationale", ""), "fci_verdict": "", "fci_mark": ""}
-                          for key, items in llm.confounders_.items() for c in items
-                          for p in [sorted(key, key=ds.columns.index)]]
+    result.confounders = fci_confounders(ds, None, llm.confounders_, run_fci=False)
     result.manifest = build_manifest(ds, opts, timings, llm=dict(llm_info or {}), llm_stats=llm.stats_,
                                      prompt_version=llm.stats_["prompt_version"])
     return result

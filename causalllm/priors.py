@@ -165,6 +165,23 @@ class PairAnswer:
     def claims_edge(self) -> bool:
         return self.answer in ("-->", "<--")
 
+    def answer_from(self, src: str, answer: str | None = None) -> str:
+        """``answer`` (default: the combined one) read from a row whose source is ``src``.
+
+        Examples
+        --------
+        >>> PairAnswer("a", "b", "-->").answer_from("b")
+        '<--'
+        """
+        answer = self.answer if answer is None else answer
+        if answer in ("-->", "<--") and src != self.source:
+            return "<--" if answer == "-->" else "-->"
+        return answer
+
+    def votes_from(self, src: str) -> str:
+        """The individual votes (``-->:2 none:1``) read from a row whose source is ``src``."""
+        return " ".join(f"{self.answer_from(src, k)}:{v}" for k, v in sorted(self.votes.items()))
+
     def directed(self) -> tuple[str, str] | None:
         """``(cause, effect)`` if the answer claims a direct cause."""
         if self.answer == "-->":
@@ -571,7 +588,7 @@ def priors_rows(pairs: dict[frozenset, PairAnswer], confounders: dict[frozenset,
         conf = (confounders or {}).get(key, [])
         rows.append({"source": p.source, "target": p.target, "answer": p.answer, "confidence": p.confidence,
                      "order_consistent": p.order_consistent, "rationale": p.rationale,
-                     "votes": " ".join(f"{k}:{v}" for k, v in sorted(p.votes.items())),
+                     "votes": p.votes_from(p.source),
                      "confounders": [c["name"] for c in conf], "origin": p.origin})
     return rows
 

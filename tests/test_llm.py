@@ -327,6 +327,7 @@ def test_ask_writes_llm_graph_and_priors_roundtrip(run, tmp_path):
     assert (pri["origin"].str.contains("SIMULATED")).all()
     e = pd.read_csv(tmp_path / "a" / "edges.csv")
     assert len(e[e.in_graph]) == 8  # the perfect expert's graph is the truth
+    assert (e[e.in_graph].llm_votes == "-->:2").all()  # votes read from the row's source, like the answer
     lines = (tmp_path / "a" / "llm_answers.jsonl").read_text().splitlines()
     assert len(lines) == 56 and all("cache_key" in json.loads(x) for x in lines)  # 28 pairs x 2 orders
     # an analyst edits one answer and uses the file instead of asking again
@@ -391,3 +392,11 @@ def test_samples_self_consistency_and_prompt_override(sim, tmp_path):
     assert pr2.stats_["prompt_version"] == prompts.version
     with pytest.raises(ConfigError, match="unknown placeholder"):
         load_prompts(write(tmp_path / "bad.yaml", "direction: 'Is {x} a cause?'\n"))
+
+
+def test_answer_and_votes_read_from_either_end():
+    from causalllm.priors import PairAnswer
+
+    p = PairAnswer("a", "b", "<--", 0.8, True, "r", {"<--": 2, "none": 1})
+    assert (p.answer_from("a"), p.votes_from("a")) == ("<--", "<--:2 none:1")
+    assert (p.answer_from("b"), p.votes_from("b")) == ("-->", "-->:2 none:1")  # the row b -> a
