@@ -88,8 +88,7 @@ def to_dot(
     Parameters
     ----------
     G : networkx.DiGraph
-        One arc per pair (see :mod:`causalllm.graph`); arcs may carry ``status``. Nodes with
-        ``latent=True`` are drawn dashed (suggested confounders).
+        One arc per pair (see :mod:`causalllm.graph`); arcs may carry ``status``.
     title : str, optional
         Graph label.
     rankdir : {"LR", "TB", "RL", "BT"}
@@ -128,12 +127,7 @@ def to_dot(
             continue
         desc = d.get("description")
         tip = f"{n}: {desc}" if desc and desc != n else str(n)
-        if d.get("latent"):
-            dot.node(ids[n], _esc(n), style="dashed,rounded", color=STATUS_STYLES["confounder"][0],
-                     fontcolor=STATUS_STYLES["confounder"][0], tooltip=_esc(f"suggested latent confounder: {tip}"),
-                     causalllm_role="latent")
-        else:
-            dot.node(ids[n], _esc(n), tooltip=_esc(tip), causalllm_role="variable")
+        dot.node(ids[n], _esc(n), tooltip=_esc(tip), causalllm_role="variable")
     used = set()
     for u, v, d in edges:
         status = d.get("status", "data")
