@@ -21,6 +21,7 @@ import graphviz
 import networkx as nx
 
 from .errors import RenderError
+from .graph import _truthy
 
 __all__ = ["STATUS_STYLES", "FORMATS", "to_dot", "render", "render_backend"]
 
@@ -43,10 +44,6 @@ STATUS_STYLES: dict[str, tuple[str, str, str, str]] = {
 def _esc(text: Any) -> str:
     # graphviz.escape disables backslash escapes and HTML-like <...> labels
     return graphviz.escape(str(text))
-
-
-def _truthy(v: Any) -> bool:
-    return v is True or str(v).strip().lower() in ("true", "1", "yes")
 
 
 def _fmt_p(p: Any) -> str:
