@@ -31,8 +31,11 @@ browser:
 	      || echo "could not install chromium; the browser test will say so"; \
 	  else echo "chromium is missing and cannot be installed here (needs root and apt-get); the browser test will say so"; fi; }
 
+# lint and types first (seconds), then the whole suite, slow tests included
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m ruff check causalllm tests examples
+	$(BIN)/python -m mypy
+	$(BIN)/python -m pytest -q --durations=10
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -23,7 +22,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["AnswerCache", "cache_key", "default_cache_path"]
+__all__ = ["AnswerCache", "cache_key"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -42,16 +41,6 @@ CREATE TABLE IF NOT EXISTS answers (
     latency_s REAL
 );
 """
-
-
-def default_cache_path() -> Path:
-    """``$CAUSALLLM_CACHE_DIR/llm_cache.sqlite``, else the user cache folder."""
-    env = os.environ.get("CAUSALLLM_CACHE_DIR")
-    if env:
-        return Path(env) / "llm_cache.sqlite"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("causalllm")) / "llm_cache.sqlite"
 
 
 def cache_key(identity: str, model: str, messages: list[dict], params: dict[str, Any]) -> str:

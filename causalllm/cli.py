@@ -1,7 +1,8 @@
 """The ``causalllm`` command line. Each command parses options and calls one library function.
 
-Library errors (:class:`~causalllm.errors.CausalLLMError`) become a one-line ``Error: ...``
-and a non-zero exit here, and only here.
+Choices and defaults come from :mod:`causalllm.config`; option groups shared by commands are
+decorators. Library errors (:class:`~causalllm.errors.CausalLLMError`) become a one-line
+``Error: ...`` and a non-zero exit here, and only here.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ import functools
 import json
 import logging
 import sys
-from typing import Any, Callable
+import time
+from collections.abc import Callable
+from typing import Any
 
 import click
 
-from . import commands
+from . import config as C
 from .errors import CausalLLMError
 
-__all__ = ["cli"]
+__all__ = ["cli", "main"]
 
 
 class _StderrHandler(logging.Handler):
@@ -47,6 +50,24 @@ class _Group(click.Group):
             sys.exit(130)
 
 
+class _CommaList(click.ParamType):
+    """``a,b,c`` → a tuple, each item converted by ``item``."""
+
+    name = "list"
+
+    def __init__(self, item: Callable[[str], Any] = str, what: str = "values") -> None:
+        self.item = item
+        self.what = what
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return tuple(self.item(v.strip()) for v in str(value).split(",") if v.strip())
+        except ValueError:
+            self.fail(f"takes {self.what}, not {value!r}", param, ctx)
+
+
 @click.group(cls=_Group)
 @click.version_option(package_name="causalllm")
 def cli() -> None:
@@ -59,41 +80,115 @@ def cli() -> None:
 
 # ---------------------------------------------------------------- shared options
 
+def _apply(f: Callable, options: list[Callable]) -> Callable:
+    for o in reversed(options):
+        f = o(f)
+    return f
+
+
 def data_options(f: Callable) -> Callable:
     """DATA argument and the options that load it."""
-    f = click.option("--missing", type=click.Choice(["drop", "error"]), default="drop", show_default=True,
-                     help="Drop rows with missing values (reported) or refuse them.")(f)
-    f = click.option("--columns", default=None, metavar="A,B,C", help="Use only these columns.")(f)
-    f = click.option("--context", default=None, help="One sentence about the dataset, used in prompts.")(f)
-    f = click.option("--variables", "-v", type=click.Path(dir_okay=False), default=None,
-                     help="Variables file: CSV name,description or YAML/JSON mapping.")(f)
-    f = click.argument("data")(f)
-    return f
+    return _apply(f, [
+        click.argument("data"),
+        click.option("--variables", "-v", type=click.Path(dir_okay=False), default=None,
+                     help="Variables file: CSV name,description or YAML/JSON mapping."),
+        click.option("--context", default=None, help="One sentence about the dataset, used in prompts."),
+        click.option("--columns", type=_CommaList(), default=None, metavar="A,B,C", help="Use only these columns."),
+        click.option("--missing", type=click.Choice(C.MISSING), default="drop", show_default=True,
+                     help="Drop rows with missing values (reported) or refuse them."),
+    ])
 
 
 def pc_options(f: Callable) -> Callable:
-    f = click.option("--test", type=click.Choice(["auto", "fisherz", "chisq", "gsq", "kci"]), default="auto",
-                     show_default=True, help="CI test; auto: Fisher-z (continuous), G^2 (discrete/mixed).")(f)
-    f = click.option("--alpha", type=float, default=0.05, show_default=True,
-                     help="Significance level of the CI tests, in (0, 1).")(f)
-    return f
+    """The data side: significance level and CI test."""
+    return _apply(f, [
+        click.option("--alpha", type=float, default=C.DEFAULT_ALPHA, show_default=True,
+                     help="Significance level of the CI tests, in (0, 1)."),
+        click.option("--test", type=click.Choice(C.TESTS), default="auto", show_default=True,
+                     help="CI test; auto: Fisher-z (continuous), G^2 (discrete/mixed)."),
+    ])
 
 
-def run_options(f: Callable) -> Callable:
-    f = click.option("--quiet", "-q", is_flag=True, help="No progress output on stderr.")(f)
-    f = click.option("--seed", type=int, default=0, show_default=True, help="Seed for every random choice.")(f)
-    return f
+def picture_options(f: Callable) -> Callable:
+    """How the graph is drawn."""
+    return _apply(f, [
+        click.option("--format", "fmt", type=click.Choice(C.FORMATS), default="svg", show_default=True,
+                     help="Picture format (graph.dot is always written)."),
+        click.option("--layout", default="dot", show_default=True,
+                     help="Graphviz layout engine (dot, neato, fdp, sfdp, circo)."),
+        click.option("--rankdir", type=click.Choice(C.RANKDIRS), default="LR", show_default=True,
+                     help="Graph direction."),
+    ])
 
 
 def output_options(f: Callable) -> Callable:
-    f = click.option("--rankdir", type=click.Choice(["LR", "TB", "RL", "BT"]), default="LR", show_default=True,
-                     help="Graph direction.")(f)
-    f = click.option("--layout", default="dot", show_default=True,
-                     help="Graphviz layout engine (dot, neato, fdp, sfdp, circo).")(f)
-    f = click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), default="svg",
-                     show_default=True, help="Picture format (graph.dot is always written).")(f)
-    f = click.option("--out", "-o", type=click.Path(file_okay=False), required=True, help="Output folder.")(f)
-    return f
+    """The output folder and the picture."""
+    f = picture_options(f)
+    return click.option("--out", "-o", type=click.Path(file_okay=False), required=True, help="Output folder.")(f)
+
+
+def endpoint_options(f: Callable) -> Callable:
+    """Where a real endpoint is."""
+    return _apply(f, [
+        click.option("--model", default=None, help=f"Model name (default $CAUSALLLM_MODEL or {C.DEFAULT_MODEL})."),
+        click.option("--base-url", default=None, help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1."),
+        click.option("--api-key-env", default=None, metavar="NAME", help="Read the API key from this variable."),
+    ])
+
+
+def cache_options(f: Callable) -> Callable:
+    """The answer cache and how many requests run at once."""
+    return _apply(f, [
+        click.option("--concurrency", type=int, default=C.DEFAULT_CONCURRENCY, show_default=True,
+                     help="LLM requests in flight at most."),
+        click.option("--cache", type=click.Path(dir_okay=False), default=None,
+                     help="SQLite answer cache (default: user cache folder, or $CAUSALLLM_CACHE_DIR)."),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the answer cache."),
+    ])
+
+
+def llm_options(f: Callable) -> Callable:
+    """Which LLM, how to reach it, and how many calls to spend."""
+    f = _apply(f, [
+        click.option("--llm", type=click.Choice(C.BACKENDS), default=None,
+                     help="LLM backend; default openai when a key or base URL is set, else none."),
+    ])
+    f = endpoint_options(f)
+    f = _apply(f, [
+        click.option("--truth", type=click.Path(dir_okay=False), default=None,
+                     help="Simulated expert: true edges (source,target); bundled datasets bring theirs."),
+        click.option("--profile", default=C.DEFAULT_PROFILE, show_default=True,
+                     help="Simulated expert: perfect, gpt4, random or flip=P."),
+        click.option("--order-bias", type=float, default=0.0,
+                     help="Simulated expert: probability of answering 'first causes second'."),
+        click.option("--latency", type=float, default=0.0, help="Simulated expert: seconds per answer."),
+        click.option("--fail-rate", type=float, default=0.0, help="Simulated expert: injected fault rate."),
+        click.option("--samples", type=int, default=1, show_default=True,
+                     help="Answers per pair and order (self-consistency)."),
+        click.option("--single-order", is_flag=True, help="Ask each pair in one order only (default: both orders)."),
+        click.option("--confounders", type=click.Choice(C.CONFOUNDER_MODES), default="skeleton",
+                     show_default=True, help="Pairs asked about common causes."),
+        click.option("--max-calls", type=int, default=None, help="Hard budget of LLM calls; stops cleanly."),
+    ])
+    f = cache_options(f)
+    return _apply(f, [
+        click.option("--dry-run", is_flag=True, help="Print pairs, calls and estimated tokens, then exit."),
+        click.option("--price-per-1k", type=float, default=None, help="Price per 1000 tokens, for --dry-run's estimate."),
+        click.option("--share-stats", is_flag=True,
+                     help="Add summary statistics (correlation, CI p-value) to prompts; never raw rows."),
+        click.option("--prompts", type=click.Path(dir_okay=False), default=None,
+                     help="YAML/JSON file overriding prompt templates (system, direction, confounders, reask)."),
+        click.option("--timeout", type=float, default=C.DEFAULT_TIMEOUT, show_default=True,
+                     help="Seconds per LLM request."),
+    ])
+
+
+def run_options(f: Callable) -> Callable:
+    """Seed and verbosity."""
+    return _apply(f, [
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed for every random choice."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress output on stderr."),
+    ])
 
 
 def _with_logging(f: Callable) -> Callable:
@@ -103,6 +198,21 @@ def _with_logging(f: Callable) -> Callable:
         return f(*args, **kwargs)
 
     return wrapper
+
+
+def _print_outcome(outcome: Any) -> None:
+    if outcome.plan is not None:
+        d = dict(outcome.plan)
+        for p in d.pop("pair_list"):
+            click.echo(f"pair  {p}")
+        for k, v in d.items():
+            click.echo(f"{k:<28} {v}")
+        return
+    if outcome.simulated:
+        click.echo("note         LLM answers come from a SIMULATED expert (known truth), not a real LLM")
+    click.echo("statuses     " + ", ".join(f"{k} {v}" for k, v in outcome.result.status_counts().items()))
+    for name, path in outcome.written.items():
+        click.echo(f"{name:<12} {path}")
 
 
 # ---------------------------------------------------------------- commands
@@ -118,7 +228,9 @@ def init(data: str, output: str | None, force: bool) -> None:
 
     Example: causalllm init survey.csv
     """
-    path = commands.init_variables(data, output, force=force)
+    from .data import write_variables_template
+
+    path = write_variables_template(data, output, force=force)
     click.echo(f"wrote {path}: fill in the description column, then run "
                f"'causalllm discover {data} --variables {path} --out results'")
 
@@ -130,7 +242,9 @@ def datasets_cmd(as_json: bool) -> None:
 
     Example: causalllm datasets
     """
-    rows = commands.list_datasets()
+    from .bundled import listing
+
+    rows = listing()
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -138,70 +252,16 @@ def datasets_cmd(as_json: bool) -> None:
         click.echo(f"{r['name']:<12} {r['kind']:<11} {r['shape']:<22} {r['title']}")
 
 
-def llm_options(f: Callable) -> Callable:
-    """Which LLM, how to reach it, and how many calls to spend."""
-    opts = [
-        click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per LLM request."),
-        click.option("--prompts", type=click.Path(dir_okay=False), default=None,
-                     help="YAML/JSON file overriding prompt templates (system, direction, confounders, reask)."),
-        click.option("--share-stats", is_flag=True,
-                     help="Add summary statistics (correlation, CI p-value) to prompts; never raw rows."),
-        click.option("--price-per-1k", type=float, default=None, help="Price per 1000 tokens, for --dry-run's estimate."),
-        click.option("--dry-run", is_flag=True, help="Print pairs, calls and estimated tokens, then exit."),
-        click.option("--no-cache", is_flag=True, help="Neither read nor write the answer cache."),
-        click.option("--cache", type=click.Path(dir_okay=False), default=None,
-                     help="SQLite answer cache (default: user cache folder, or $CAUSALLLM_CACHE_DIR)."),
-        click.option("--max-calls", type=int, default=None, help="Hard budget of LLM calls; stops cleanly."),
-        click.option("--concurrency", type=int, default=8, show_default=True, help="LLM requests in flight at most."),
-        click.option("--confounders", type=click.Choice(["skeleton", "all", "none"]), default="skeleton",
-                     show_default=True, help="Pairs asked about common causes."),
-        click.option("--single-order", is_flag=True, help="Ask each pair in one order only (default: both orders)."),
-        click.option("--samples", type=int, default=1, show_default=True,
-                     help="Answers per pair and order (self-consistency)."),
-        click.option("--fail-rate", type=float, default=0.0, help="Simulated expert: injected fault rate."),
-        click.option("--latency", type=float, default=0.0, help="Simulated expert: seconds per answer."),
-        click.option("--order-bias", type=float, default=0.0,
-                     help="Simulated expert: probability of answering 'first causes second'."),
-        click.option("--profile", default="gpt4", show_default=True,
-                     help="Simulated expert: perfect, gpt4, random or flip=P."),
-        click.option("--truth", type=click.Path(dir_okay=False), default=None,
-                     help="Simulated expert: true edges (source,target); bundled datasets bring theirs."),
-        click.option("--api-key-env", default=None, metavar="NAME", help="Read the API key from this variable."),
-        click.option("--base-url", default=None, help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1."),
-        click.option("--model", default=None, help="Model name (default $CAUSALLLM_MODEL or gpt-4o)."),
-        click.option("--llm", type=click.Choice(["openai", "simulated", "none"]), default=None,
-                     help="LLM backend; default openai when a key or base URL is set, else none."),
-    ]
-    for o in opts:
-        f = o(f)
-    return f
-
-
-def _print_outcome(res: dict) -> None:
-    if "dry_run" in res:
-        d = res["dry_run"]
-        for p in d.pop("pair_list"):
-            click.echo(f"pair  {p}")
-        for k, v in d.items():
-            click.echo(f"{k:<28} {v}")
-        return
-    if res.get("simulated"):
-        click.echo("note         LLM answers come from a SIMULATED expert (known truth), not a real LLM")
-    click.echo("statuses     " + ", ".join(f"{k} {v}" for k, v in res["counts"].items()))
-    for name, path in res["written"].items():
-        click.echo(f"{name:<12} {path}")
-
-
 @cli.command()
 @data_options
 @pc_options
 @output_options
 @llm_options
-@click.option("--strategy", type=click.Choice(["skeleton", "all", "undirected"]), default="skeleton",
-              show_default=True, help="Pairs asked: PC-adjacent, all, or PC-undirected only.")
-@click.option("--merge", type=click.Choice(["auto", "orient", "prior", "report"]), default="auto", show_default=True,
+@click.option("--strategy", type=click.Choice(C.STRATEGIES), default="skeleton", show_default=True,
+              help="Pairs asked: PC-adjacent, all, or PC-undirected only.")
+@click.option("--merge", type=click.Choice(C.POLICIES), default="auto", show_default=True,
               help="How data and LLM are merged.")
-@click.option("--prior-threshold", type=float, default=0.7, show_default=True,
+@click.option("--prior-threshold", type=float, default=C.DEFAULT_PRIOR_THRESHOLD, show_default=True,
               help="prior policy: minimum confidence for background knowledge.")
 @click.option("--priors", type=click.Path(dir_okay=False), default=None,
               help="Use a reviewed priors.csv instead of asking an LLM.")
@@ -212,7 +272,9 @@ def discover(**opts: Any) -> None:
 
     Example: causalllm discover sachs --llm simulated --out results/sachs
     """
-    _print_outcome(commands.discover(**opts))
+    from .pipeline import run
+
+    _print_outcome(run(C.RunConfig.from_options(**opts)))
 
 
 @cli.command()
@@ -220,7 +282,7 @@ def discover(**opts: Any) -> None:
 @pc_options
 @output_options
 @llm_options
-@click.option("--strategy", type=click.Choice(["all", "skeleton", "undirected"]), default="all", show_default=True,
+@click.option("--strategy", type=click.Choice(C.STRATEGIES), default="all", show_default=True,
               help="Pairs asked (all: no data needed beyond names; others run PC first).")
 @run_options
 @_with_logging
@@ -229,13 +291,17 @@ def ask(**opts: Any) -> None:
 
     Example: causalllm ask asia --llm simulated --out results/asia-llm
     """
-    _print_outcome(commands.ask(**opts))
+    from .pipeline import run
+
+    _print_outcome(run(C.RunConfig.from_options(**opts), "ask"))
 
 
 @cli.command(name="simulate-expert")
 @click.option("--truth", required=True, help="True edges (source,target file) or a bundled dataset name.")
 @click.option("--variables", type=click.Path(dir_okay=False), default=None, help="Variables file (names are checked).")
-@click.option("--profile", default="gpt4", show_default=True, help="perfect, gpt4, random or flip=P.")
+@click.option("--prompts", type=click.Path(dir_okay=False), default=None,
+              help="The --prompts file the clients use, so reworded questions are understood.")
+@click.option("--profile", default=C.DEFAULT_PROFILE, show_default=True, help="perfect, gpt4, random or flip=P.")
 @click.option("--order-bias", type=float, default=0.0, show_default=True,
               help="Probability of answering 'first causes second'.")
 @click.option("--latency", type=float, default=0.0, show_default=True, help="Seconds per answer.")
@@ -244,14 +310,15 @@ def ask(**opts: Any) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulated answers.")
 @click.option("--port", type=int, default=0, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
 @_with_logging
-def simulate_expert(**opts: Any) -> None:
+def simulate_expert(prompts: str | None, **opts: Any) -> None:
     """Serve a simulated expert on 127.0.0.1 over the OpenAI chat-completions protocol (Ctrl-C stops).
 
     Example: causalllm simulate-expert --truth asia --profile gpt4 --port 8765
     """
-    import time
+    from .prompts import load_prompts
+    from .simulate import start_expert
 
-    sim = commands.simulate_expert(**opts)
+    sim = start_expert(prompts=load_prompts(prompts), **opts)
     click.echo(f"simulated expert (profile {sim.profile}, a SIMULATION) at {sim.url}; "
                f"use: causalllm discover DATA --base-url {sim.url} --out DIR")
     try:
@@ -263,19 +330,20 @@ def simulate_expert(**opts: Any) -> None:
 
 @cli.command()
 @click.argument("path", type=click.Path(exists=True))
-@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), default="svg", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(C.FORMATS), default="svg", show_default=True,
               help="Picture format.")
 @click.option("--only-disagreements", is_flag=True, help="Draw only reversed, llm_only, data_only, unresolved edges.")
 @click.option("--out", "-o", type=click.Path(dir_okay=False), default=None, help="Output file (default beside PATH).")
 @click.option("--layout", default="dot", show_default=True, help="Graphviz layout engine.")
-@click.option("--rankdir", type=click.Choice(["LR", "TB", "RL", "BT"]), default="LR", show_default=True,
-              help="Graph direction.")
-def render(**opts: Any) -> None:
+@click.option("--rankdir", type=click.Choice(C.RANKDIRS), default="LR", show_default=True, help="Graph direction.")
+def render(path: str, **opts: Any) -> None:
     """Re-render a saved result (folder or graph.json/graphml) without recomputing.
 
     Example: causalllm render results/sachs --only-disagreements --format png
     """
-    click.echo(str(commands.render_result(opts.pop("path"), **opts)))
+    from .results import render_saved
+
+    click.echo(str(render_saved(path, **opts)))
 
 
 @cli.command()
@@ -289,7 +357,9 @@ def compare(pred: str, truth: str, as_json: bool) -> None:
     (a results folder reads its edges.csv). Example:
     causalllm compare results/sachs/edges.csv datasets/sachs/truth.csv
     """
-    m = commands.compare_files(pred, truth)
+    from .metrics import compare_files
+
+    m = compare_files(pred, truth)
     if as_json:
         click.echo(json.dumps(m, indent=2))
         return
@@ -300,40 +370,50 @@ def compare(pred: str, truth: str, as_json: bool) -> None:
     click.echo(f"edges              predicted {m['n_pred_edges']}, true {m['n_true_edges']}")
 
 
+def _profiles(text: str) -> list[str]:
+    from .evaluate import parse_profiles
+
+    return parse_profiles(text)
+
+
 @cli.command()
 @click.argument("datasets", nargs=-1)
-@click.option("--pairs", type=click.Choice(["tuebingen"]), default=None,
+@click.option("--pairs", type=click.Choice(C.PAIR_BENCHMARKS), default=None,
               help="Score pairwise direction accuracy on the Tuebingen pairs instead.")
-@click.option("--samples", default=None, metavar="N,N", help="Row counts to resample per seed (default: all rows).")
+@click.option("--rows", type=_CommaList(int, "row counts like 1000,10000"), default=None, metavar="N,N",
+              help="Row counts to draw per seed (default: all rows).")
 @click.option("--seeds", type=int, default=3, show_default=True, help="Seeds (row resamples and expert draws).")
 @click.option("--from-network", is_flag=True,
               help="Sample fresh rows from the true Bayesian network per seed (needs pgmpy: causalllm[bn]).")
-@click.option("--llm", type=click.Choice(["simulated", "openai"]), default="simulated", show_default=True,
+@click.option("--llm", type=click.Choice(C.EVALUATE_BACKENDS), default="simulated", show_default=True,
               help="The expert: the simulated one (profiles) or a real endpoint.")
-@click.option("--profile", default="gpt4,random", show_default=True,
+@click.option("--profile", "profiles", default="gpt4,random", show_default=True,
               help="Simulated expert profiles, comma-separated (flip=0.1,0.3,0.5 sweeps).")
-@click.option("--merge", default="auto,orient,prior,report", show_default=True, help="Merge policies to score.")
+@click.option("--merge", "merges", type=_CommaList(), default=",".join(C.POLICIES), show_default=True,
+              help="Merge policies to score.")
 @click.option("--out", "-o", type=click.Path(file_okay=False), default=None,
               help="Folder for results.json and results.png.")
-@click.option("--alpha", type=float, default=0.05, show_default=True, help="PC significance level.")
-@click.option("--test", type=click.Choice(["auto", "fisherz", "chisq", "gsq", "kci"]), default="auto",
-              show_default=True, help="CI test.")
-@click.option("--concurrency", type=int, default=8, show_default=True, help="LLM requests in flight at most.")
-@click.option("--cache", type=click.Path(dir_okay=False), default=None, help="SQLite answer cache.")
-@click.option("--no-cache", is_flag=True, help="Do not use the answer cache.")
-@click.option("--model", default=None, help="Model name (--llm openai).")
-@click.option("--base-url", default=None, help="OpenAI-compatible endpoint (--llm openai).")
-@click.option("--api-key-env", default=None, metavar="NAME", help="Read the API key from this variable.")
+@pc_options
+@cache_options
+@endpoint_options
 @click.option("--latency", type=float, default=0.0, help="Simulated expert: seconds per answer.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --pairs.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output on stderr.")
 @_with_logging
-def evaluate(**opts: Any) -> None:
+def evaluate(datasets: tuple[str, ...], rows: tuple[int, ...] | None, profiles: str, cache: str | None,
+             no_cache: bool, model: str | None, base_url: str | None, api_key_env: str | None, latency: float,
+             quiet: bool, **opts: Any) -> None:
     """Benchmark PC alone, the LLM alone and each merge policy on datasets with a known truth.
 
     Example: causalllm evaluate asia child --seeds 3 --profile gpt4,flip=0.3,random --out bench
     """
-    res = commands.evaluate(**opts)
+    from .cache import AnswerCache
+    from .evaluate import benchmark
+
+    store = None if no_cache else AnswerCache(cache or C.default_cache_path())
+    llm_config = C.LLMConfig(model=model, base_url=base_url, api_key_env=api_key_env, latency=latency)
+    res = benchmark(datasets, rows=list(rows) if rows else [None], profiles=_profiles(profiles), cache=store,
+                    llm_config=llm_config, progress=not quiet, **opts)
     if "pairs" in res:
         p = res["pairs"]
         click.echo(f"Tuebingen pairs ({p['pairs']} univariate pairs, weighted), expert {p['expert']}"

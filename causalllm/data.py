@@ -15,13 +15,15 @@ import csv
 import hashlib
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .config import MISSING
 from .errors import ConfigError, DataError
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "read_variables",
     "infer_types",
     "variables_template",
+    "write_variables_template",
     "file_sha256",
     "MAX_DISCRETE_LEVELS",
     "MISSING_MARKERS",
@@ -83,7 +86,7 @@ class Dataset:
     inputs: dict[str, str] = field(default_factory=dict)
     undescribed: list[str] = field(default_factory=list)
 
-    def with_frame(self, frame: pd.DataFrame) -> "Dataset":
+    def with_frame(self, frame: pd.DataFrame) -> Dataset:
         """The same variables, types and descriptions over other rows (resamples, simulations)."""
         return Dataset(frame=frame, types=dict(self.types), descriptions=dict(self.descriptions), name=self.name,
                        context=self.context, truth_path=self.truth_path, inputs=dict(self.inputs))
@@ -108,7 +111,7 @@ class Dataset:
         name: str = "data",
         context: str | None = None,
         missing: str = "drop",
-    ) -> "Dataset":
+    ) -> Dataset:
         """Build a dataset from an in-memory frame (library use).
 
         Examples
@@ -142,14 +145,16 @@ def _check_delimited(path: Path, sep: str) -> list[str]:
             reader = csv.reader(f, delimiter=sep)
             header = next(reader, None)
             if header is None or not any(h.strip() for h in header):
-                raise DataError(f"{path} is empty; give a {'CSV' if sep == ',' else 'TSV'} file with a header row and data rows")
+                raise DataError(f"{path} is empty; give a {'CSV' if sep == ',' else 'TSV'} file with a header row "
+                                "and data rows")
             header = [h.strip() for h in header]
             seen: set[str] = set()
             dups = sorted({h for h in header if h in seen or seen.add(h)})  # type: ignore[func-returns-value]
             if dups:
                 raise DataError(f"{path} has duplicate column names: {', '.join(dups)}; rename them so each is unique")
             if any(not h for h in header):
-                raise DataError(f"{path} has an empty column name (column {header.index('') + 1}); name every column in the header row")
+                raise DataError(f"{path} has an empty column name (column {header.index('') + 1}); "
+                                "name every column in the header row")
             n_rows = 0
             for row in reader:
                 if not row:
@@ -191,7 +196,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
             df = pd.read_parquet(path)
         except ImportError:
             raise ConfigError("reading Parquet needs pyarrow; pip install pyarrow (or convert the file to CSV)") from None
-        except Exception as e:  # pyarrow raises many unrelated types for a corrupt file
+        except (OSError, ValueError, TypeError) as e:  # pyarrow's ArrowException types derive from these
             raise DataError(f"{path} is not a readable Parquet file ({e.__class__.__name__}); check the file") from None
         if df.shape[0] == 0:
             raise DataError(f"{path} has no data rows; add data rows")
@@ -216,13 +221,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 def parse_mapping(text: str, suffix: str) -> Any:
     """Parse JSON (``.json``) or YAML (anything else); ValueError with the parser's first line."""
+    import yaml
+
     try:
         if suffix.lower() == ".json":
             return json.loads(text)
-        import yaml
-
         return yaml.safe_load(text)
-    except Exception as e:  # json and yaml raise different types
+    except (ValueError, yaml.YAMLError) as e:  # json's JSONDecodeError is a ValueError
         raise ValueError(str(e).splitlines()[0] if str(e) else e.__class__.__name__) from None
 
 
@@ -257,7 +262,7 @@ def read_variables(path: str | Path) -> dict[str, str]:
         return {str(k).strip(): ("" if v is None else str(v).strip()) for k, v in obj.items()}
     try:
         vdf = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except Exception as e:
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise DataError(f"variables file {path} could not be parsed as CSV ({str(e).strip().splitlines()[-1]})") from None
     cols = [c.strip().lower() for c in vdf.columns]
     if "name" not in cols:
@@ -351,7 +356,7 @@ def _prepare(
     inputs: dict[str, str],
     source: str = "data",
 ) -> Dataset:
-    if missing not in ("drop", "error"):
+    if missing not in MISSING:
         raise ConfigError(f"--missing must be 'drop' or 'error', not {missing!r}")
     unknown_desc = [v for v in descriptions if v not in df.columns]
     if unknown_desc:
@@ -440,7 +445,7 @@ def load_dataset(
     >>> ds.kind, ds.frame.shape
     ('discrete', (10000, 8))
     """
-    from . import datasets as bundled
+    from . import bundled
 
     path = Path(data)
     truth = None
@@ -482,3 +487,24 @@ def variables_template(df: pd.DataFrame) -> pd.DataFrame:
         rows.append({"name": col, "type": t, "description": ""})
     return pd.DataFrame(rows, columns=["name", "type", "description"])
 
+
+
+def write_variables_template(data: str | Path, output: str | Path | None = None, *, force: bool = False) -> Path:
+    """Write a ``name,type,description`` template for ``data`` (``causalllm init``); return its path.
+
+    A bundled dataset's template goes to the working folder, never into the installed package.
+    """
+    from . import bundled
+
+    is_bundled = not Path(data).exists() and bundled.is_bundled(str(data))
+    src = bundled.get(str(data)).data_path if is_bundled else Path(data)
+    df = read_table(src)
+    default = Path(f"{data}.variables.csv") if is_bundled else src.with_name(src.stem + ".variables.csv")
+    out = Path(output) if output else default
+    if out.exists() and not force:
+        raise ConfigError(f"{out} already exists; use --force to overwrite it or --output to choose another file")
+    try:
+        variables_template(df).to_csv(out, index=False)
+    except OSError as e:
+        raise ConfigError(f"cannot write {out} ({e.strerror}); choose another --output") from None
+    return out

@@ -7,10 +7,12 @@ caller can catch one class. The CLI converts these (and only these) into a one-l
 ::
 
     CausalLLMError
-    ├── DataError      the data or variables file is unusable (message says how to fix it)
-    ├── ConfigError    an option, environment variable or file name is wrong
-    ├── LLMError       the LLM endpoint failed in a way that stops the run
-    └── RenderError    a picture could not be produced (the DOT file is still written)
+    ├── DataError              the data or variables file is unusable (message says how to fix it)
+    ├── ConfigError            an option, environment variable or file name is wrong
+    ├── LLMError               the LLM endpoint failed in a way that stops the run
+    │   └── TransientLLMError  one call still failed after its retries: that question is recorded
+    │                          ``unanswered`` and the run goes on
+    └── RenderError            a picture could not be produced (the DOT file is still written)
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ __all__ = [
     "DataError",
     "ConfigError",
     "LLMError",
+    "TransientLLMError",
     "RenderError",
 ]
 
@@ -38,6 +41,10 @@ class ConfigError(CausalLLMError):
 
 class LLMError(CausalLLMError):
     """The LLM endpoint cannot be used (wrong key, model, URL, or every call failed)."""
+
+
+class TransientLLMError(LLMError):
+    """One call still failed after the bounded retries; its question is recorded ``unanswered``."""
 
 
 class RenderError(CausalLLMError):

@@ -3,7 +3,7 @@
 :func:`evaluate` runs, per dataset, sample size and seed: PC alone, the LLM alone (every pair
 asked, its own graph), and each merge policy with the same expert; it scores every graph
 against the truth (:func:`causalllm.metrics.compare`) and aggregates mean ± sd over seeds.
-With ``samples``, each seed draws that many rows without replacement (a dataset with fewer rows
+With ``rows``, each seed draws that many rows without replacement (a dataset with fewer rows
 is used whole), or, with ``from_network``, samples fresh rows from the true Bayesian network
 (pgmpy, optional extra); the expert varies with the seed in every case.
 The simulated expert's seed is the evaluation seed, so each seed is a different expert draw;
@@ -17,25 +17,35 @@ al. 2023): accuracy, share of "unsure" and "none" answers, and order consistency
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import logging
 import math
 import statistics
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import networkx as nx
 import pandas as pd
 
-from . import datasets as bundled
+from . import bundled
+from .answers import llm_graph
+from .config import DEFAULT_ALPHA, DEFAULT_CONCURRENCY, EVALUATE_BACKENDS, PAIR_BENCHMARKS, POLICIES, LLMConfig
 from .data import Dataset, load_dataset
 from .errors import ConfigError, DataError
 from .graph import read_graph
+from .llm import open_llm
 from .metrics import compare
 from .pc import PCDiscovery
+from .pipeline import Answers, combine
+from .priors import LLMPriors
+from .results import ensure_out_dir
 
-__all__ = ["evaluate", "evaluate_pairs", "markdown_table", "plot_results", "parse_profiles", "METRICS"]
+__all__ = ["benchmark", "evaluate", "evaluate_pairs", "summarize", "markdown_table", "plot_results", "parse_profiles",
+           "save",
+           "METRICS"]
 
 log = logging.getLogger("causalllm")
 METRICS = ("shd", "normalized_shd", "adjacency_f1", "orientation_f1")
@@ -156,41 +166,43 @@ def _llm_stats(asker: Any) -> dict:
 def evaluate(
     datasets: Sequence[str],
     *,
-    samples: Sequence[int | None] = (None,),
+    rows: Sequence[int | None] = (None,),
     seeds: int = 3,
     llm: str = "simulated",
     profiles: Sequence[str] = ("gpt4", "random"),
-    merges: Sequence[str] = ("auto", "orient", "prior", "report"),
-    alpha: float = 0.05,
+    merges: Sequence[str] = POLICIES,
+    alpha: float = DEFAULT_ALPHA,
     test: str = "auto",
-    concurrency: int = 8,
+    concurrency: int = DEFAULT_CONCURRENCY,
     cache: Any = None,
-    llm_options: dict | None = None,
+    llm_config: LLMConfig | None = None,
     progress: bool = False,
     from_network: bool = False,
 ) -> dict:
     """Run the benchmark grid; returns ``{"records": [...], "summary": [...], "options": {...}}``.
 
-    With ``from_network``, each seed samples fresh rows from the true Bayesian network (pgmpy's
-    bundled bnlearn files) instead of resampling the bundled rows; ``samples`` then defaults to
-    10 000.
+    ``rows`` are the row counts drawn per seed (None: every row). With ``from_network``, each
+    seed samples fresh rows from the true Bayesian network (pgmpy's bundled bnlearn files)
+    instead of resampling the bundled rows; ``rows`` then defaults to 10 000. ``llm_config``
+    says how to reach a real endpoint (``llm="openai"``) or the simulated expert's latency.
     """
-    from .backends import open_llm
-    from .merge import POLICIES, run_merge
-    from .priors import LLMPriors, llm_graph
-
     bad = [m for m in merges if m not in POLICIES]
     if bad:
         raise ConfigError(f"unknown --merge {', '.join(bad)}; use {', '.join(POLICIES)}")
     if seeds < 1:
         raise ConfigError("--seeds must be at least 1")
-    if llm not in ("simulated", "openai"):
+    if llm not in EVALUATE_BACKENDS:
         raise ConfigError("evaluate needs an expert: --llm simulated (with --profile) or --llm openai")
-    expert_names = list(profiles) if llm == "simulated" else [(llm_options or {}).get("model") or "openai"]
+    if not datasets:
+        raise ConfigError("name at least one dataset (e.g. causalllm evaluate asia child) or use --pairs tuebingen")
+    if any(n is not None and n < 10 for n in rows):
+        raise ConfigError("--rows values must be at least 10 rows")
+    base_cfg = llm_config or LLMConfig()
+    expert_names = list(profiles) if llm == "simulated" else [base_cfg.model or "openai"]
     records: list[dict] = []
     for spec in datasets:
         full, truth = _resolve(spec)
-        for n in samples:
+        for n in rows:
             for seed in range(seeds):
                 ds = _from_network(full, n or 10_000, seed) if from_network else _subsample(full, n, seed)
                 t0 = time.perf_counter()
@@ -201,10 +213,10 @@ def evaluate(
                                 "llm_questions": 0, "llm_calls": 0, "cache_hits": 0, "tokens": 0,
                                 "wall_s": pc_time})
                 for expert in expert_names:
-                    opts = dict(llm_options or {})
-                    with open_llm(llm, truth=str(full.truth_path),
-                                  profile=expert if llm == "simulated" else "gpt4", seed=seed,
-                                  quiet=True, **opts) as (model, info):
+                    cfg = dataclasses.replace(base_cfg, backend=llm,
+                                              profile=expert if llm == "simulated" else base_cfg.profile)
+                    with open_llm(cfg, truth=str(full.truth_path), seed=seed, quiet=True) as (model, info):
+                        assert model is not None
                         sim = expert if llm == "simulated" else None
                         t0 = time.perf_counter()
                         alone = LLMPriors(model, strategy="all", confounders="none", concurrency=concurrency,
@@ -216,15 +228,17 @@ def evaluate(
                             t0 = time.perf_counter()
                             asker = LLMPriors(model, strategy="skeleton", confounders="none", concurrency=concurrency,
                                               cache=cache, seed=seed, simulated=sim)
-                            r = run_merge(ds, pc, llm=asker, policy=policy, seed=seed, fci=False, falsify=False)
+                            asker.fit(ds, pc)
+                            r = combine(ds, pc, Answers.from_asker(asker), policy=policy, seed=seed, fci=False,
+                                        falsify=False)
                             rec = {**base, "expert": expert, "method": policy, **compare(r.graph, truth),
                                    **_llm_stats(asker), "wall_s": pc_time + time.perf_counter() - t0,
-                                   "trust": r.merge_info.get("calibration", {}).get("trust")}
+                                   "trust": r.merge_info.calibration.get("trust") if r.merge_info else None}
                             records.append(rec)
                 if progress:
                     log.info("evaluated %s, %d rows, seed %d", full.name, len(ds.frame), seed)
     return {"records": records, "summary": summarize(records),
-            "options": {"datasets": list(datasets), "samples": list(samples), "seeds": seeds, "llm": llm,
+            "options": {"datasets": list(datasets), "rows": list(rows), "seeds": seeds, "llm": llm,
                         "from_network": from_network,
                         "profiles": expert_names, "merges": list(merges), "alpha": alpha, "test": test}}
 
@@ -328,12 +342,10 @@ def _tuebingen_pairs() -> list[dict]:
 
 
 def evaluate_pairs(name: str = "tuebingen", *, llm: str = "simulated", profile: str = "gpt4", seed: int = 0,
-                   concurrency: int = 8, cache: Any = None, llm_options: dict | None = None) -> dict:
+                   concurrency: int = DEFAULT_CONCURRENCY, cache: Any = None,
+                   llm_config: LLMConfig | None = None) -> dict:
     """Weighted pairwise direction accuracy on the Tübingen pairs (univariate pairs, weights > 0)."""
-    from .backends import open_llm
-    from .priors import LLMPriors
-
-    if name != "tuebingen":
+    if name not in PAIR_BENCHMARKS:
         raise ConfigError(f"unknown pairs benchmark {name!r}; available: tuebingen")
     pairs = _tuebingen_pairs()
     # the simulated expert needs one truth graph over the names used in prompts
@@ -350,8 +362,8 @@ def evaluate_pairs(name: str = "tuebingen", *, llm: str = "simulated", profile: 
         truth_file = Path(tmp) / "truth.csv"
         pd.DataFrame(list(T.edges), columns=["source", "target"]).to_csv(truth_file, index=False)
         t0 = time.perf_counter()
-        with open_llm(llm, truth=str(truth_file), profile=profile, seed=seed, quiet=True,
-                      **(llm_options or {})) as (model, info):
+        cfg = dataclasses.replace(llm_config or LLMConfig(), backend=llm, profile=profile)
+        with open_llm(cfg, truth=str(truth_file), seed=seed, quiet=True) as (model, info):
             sim = profile if llm == "simulated" else None
 
             def one(p: dict) -> tuple[dict, dict]:
@@ -377,7 +389,7 @@ def evaluate_pairs(name: str = "tuebingen", *, llm: str = "simulated", profile: 
     W = sum(r["weight"] for r in results)
     wmean = lambda f: sum(r["weight"] for r in results if f(r)) / W  # noqa: E731
     return {
-        "benchmark": "tuebingen", "expert": profile if llm == "simulated" else (llm_options or {}).get("model", "openai"),
+        "benchmark": "tuebingen", "expert": profile if llm == "simulated" else (cfg.model or "openai"),
         "simulated": llm == "simulated", "pairs": len(results), "total_weight": round(W, 4),
         "accuracy": round(wmean(lambda r: r["correct"]), 4),
         "share_unsure": round(wmean(lambda r: r["answer"] == "unsure"), 4),
@@ -391,8 +403,6 @@ def evaluate_pairs(name: str = "tuebingen", *, llm: str = "simulated", profile: 
 
 def save(results: dict, out: str | Path, *, plot: bool = True) -> dict[str, Path]:
     """Write ``results.json`` (and ``results.png``) into ``out``."""
-    from .results import ensure_out_dir
-
     d = ensure_out_dir(out)
     written = {"json": d / "results.json"}
     (d / "results.json").write_text(json.dumps(results, indent=1, default=_json_default), encoding="utf-8")
@@ -405,3 +415,25 @@ def _json_default(o: Any) -> Any:
     if isinstance(o, float) and math.isnan(o):
         return None
     return str(o)
+
+
+def benchmark(datasets: Sequence[str] = (), *, pairs: str | None = None, rows: Sequence[int | None] = (None,),
+              seeds: int = 3, llm: str = "simulated", profiles: Sequence[str] = ("gpt4", "random"),
+              merges: Sequence[str] = POLICIES, out: str | Path | None = None, alpha: float = DEFAULT_ALPHA,
+              test: str = "auto", concurrency: int = DEFAULT_CONCURRENCY, cache: Any = None,
+              llm_config: LLMConfig | None = None, seed: int = 0, progress: bool = False,
+              from_network: bool = False) -> dict[str, Any]:
+    """``causalllm evaluate``: the grid (:func:`evaluate`) or a pairs benchmark (:func:`evaluate_pairs`), saved to ``out``.
+
+    Returns ``{"pairs": ...}`` or ``{"table": markdown}``, with ``"written"`` (name → path).
+    """
+    if pairs:
+        if datasets:
+            raise ConfigError("give either DATASET names or --pairs tuebingen, not both")
+        res = evaluate_pairs(pairs, llm=llm, profile=profiles[0], seed=seed, concurrency=concurrency, cache=cache,
+                             llm_config=llm_config)
+        return {"pairs": res, "written": save(res, out, plot=False) if out else {}}
+    grid = evaluate(list(datasets), rows=rows, seeds=seeds, llm=llm, profiles=profiles, merges=merges, alpha=alpha,
+                    test=test, concurrency=concurrency, cache=cache, llm_config=llm_config, progress=progress,
+                    from_network=from_network)
+    return {"table": markdown_table(grid["summary"]), "written": save(grid, out) if out else {}}

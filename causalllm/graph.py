@@ -28,8 +28,10 @@ add attributes (status, LLM answer, ...) to the same arc.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
+from typing import NamedTuple
+from xml.etree import ElementTree
 
 import networkx as nx
 import pandas as pd
@@ -44,9 +46,52 @@ __all__ = [
     "adjacent_pairs",
     "pair_key",
     "directed_part",
+    "mark_between",
+    "creates_cycle",
     "read_graph",
     "edges_from_frame",
+    "Status",
+    "STATUSES",
+    "DISAGREEMENTS",
 ]
+
+
+
+class Status(NamedTuple):
+    """What an edge status means and how it is drawn: the one table render, report and results read."""
+
+    name: str
+    legend: str  # the graph legend's text
+    help: str  # the report's explanation ("" for the pseudo-statuses)
+    color: str
+    style: str
+    penwidth: str
+    disagreement: bool  # data and LLM disagree (``render --only-disagreements``)
+
+
+#: Every status an edge (or a drawn helper edge) can have, in legend order.
+STATUSES: dict[str, Status] = {s.name: s for s in (
+    Status("data", "data: PC's edge, no usable LLM direction",
+           "the data's edge; the LLM gave no usable direction (or was not asked)", "#333333", "solid", "1.4", False),
+    Status("agree", "agree: data and LLM", "data and LLM give the same direction", "#1b7837", "solid", "2.0", False),
+    Status("oriented_by_llm", "oriented by the LLM (PC undirected)",
+           "PC left it undirected; the LLM's direction was used", "#2166ac", "solid", "2.0", False),
+    Status("reversed", "reversed: LLM opposes the data", "the LLM says the opposite of the data's orientation",
+           "#d6604d", "bold", "2.4", True),
+    Status("data_only", "data only: LLM says no direct link",
+           "PC keeps the edge; the LLM says there is no direct relation", "#878787", "solid", "1.4", True),
+    Status("llm_only", "LLM only: data found independence",
+           "the LLM claims a direct cause; the data found the pair independent given a separating set",
+           "#e08214", "dashed", "1.8", True),
+    Status("unresolved", "unresolved",
+           "undirected, and the LLM unsure, inconsistent across orders, unanswered or not trusted enough",
+           "#878787", "dotted", "1.4", True),
+    Status("llm", "LLM answer", "", "#542788", "solid", "1.6", False),
+    Status("confounder", "suggested confounder (dashed)", "", "#762a83", "dashed", "1.0", False),
+)}
+
+#: Statuses that mean data and LLM disagree.
+DISAGREEMENTS = tuple(s.name for s in STATUSES.values() if s.disagreement)
 
 MARKS = ("-->", "---", "<->", "o->", "o-o", "o--")
 _REVERSED = {"<--": "-->", "<-o": "o->", "--o": "o--"}
@@ -102,6 +147,29 @@ def directed_edges(G: nx.DiGraph) -> set[tuple[str, str]]:
 def adjacent_pairs(G: nx.DiGraph) -> set[frozenset[str]]:
     """Every adjacent pair, whatever its mark."""
     return {pair_key(u, v) for u, v in G.edges}
+
+
+def mark_between(G: nx.DiGraph, u: str, v: str) -> str | None:
+    """The pair's mark read from ``u`` to ``v`` (``<--`` when the arc points at ``u``), None if not adjacent.
+
+    Examples
+    --------
+    >>> G = make_graph("ab"); add_edge(G, "a", "b")
+    >>> mark_between(G, "b", "a"), mark_between(G, "a", "b")
+    ('<--', '-->')
+    """
+    if G.has_edge(u, v):
+        return G.edges[u, v]["mark"]
+    if G.has_edge(v, u):
+        m = G.edges[v, u]["mark"]
+        return "<--" if m == "-->" else m
+    return None
+
+
+def creates_cycle(G: nx.DiGraph, u: str, v: str) -> bool:
+    """Whether orienting ``u → v`` closes a directed cycle in ``G``'s causal claims."""
+    D = directed_part(G)
+    return D.has_node(v) and D.has_node(u) and nx.has_path(D, v, u)
 
 
 def directed_part(G: nx.DiGraph) -> nx.DiGraph:
@@ -183,8 +251,8 @@ def read_graph(path: str | Path, nodes: Iterable[str] | None = None) -> nx.DiGra
 
     Examples
     --------
-    >>> from causalllm import datasets
-    >>> G = read_graph(datasets.get("asia").truth_path)
+    >>> from causalllm import bundled
+    >>> G = read_graph(bundled.get("asia").truth_path)
     >>> G.number_of_edges()
     8
     """
@@ -230,8 +298,8 @@ def read_graph(path: str | Path, nodes: Iterable[str] | None = None) -> nx.DiGra
                 for k in list(d):
                     d[k] = _unquote(d[k])
             return _from_nx(H, nodes)
-    except DataError:
-        raise
-    except Exception as e:
-        raise DataError(f"could not read graph from {path}: {e.__class__.__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
+    except (OSError, ValueError, TypeError, nx.NetworkXError, pd.errors.ParserError, pd.errors.EmptyDataError,
+            ElementTree.ParseError) as e:  # what the readers raise for a malformed file
+        first = str(e).splitlines()[0] if str(e) else ""
+        raise DataError(f"could not read graph from {path}: {e.__class__.__name__}: {first}") from None
     raise DataError(f"unknown graph format {suffix!r} for {path}; use .csv, .dot, .graphml or .json")

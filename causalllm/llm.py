@@ -1,57 +1,62 @@
 """The LLM client: the only module that imports ``openai``.
 
-Talks to any OpenAI-compatible chat-completions endpoint: OpenAI, Azure OpenAI, Ollama, vLLM,
-LM Studio, llama.cpp server, and causalllm's own simulated expert.
+:class:`ChatModel` is what the rest of causalllm needs of a model; :class:`OpenAIChatModel`
+implements it for any OpenAI-compatible chat-completions endpoint: OpenAI, Azure OpenAI,
+Ollama, vLLM, LM Studio, llama.cpp server, and causalllm's own simulated expert.
+:func:`open_llm` turns an :class:`~causalllm.config.LLMConfig` into a model for the length of
+a run (for ``simulated`` it serves the simulated expert on an ephemeral loopback port, so the
+real HTTP client path is always exercised).
 
-Configuration lookup order (first found wins)
----------------------------------------------
-* **base URL**: ``--base-url``, then ``OPENAI_BASE_URL``, then OpenAI's default.
-* **API key**: the variable named by ``--api-key-env NAME``, then ``OPENAI_API_KEY``, then
-  ``AZURE_OPENAI_API_KEY`` (Azure URLs); a local endpoint without a key gets a dummy key.
-* **model**: ``--model``, then ``CAUSALLLM_MODEL``, then ``gpt-4o``.
-* **backend**: ``--llm``; when not given, ``openai`` if a key or base URL is configured,
-  otherwise ``none``.
-
-The key lives only in memory: it is never written to any file, log, cache, manifest or
-report. ``CAUSALLLM_SHOW_REQUESTS=1`` echoes each request and response to stderr with the
-key redacted.
+Where the endpoint, key and model come from is :mod:`causalllm.config`'s lookup order. The
+key lives only in memory: it is never written to any file, log, cache, manifest or report.
+``CAUSALLLM_SHOW_REQUESTS=1`` echoes each request and response to stderr with the key redacted.
 
 Retry policy (owned here; the openai client's own retries are off)
 ------------------------------------------------------------------
 429 waits for ``Retry-After`` (capped at 60 s); 5xx, timeouts and connection errors retry
 with exponential backoff and full jitter, at most ``retries`` times. 401/403, an unknown
-model (404) and a bad URL stop the run at once with a specific one-line message. A server
+model (404) and a bad URL stop the run at once with a specific one-line message
+(:class:`~causalllm.errors.LLMError`); a call that still fails after its retries raises
+:class:`~causalllm.errors.TransientLLMError` and its question is recorded unanswered. A server
 that rejects ``response_format={"type": "json_schema"}`` (llama.cpp's Python server answers
 HTTP 500) is detected once per endpoint and asked with instructions only from then on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
+import logging
 import random
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlparse
+from typing import Any, Protocol
 
 import openai
 
-from .errors import ConfigError, LLMError
+from .config import (
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    EndpointConfig,
+    LLMConfig,
+    choose_backend,
+    resolve_endpoint,
+    show_requests,
+)
+from .errors import ConfigError, LLMError, TransientLLMError
+from .prompts import Prompts
 
 __all__ = [
+    "ChatModel",
     "Completion",
-    "EndpointConfig",
     "OpenAIChatModel",
-    "TransientLLMError",
-    "resolve_config",
-    "DEFAULT_MODEL",
+    "open_llm",
 ]
 
-DEFAULT_MODEL = "gpt-4o"
-_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+log = logging.getLogger("causalllm")
 
 
 @dataclass(frozen=True)
@@ -66,79 +71,19 @@ class Completion:
     json_mode: str = "json_schema"
 
 
-class TransientLLMError(Exception):
-    """A call that still failed after the bounded retries (the pair is recorded unanswered)."""
+class ChatModel(Protocol):
+    """What causalllm needs of a model: :class:`OpenAIChatModel`, or a test's fake.
 
-
-@dataclass(frozen=True)
-class EndpointConfig:
-    """Where and how to call the model. ``api_key`` is excluded from ``repr``."""
-
-    base_url: str | None
-    model: str
-    api_key: str = ""
-    key_source: str = "none"
-    azure_api_version: str | None = None
-
-    def __repr__(self) -> str:
-        return f"EndpointConfig(base_url={self.base_url!r}, model={self.model!r}, key_source={self.key_source!r})"
-
-    @property
-    def host(self) -> str:
-        """``host:port`` of the endpoint (part of the cache key)."""
-        return urlparse(self.base_url).netloc if self.base_url else "api.openai.com"
-
-    @property
-    def is_azure(self) -> bool:
-        h = urlparse(self.base_url or "").hostname or ""
-        return h.endswith((".openai.azure.com", ".cognitiveservices.azure.com")) and "/openai/v1" not in (self.base_url or "")
-
-    def public(self) -> dict:
-        """What may be recorded (manifest): never the key."""
-        return {"base_url": self.base_url or "https://api.openai.com/v1", "model": self.model, "key_source": self.key_source}
-
-
-def resolve_config(
-    *,
-    model: str | None = None,
-    base_url: str | None = None,
-    api_key_env: str | None = None,
-    environ: dict | None = None,
-) -> EndpointConfig:
-    """Apply the documented lookup order to options and the environment.
-
-    Examples
-    --------
-    >>> c = resolve_config(base_url="http://localhost:11434/v1", model="llama3.1", environ={})
-    >>> c.host, c.model, c.key_source
-    ('localhost:11434', 'llama3.1', 'dummy (local endpoint)')
+    ``identity`` names the endpoint in cache keys; ``complete`` returns a :class:`Completion`,
+    raises :class:`~causalllm.errors.TransientLLMError` for a call that failed after its
+    retries and :class:`~causalllm.errors.LLMError` for a failure that stops the run.
     """
-    env = os.environ if environ is None else environ
-    base = base_url or env.get("OPENAI_BASE_URL") or None
-    if base:
-        parsed = urlparse(base)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ConfigError(f"base URL {base!r} is not an http(s) URL; e.g. --base-url http://localhost:11434/v1")
-    mdl = model or env.get("CAUSALLLM_MODEL") or DEFAULT_MODEL
-    key, source = "", "none"
-    if api_key_env:
-        if not env.get(api_key_env):
-            raise ConfigError(f"--api-key-env {api_key_env}: that environment variable is not set or empty; "
-                              f"export {api_key_env}=... first")
-        key, source = env[api_key_env], f"${api_key_env}"
-    elif env.get("OPENAI_API_KEY"):
-        key, source = env["OPENAI_API_KEY"], "$OPENAI_API_KEY"
-    elif env.get("AZURE_OPENAI_API_KEY") and base and "azure" in base:
-        key, source = env["AZURE_OPENAI_API_KEY"], "$AZURE_OPENAI_API_KEY"
-    host = urlparse(base).hostname if base else None
-    if not key:
-        if base:
-            key, source = "not-needed", "dummy (local endpoint)" if host in _LOCAL_HOSTS else "dummy (no key set)"
-        else:
-            raise ConfigError("no API key for OpenAI: set OPENAI_API_KEY, use --api-key-env NAME, or point "
-                              "--base-url at a local server (e.g. Ollama: --base-url http://localhost:11434/v1)")
-    return EndpointConfig(base_url=base, model=mdl, api_key=key, key_source=source,
-                          azure_api_version=env.get("OPENAI_API_VERSION", "2024-10-21"))
+
+    identity: str
+    model: str
+
+    def complete(self, messages: list[dict], schema_name: str, schema: dict, *,
+                 temperature: float | None = 0.0, seed: int | None = None) -> Completion: ...
 
 
 def _redact(text: str, key: str) -> str:
@@ -181,8 +126,8 @@ class OpenAIChatModel:
         Base of the exponential backoff, seconds.
     """
 
-    def __init__(self, config: EndpointConfig, *, identity: str | None = None, timeout: float = 60.0,
-                 retries: int = 4, backoff: float = 0.5, max_wait: float = 60.0) -> None:
+    def __init__(self, config: EndpointConfig, *, identity: str | None = None, timeout: float = DEFAULT_TIMEOUT,
+                 retries: int = DEFAULT_RETRIES, backoff: float = 0.5, max_wait: float = 60.0) -> None:
         self.config = config
         self.model = config.model
         self.identity = identity or f"{config.host}/{config.model}"
@@ -194,7 +139,7 @@ class OpenAIChatModel:
         self._lock = threading.Lock()
         # parameters this endpoint turned out not to accept (detected once, then left out)
         self._unsupported: set[str] = set()
-        self._debug = os.environ.get("CAUSALLLM_SHOW_REQUESTS", "") not in ("", "0")
+        self._debug = show_requests()
 
     def _get_client(self) -> Any:
         with self._lock:
@@ -264,8 +209,9 @@ class OpenAIChatModel:
                     continue
                 code = e.status_code
                 if code in (401, 403):
+                    where = self.config.key_source if self.config.key_source.startswith("$") else "OPENAI_API_KEY"
                     raise LLMError(f"the endpoint {self.config.host} rejected the API key (HTTP {code}: "
-                                   f"{_first_line(e)}); check {self.config.key_source if self.config.key_source.startswith('$') else 'OPENAI_API_KEY'} or --api-key-env") from None
+                                   f"{_first_line(e)}); check {where} or --api-key-env") from None
                 if code == 404:
                     raise LLMError(f"model '{self.model}' or the chat endpoint was not found at "
                                    f"{self.config.base_url or 'api.openai.com'} (HTTP 404: {_first_line(e)}); check --model "
@@ -287,7 +233,8 @@ class OpenAIChatModel:
             except openai.APIConnectionError as e:
                 attempt += 1
                 if attempt > self.retries:
-                    raise LLMError(f"cannot reach {self.config.base_url or 'api.openai.com'} ({_first_line(e.__cause__ or e)}); "
+                    raise LLMError(f"cannot reach {self.config.base_url or 'api.openai.com'} "
+                                   f"({_first_line(e.__cause__ or e)}); "
                                    "check --base-url and that the server is running") from None
                 self._sleep(attempt, None)
                 continue
@@ -295,7 +242,8 @@ class OpenAIChatModel:
                 # a 200 whose body is not a chat completion: a misconfigured proxy or URL
                 attempt += 1
                 if attempt > self.retries:
-                    raise TransientLLMError(f"the endpoint answered with a body that is not a chat completion ({_first_line(e)})") from None
+                    raise TransientLLMError("the endpoint answered with a body that is not a chat completion "
+                                            f"({_first_line(e)})") from None
                 self._sleep(attempt, None)
                 continue
             text = ""
@@ -319,3 +267,38 @@ class OpenAIChatModel:
         else:
             delay = random.uniform(0, min(self.max_wait, self.backoff * 2 ** (attempt - 1)))
         time.sleep(delay)
+
+
+@contextlib.contextmanager
+def open_llm(cfg: LLMConfig, *, truth: Any = None, seed: int = 0, prompts: Prompts | None = None,
+             quiet: bool = False) -> Iterator[tuple[ChatModel | None, dict]]:
+    """Yield ``(chat_model_or_None, info)`` for the backend ``cfg`` chooses; ``info`` goes to the manifest.
+
+    ``truth`` is the simulated expert's true graph (a path or graph; ``cfg.truth`` wins);
+    ``prompts`` the prompts the run sends, so the simulated expert reads them back.
+    """
+    backend = choose_backend(cfg.backend, base_url=cfg.base_url, api_key_env=cfg.api_key_env)
+    if backend == "none":
+        if cfg.backend is None and not quiet:
+            log.info("no LLM configured (data only): set OPENAI_API_KEY, or --base-url http://localhost:11434/v1 "
+                     "for Ollama, or --llm simulated --truth EDGES for the offline simulated expert")
+        yield None, {"backend": "none"}
+        return
+    if backend == "openai":
+        ep = resolve_endpoint(model=cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env)
+        yield OpenAIChatModel(ep, timeout=cfg.timeout, retries=cfg.retries), {"backend": "openai", **ep.public()}
+        return
+    from .simulate import SimulatedExpert
+
+    truth = cfg.truth or truth
+    if truth is None:
+        raise ConfigError("--llm simulated needs --truth EDGES (a source,target file), or a bundled dataset name as DATA")
+    sim = SimulatedExpert(truth, profile=cfg.profile, seed=seed, order_bias=cfg.order_bias, latency=cfg.latency,
+                          fail_rate=cfg.fail_rate, prompts=prompts)
+    with sim:
+        ep = EndpointConfig(base_url=sim.url, model=f"simulated-{cfg.profile}", api_key="simulated",
+                            key_source="simulated")
+        info = {"backend": "simulated", "model": ep.model, "profile": cfg.profile, "order_bias": cfg.order_bias,
+                "latency": cfg.latency, "fail_rate": cfg.fail_rate, "identity": sim.identity,
+                "note": "SIMULATED expert answering from a known truth graph; not a real LLM"}
+        yield OpenAIChatModel(ep, identity=sim.identity, timeout=cfg.timeout, retries=cfg.retries), info

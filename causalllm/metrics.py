@@ -18,13 +18,15 @@ An empty denominator gives 0.0 for precision/recall and F1 (no claims, nothing c
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
-from .graph import adjacent_pairs, pair_key
+from .bundled import truth_or_path
+from .graph import adjacent_pairs, pair_key, read_graph
 
-__all__ = ["compare", "shd", "arrowheads"]
+__all__ = ["compare", "compare_files", "shd", "arrowheads"]
 
 
 def arrowheads(G: nx.DiGraph) -> set[tuple[str, str]]:
@@ -105,3 +107,16 @@ def compare(pred: nx.DiGraph, truth: nx.DiGraph) -> dict[str, Any]:
         "n_true_edges": n_true,
         "n_pred_edges": pred.number_of_edges(),
     }
+
+
+def compare_files(pred: str | Path, truth: str | Path) -> dict[str, Any]:
+    """``causalllm compare``: :func:`compare` of two graph files or folders (a bundled name stands for its truth).
+
+    Examples
+    --------
+    >>> compare_files("asia", "asia")["shd"]
+    0
+    """
+    T = read_graph(truth_or_path(truth))
+    P = read_graph(truth_or_path(pred), nodes=list(T.nodes))
+    return compare(P, T)

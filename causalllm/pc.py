@@ -1,10 +1,12 @@
 """The data side: the PC algorithm (causal-learn) with the right CI test, and its evidence.
 
-:class:`PCDiscovery` is a scikit-learn style estimator around
-``causallearn.search.ConstraintBased.PC.pc`` (``stable=True``, ``node_names`` always passed).
-:func:`causallearn_to_networkx` is the **only** place that reads causal-learn's endpoint
-matrix; everything downstream sees the one-arc-per-pair representation of
-:mod:`causalllm.graph`.
+This is the only module that imports causal-learn. :class:`PCDiscovery` is a scikit-learn
+style estimator around ``causallearn.search.ConstraintBased.PC.pc`` (``stable=True``,
+``node_names`` always passed); background knowledge (required and forbidden edges), the CI
+test of a fitted run (:meth:`PCDiscovery.ci_test`), FCI (:func:`fci_graph`) and Meek's rules
+(:func:`meek_closure`) all go through here. :func:`causallearn_to_networkx` is the **only**
+place that reads causal-learn's endpoint matrix; everything downstream sees the
+one-arc-per-pair representation of :mod:`causalllm.graph`.
 
 CI test choice (``test="auto"``)
 --------------------------------
@@ -25,22 +27,25 @@ failed to separate it — how close it came to removal.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .config import DEFAULT_ALPHA, DEFAULT_BINS, TESTS
 from .data import Dataset
 from .errors import ConfigError, DataError
 from .graph import add_edge, make_graph, pair_key
 
 __all__ = [
-    "TESTS",
     "PairEvidence",
     "PCDiscovery",
     "causallearn_to_networkx",
@@ -49,11 +54,11 @@ __all__ = [
     "make_ci_test",
     "to_causallearn",
     "meek_closure",
+    "fci_graph",
 ]
 
 log = logging.getLogger("causalllm")
 
-TESTS = ("auto", "fisherz", "chisq", "gsq", "kci")
 _MARK_AT_SOURCE = {-1: "-", 1: "<", 2: "o"}
 _MARK_AT_TARGET = {-1: "-", 1: ">", 2: "o"}
 
@@ -89,7 +94,7 @@ def choose_test(kind: str, test: str = "auto") -> str:
     return "fisherz" if kind == "continuous" else "gsq"
 
 
-def encode(ds: Dataset, test: str, bins: int = 4) -> np.ndarray:
+def encode(ds: Dataset, test: str, bins: int = DEFAULT_BINS) -> np.ndarray:
     """The numeric matrix causal-learn receives for ``ds`` under ``test``.
 
     Discrete columns become integer category codes (causal-learn's χ²/G² only need distinct
@@ -238,8 +243,10 @@ class PCDiscovery:
         Quantile bins for continuous columns under a discrete test.
     show_progress : bool
         causal-learn's progress bar on stderr.
-    background_knowledge : causallearn BackgroundKnowledge, optional
-        Required/forbidden edges (used by the ``prior`` merge policy).
+    required, forbidden : sequence of (str, str)
+        Background knowledge: directed edges PC must keep or must not orient so (used by the
+        ``prior`` merge policy). causal-learn may still delete a required edge by a CI test:
+        check the output.
 
     Attributes
     ----------
@@ -272,15 +279,16 @@ class PCDiscovery:
 
     def __init__(
         self,
-        alpha: float = 0.05,
+        alpha: float = DEFAULT_ALPHA,
         test: str = "auto",
         *,
         stable: bool = True,
         uc_rule: int = 0,
         uc_priority: int = 2,
-        bins: int = 4,
+        bins: int = DEFAULT_BINS,
         show_progress: bool = False,
-        background_knowledge: Any = None,
+        required: Sequence[tuple[str, str]] = (),
+        forbidden: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.alpha = alpha
         self.test = test
@@ -289,7 +297,8 @@ class PCDiscovery:
         self.uc_priority = uc_priority
         self.bins = bins
         self.show_progress = show_progress
-        self.background_knowledge = background_knowledge
+        self.required = required
+        self.forbidden = forbidden
 
     @property
     def tests_(self) -> dict[frozenset, list[tuple[tuple[str, ...], float]]]:
@@ -309,28 +318,65 @@ class PCDiscovery:
         if self.bins < 2:
             raise ConfigError(f"bins must be at least 2, got {self.bins}")
 
-    def fit(self, data: Dataset | pd.DataFrame) -> "PCDiscovery":
-        """Run PC; sets the learned attributes and returns ``self``."""
-        from causallearn.search.ConstraintBased.PC import pc
+    def ci_test(self, x: str, y: str, S: Sequence[str] = ()) -> float:
+        """p-value of the fitted CI test for ``x`` independent of ``y`` given ``S``.
 
+        Tests PC already ran come from causal-learn's cache at no cost.
+        """
+        idx = self._index
+        return float(self.cg_.test(idx[x], idx[y], [idx[s] for s in S]))
+
+    def with_knowledge(self, required: Sequence[tuple[str, str]], forbidden: Sequence[tuple[str, str]] = ()
+                       ) -> PCDiscovery:
+        """A new fit on the same data, test and alpha, with background knowledge."""
+        other = PCDiscovery(alpha=self.alpha, test=self.test_, stable=self.stable, uc_rule=self.uc_rule,
+                            uc_priority=self.uc_priority, bins=self.bins, required=required, forbidden=forbidden)
+        other._validate()
+        return other._fit_matrix(self.data_, self.columns_, self.test_)
+
+    def fit(self, data: Dataset | pd.DataFrame) -> PCDiscovery:
+        """Run PC; sets the learned attributes and returns ``self``."""
         self._validate()
         ds = data if isinstance(data, Dataset) else Dataset.from_frame(data)
         test = choose_test(ds.kind, self.test)
         if self.test == "auto" and ds.kind == "mixed":
             log.warning("mixed continuous/discrete data: continuous columns cut into %d quantile bins, G^2 test "
                         "(use --test kci for a kernel test on the raw values; much slower)", self.bins)
-        names = ds.columns
         X = encode(ds, test, self.bins)
         if test == "fisherz":
             sd = X.std(axis=0)
             if np.any(sd == 0):
                 raise DataError("a column has zero variance after encoding; remove it")
+        return self._fit_matrix(X, ds.columns, test)
+
+    def _knowledge(self, names: list[str]) -> Any:
+        """causal-learn's BackgroundKnowledge for ``required``/``forbidden``, or None."""
+        if not self.required and not self.forbidden:
+            return None
+        from causallearn.graph.GraphNode import GraphNode
+        from causallearn.utils.PCUtils.BackgroundKnowledge import BackgroundKnowledge
+
+        nodes = {n: GraphNode(n) for n in names}  # names must match node_names exactly (causal-learn pitfall)
+        unknown = sorted({n for e in (*self.required, *self.forbidden) for n in e} - set(nodes))
+        if unknown:
+            raise ConfigError(f"background knowledge names unknown column(s): {', '.join(unknown)}")
+        bk = BackgroundKnowledge()
+        for a, b in self.required:
+            bk.add_required_by_node(nodes[a], nodes[b])
+        for a, b in self.forbidden:
+            bk.add_forbidden_by_node(nodes[a], nodes[b])
+        return bk
+
+    def _fit_matrix(self, X: np.ndarray, names: list[str], test: str) -> PCDiscovery:
+        from causallearn.search.ConstraintBased.PC import pc
+
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             kwargs: dict[str, Any] = {}
-            if self.background_knowledge is not None:
-                kwargs["background_knowledge"] = self.background_knowledge
+            bk = self._knowledge(list(names))
+            if bk is not None:
+                kwargs["background_knowledge"] = bk
             cg = pc(X, self.alpha, test, self.stable, self.uc_rule, self.uc_priority,
                     show_progress=self.show_progress, node_names=list(names), **kwargs)
         self.fit_time_ = time.perf_counter() - t0
@@ -339,6 +385,7 @@ class PCDiscovery:
         self.test_ = test
         self.data_ = X
         self.columns_: list[str] = list(names)
+        self._index = {n: i for i, n in enumerate(self.columns_)}
         G = causallearn_to_networkx(cg.G)
         self._raw_tests: dict[frozenset, list[tuple[str, float]]] = {}
         self.evidence_: dict[frozenset, PairEvidence] = {}
@@ -370,3 +417,14 @@ class PCDiscovery:
             d["p_value"] = ev.p_value if ev else None
         self.graph_ = G
         return self
+
+
+def fci_graph(pc: PCDiscovery) -> nx.DiGraph:
+    """causal-learn's FCI on a fitted run's data, test and alpha: the PAG as a causalllm graph."""
+    from causallearn.search.ConstraintBased.FCI import fci
+
+    # causal-learn's FCI prints every orientation it makes to stdout: keep stdout for results
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        G_cl, _ = fci(pc.data_, pc.test_, pc.alpha, show_progress=False, node_names=list(pc.columns_))
+    return causallearn_to_networkx(G_cl)

@@ -1,6 +1,19 @@
-"""The whole job in one call: load → discover → ask → merge → render/report.
+"""The one orchestrator: where the steps of a run are wired together, in the order the data flows.
 
-:func:`discover` is what ``causalllm discover`` runs; the CLI only parses options and calls it.
+::
+
+    run(cfg) ─┬─ load(cfg)                          data.load_dataset
+              ├─ fit_pc(ds, cfg)                    pc.PCDiscovery
+              ├─ llm.open_llm + LLMPriors.fit       (or a reviewed priors.csv)
+              ├─ combine(...)  ─ merge.merge        pure: graph + decisions
+              │                ─ crosscheck         FCI for confounders, falsification
+              │                ─ results.build_rows the edges.csv rows and the final graph
+              └─ DiscoveryResult.save(cfg.out)      files, render, report
+
+:func:`discover` and :func:`ask` return the result in memory; :func:`plan` is the dry run;
+:func:`run` is what the CLI calls (it also writes the files); :func:`combine` is the second
+half, which ``evaluate`` reuses with answers it already has. Every setting comes from one
+:class:`~causalllm.config.RunConfig`.
 """
 
 from __future__ import annotations
@@ -9,21 +22,75 @@ import logging
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
-from .data import Dataset, load_dataset
+from .answers import PairAnswer, llm_graph, priors_rows, read_priors
+from .cache import AnswerCache
+from .config import RunConfig, default_cache_path
+from .crosscheck import falsify_graph, fci_confounders
+from .data import Dataset, file_sha256, load_dataset, read_variables
+from .errors import ConfigError
+from .llm import ChatModel, open_llm
+from .merge import merge
 from .pc import PCDiscovery
-from .results import DiscoveryResult
+from .priors import LLMPriors
+from .prompts import Prompts, load_prompts
+from .results import DiscoveryResult, build_rows, ensure_out_dir
 
-__all__ = ["discover", "ask", "package_versions", "build_manifest", "as_dataset"]
+__all__ = ["Answers", "RunOutcome", "run", "discover", "ask", "plan", "load", "fit_pc", "make_asker", "combine",
+           "build_manifest", "package_versions"]
 
 log = logging.getLogger("causalllm")
 
+
+@dataclass
+class Answers:
+    """What the expert said, from an LLM or a reviewed priors file, and what the manifest records of it."""
+
+    pairs: dict[frozenset, PairAnswer]
+    confounders: dict[frozenset, list[dict]]
+    records: list[dict] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_priors(cls, path: str | Path, ds: Dataset) -> Answers:
+        """A reviewed ``priors.csv`` (``discover --priors``)."""
+        pairs, confounders = read_priors(path, ds)
+        return cls(pairs, confounders, manifest={"priors_file": {"path": str(path), "sha256": file_sha256(path)}})
+
+    @classmethod
+    def from_asker(cls, asker: LLMPriors) -> Answers:
+        """The answers of a fitted :class:`~causalllm.priors.LLMPriors`."""
+        manifest: dict[str, Any] = {
+            "llm_stats": asker.stats_,
+            "llm_options": {"strategy": asker.strategy, "samples": asker.samples, "both_orders": asker.both_orders,
+                            "confounders": asker.confounders, "concurrency": asker.concurrency,
+                            "max_calls": asker.max_calls, "share_stats": asker.share_stats},
+            "prompt_version": asker.stats_["prompt_version"]}
+        if asker.simulated:
+            manifest["simulated"] = asker.simulated
+        manifest["llm_summary"] = asker.summary()
+        return cls(asker.pairs_, asker.confounders_, asker.answers_, manifest)
+
+
+@dataclass
+class RunOutcome:
+    """What :func:`run` did: the result and the files written, or the dry-run plan."""
+
+    result: DiscoveryResult | None = None
+    written: dict[str, Path] = field(default_factory=dict)
+    plan: dict[str, Any] | None = None
+    simulated: bool = False
+
+
+# ------------------------------------------------------------------ the manifest
 
 def package_versions() -> dict[str, str]:
     """Versions of Python and the libraries a result depends on."""
@@ -37,39 +104,11 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def as_dataset(
-    data: Dataset | pd.DataFrame | str | Path,
-    descriptions: Mapping[str, str] | str | Path | None = None,
-    *,
-    columns: Sequence[str] | None = None,
-    missing: str = "drop",
-    context: str | None = None,
-) -> Dataset:
-    """Accept a Dataset, a DataFrame, a file path or a bundled name."""
-    if isinstance(data, Dataset):
-        return data
-    if isinstance(data, pd.DataFrame):
-        frame = data[list(columns)] if columns else data
-        desc = descriptions if isinstance(descriptions, Mapping) else None
-        if descriptions is not None and desc is None:
-            from .data import read_variables
-
-            desc = read_variables(descriptions)  # type: ignore[arg-type]
-        return Dataset.from_frame(frame, desc, context=context, missing=missing)
-    if isinstance(descriptions, Mapping):
-        ds = load_dataset(data, None, columns=columns, missing=missing, context=context)
-        for k, v in descriptions.items():
-            if k in ds.descriptions and v:
-                ds.descriptions[k] = v
-        return ds
-    return load_dataset(data, descriptions, columns=columns, missing=missing, context=context)
-
-
 def build_manifest(ds: Dataset, options: dict[str, Any], timings: dict[str, float], **extra: Any) -> dict:
     """The run manifest: inputs and their hashes, options, versions, seed, timings."""
     m = {
         "tool": "causalllm",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(Path(sys.argv[0]).name if i == 0 else a for i, a in enumerate(sys.argv)),
         "dataset": ds.name,
         "title": ds.name,
@@ -87,42 +126,193 @@ def build_manifest(ds: Dataset, options: dict[str, Any], timings: dict[str, floa
     return m
 
 
-def discover(
-    data: Dataset | pd.DataFrame | str | Path,
-    descriptions: Mapping[str, str] | str | Path | None = None,
-    *,
-    llm: Any = None,
-    priors: str | Path | None = None,
-    merge: str = "auto",
-    alpha: float = 0.05,
-    test: str = "auto",
-    columns: Sequence[str] | None = None,
-    missing: str = "drop",
-    context: str | None = None,
-    seed: int = 0,
-    prior_threshold: float = 0.7,
-    fci: bool = True,
-    falsify: bool = True,
-    show_progress: bool = False,
-    options: Mapping[str, Any] | None = None,
-    llm_info: Mapping[str, Any] | None = None,
-) -> DiscoveryResult:
-    """Run PC on the data, ask the LLM (if any), merge both, and return the result.
+# ------------------------------------------------------------------ the steps
 
-    Parameters
-    ----------
-    data : Dataset, DataFrame, path or bundled name
-    descriptions : mapping or path, optional
-        Variable descriptions (name → text) or a variables file.
-    llm : LLMPriors, optional
-        A configured LLM asker (see :class:`causalllm.priors.LLMPriors`); None for data only.
-    priors : path, optional
-        A reviewed ``priors.csv`` to use instead of asking an LLM.
-    merge : {"auto", "orient", "prior", "report"}
-        Merge policy (see :mod:`causalllm.merge`).
-    alpha, test : PC options.
-    seed : int
-        Fixes every random choice of the run.
+def load(cfg: RunConfig) -> Dataset:
+    """The dataset ``cfg.data`` names: a Dataset as is, a DataFrame, a file path or a bundled name."""
+    data, descriptions = cfg.data, cfg.variables
+    columns = list(cfg.columns) if cfg.columns else None
+    if data is None:
+        raise ConfigError("no data: give DATA (a CSV/TSV/Parquet file or a bundled dataset name)")
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, pd.DataFrame):
+        frame = data[columns] if columns else data
+        desc = descriptions if isinstance(descriptions, Mapping) else None
+        if descriptions is not None and desc is None:
+            desc = read_variables(descriptions)  # type: ignore[arg-type]
+        return Dataset.from_frame(frame, desc, context=cfg.context, missing=cfg.missing)
+    if isinstance(descriptions, Mapping):
+        ds = load_dataset(data, None, columns=columns, missing=cfg.missing, context=cfg.context)
+        for k, v in descriptions.items():
+            if k in ds.descriptions and v:
+                ds.descriptions[k] = v
+        return ds
+    return load_dataset(data, descriptions, columns=columns, missing=cfg.missing, context=cfg.context)
+
+
+def _progress(cfg: RunConfig) -> bool:
+    return not cfg.quiet and sys.stderr.isatty()
+
+
+def fit_pc(ds: Dataset, cfg: RunConfig) -> PCDiscovery:
+    """PC with the configured test and alpha."""
+    return PCDiscovery(alpha=cfg.alpha, test=cfg.test, show_progress=_progress(cfg)).fit(ds)
+
+
+def make_asker(model: ChatModel, info: Mapping[str, Any], cfg: RunConfig, prompts: Prompts) -> LLMPriors:
+    """An :class:`~causalllm.priors.LLMPriors` configured by ``cfg.llm`` (cache, prompts, budget)."""
+    L = cfg.llm
+    store = None if L.no_cache else AnswerCache(L.cache or default_cache_path())
+    return LLMPriors(model, strategy=L.strategy, samples=L.samples, both_orders=not L.single_order,
+                     confounders=L.confounders, concurrency=L.concurrency, max_calls=L.max_calls, cache=store,
+                     prompts=prompts, share_stats=L.share_stats, seed=cfg.seed, show_progress=_progress(cfg),
+                     simulated=info.get("profile") if info.get("backend") == "simulated" else None)
+
+
+def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, *, policy: str = "auto",
+            prior_threshold: float = 0.7, seed: int = 0, fci: bool = True, falsify: bool = True,
+            timings: dict[str, float] | None = None) -> DiscoveryResult:
+    """The second half of a run: merge, cross-check, build the rows; the manifest is left to the caller.
+
+    Without answers the merged graph is PC's (policy ``report``, every edge ``data``).
+    """
+    timings = timings if timings is not None else {}
+    has_llm = answers is not None
+    pairs = answers.pairs if answers is not None else {}
+    confounders = answers.confounders if answers is not None else {}
+    t0 = time.perf_counter()
+    outcome = merge(pc, pairs, policy if has_llm else "report", prior_threshold=prior_threshold)
+    rows, F = build_rows(ds, pairs, confounders, pc=pc, outcome=outcome, has_llm=has_llm)
+    timings["merge"] = time.perf_counter() - t0
+    result = DiscoveryResult(graph=F, pc_graph=pc.graph_, rows=rows, manifest=dict(answers.manifest) if answers else {},
+                             answers=answers.records if answers else [],
+                             merge_info=outcome.info if has_llm else None)
+    if answers is not None:
+        result.priors_rows = priors_rows(pairs, confounders)
+        result.llm_graph, result.llm_cycles_removed = llm_graph(pairs, ds.columns)
+        if confounders:
+            t0 = time.perf_counter()
+            result.confounders = fci_confounders(ds, pc, confounders, run_fci=fci)
+            timings["fci"] = time.perf_counter() - t0
+        if falsify and result.llm_graph.number_of_edges():
+            t0 = time.perf_counter()
+            result.falsification = falsify_graph(result.llm_graph, pc, seed=seed)
+            timings["falsify"] = time.perf_counter() - t0
+    return result
+
+
+def _discover_options(cfg: RunConfig, pc: PCDiscovery) -> dict[str, Any]:
+    opts = cfg.recorded_options()
+    opts.update({"alpha": cfg.alpha, "test": pc.test_, "test_requested": cfg.test, "merge": cfg.merge,
+                 "missing": cfg.missing, "seed": cfg.seed, "stable": True})
+    return opts
+
+
+def _ask_options(cfg: RunConfig) -> dict[str, Any]:
+    opts: dict[str, Any] = {"alpha": cfg.alpha, "test": cfg.test, "missing": cfg.missing, "seed": cfg.seed,
+                            "merge": "none (ask)"}
+    opts.update({k: v for k, v in cfg.recorded_options().items() if k not in ("merge", "prior_threshold", "priors")})
+    return opts
+
+
+def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLMPriors | None,
+              info: Mapping[str, Any]) -> DiscoveryResult:
+    t0 = time.perf_counter()
+    pc = fit_pc(ds, cfg)
+    timings["pc"] = time.perf_counter() - t0
+    answers: Answers | None = None
+    if cfg.priors is not None:
+        answers = Answers.from_priors(cfg.priors, ds)
+    elif asker is not None:
+        t0 = time.perf_counter()
+        asker.fit(ds, pc)
+        timings["llm"] = time.perf_counter() - t0
+        answers = Answers.from_asker(asker)
+    result = combine(ds, pc, answers, policy=cfg.merge, prior_threshold=cfg.prior_threshold, seed=cfg.seed,
+                     fci=cfg.fci, falsify=cfg.falsify, timings=timings)
+    if result.manifest.get("llm_summary"):
+        log.info(result.manifest["llm_summary"])
+    result.manifest = build_manifest(ds, _discover_options(cfg, pc), timings, llm=dict(info), **result.manifest)
+    return result
+
+
+def _ask(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLMPriors,
+         info: Mapping[str, Any]) -> DiscoveryResult:
+    pc = None
+    if asker.strategy != "all":
+        t0 = time.perf_counter()
+        pc = fit_pc(ds, cfg)
+        timings["pc"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    asker.fit(ds, pc)
+    timings["llm"] = time.perf_counter() - t0
+    log.info(asker.summary())
+    G, removed = llm_graph(asker.pairs_, ds.columns)
+    rows, G = build_rows(ds, asker.pairs_, asker.confounders_, llm_graph=G)
+    result = DiscoveryResult(graph=G, pc_graph=pc.graph_ if pc is not None else G, rows=rows, manifest={},
+                             answers=asker.answers_, priors_rows=priors_rows(asker.pairs_, asker.confounders_),
+                             llm_graph=G, llm_cycles_removed=removed)
+    result.confounders = fci_confounders(ds, None, asker.confounders_, run_fci=False)
+    result.manifest = build_manifest(ds, _ask_options(cfg), timings, llm=dict(info), llm_stats=asker.stats_,
+                                     prompt_version=asker.stats_["prompt_version"])
+    return result
+
+
+def _execute(cfg: RunConfig, command: str) -> RunOutcome:
+    """Load, open the LLM, then the dry run or the whole job; the result stays in memory."""
+    if command not in ("discover", "ask"):
+        raise ConfigError(f"unknown command {command!r}; use discover or ask")
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    ds = load(cfg)
+    timings["load"] = time.perf_counter() - t0
+    backend = cfg.backend_requested
+    if command == "ask" and backend == "none":
+        raise ConfigError("causalllm ask needs an LLM: --llm openai (with a key or --base-url) or --llm simulated")
+    prompts = load_prompts(cfg.llm.prompts, ds.context)
+    llm_cfg = cfg.llm if backend == cfg.llm.backend else cfg.replace(llm="none").llm
+    with open_llm(llm_cfg, truth=ds.truth_path, seed=cfg.seed, prompts=prompts, quiet=cfg.quiet) as (model, info):
+        if model is None and command == "ask":
+            raise ConfigError("causalllm ask needs an LLM: set OPENAI_API_KEY, use --base-url for a local server, "
+                              "or --llm simulated --truth EDGES")
+        asker = make_asker(model, info, cfg, prompts) if model is not None else None
+        if cfg.dry_run:
+            if asker is None:
+                raise ConfigError("--dry-run needs an LLM (--llm openai or simulated)")
+            pc = fit_pc(ds, cfg) if asker.strategy != "all" else None
+            return RunOutcome(plan=asker.dry_run(ds, pc, cfg.price_per_1k))
+        if command == "ask":
+            assert asker is not None
+            result = _ask(cfg, ds, timings, asker, info)
+        else:
+            result = _discover(cfg, ds, timings, asker, info)
+    return RunOutcome(result=result, simulated=info.get("backend") == "simulated")
+
+
+# ------------------------------------------------------------------ entry points
+
+def run(cfg: RunConfig, command: str = "discover") -> RunOutcome:
+    """Run ``causalllm discover`` (or ``ask``) as configured and write every output into ``cfg.out``.
+
+    With ``cfg.dry_run`` nothing is asked and nothing written: the outcome holds the plan.
+    """
+    if not cfg.dry_run:
+        if cfg.out is None:
+            raise ConfigError("no output folder; give --out DIR")
+        ensure_out_dir(cfg.out)  # fail before any work if the folder is unusable
+    outcome = _execute(cfg, command)
+    if outcome.result is not None and cfg.out is not None:
+        outcome.written = outcome.result.save(cfg.out, fmt=cfg.fmt, layout=cfg.layout, rankdir=cfg.rankdir)
+    return outcome
+
+
+def discover(cfg: RunConfig | Any = None, /, **options: Any) -> DiscoveryResult:
+    """Run PC on the data, ask the LLM (if any), merge both, and return the result (nothing is written).
+
+    Give a :class:`~causalllm.config.RunConfig`, or the data (a path, bundled name, DataFrame or
+    Dataset) and any config fields as keywords (as :meth:`RunConfig.from_options`); keywords
+    given with a config change it.
 
     Examples
     --------
@@ -130,92 +320,40 @@ def discover(
     >>> sorted(r.status_counts())
     ['data']
     """
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    ds = as_dataset(data, descriptions, columns=columns, missing=missing, context=context)
-    timings["load"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    pc = PCDiscovery(alpha=alpha, test=test, show_progress=show_progress).fit(ds)
-    timings["pc"] = time.perf_counter() - t0
-    opts = dict(options or {})
-    opts.update({"alpha": alpha, "test": pc.test_, "test_requested": test, "merge": merge, "missing": missing,
-                 "seed": seed, "stable": True})
-
-    from .merge import run_merge
-
-    result = run_merge(ds, pc, llm=llm, priors_path=priors, policy=merge, seed=seed,
-                       prior_threshold=prior_threshold, fci=fci, falsify=falsify, timings=timings)
-    if result.manifest.get("llm_summary"):
-        log.info(result.manifest["llm_summary"])
-    result.manifest = build_manifest(ds, opts, timings, llm=dict(llm_info or {"backend": "none" if llm is None else "custom"}),
-                                     **result.manifest)
+    cfg = _config(cfg, options)
+    if cfg.dry_run:
+        raise ConfigError("discover() runs the job; use plan() for a dry run")
+    result = _execute(cfg, "discover").result
+    assert result is not None
     return result
 
 
-def ask(
-    data: Dataset | pd.DataFrame | str | Path,
-    descriptions: Mapping[str, str] | str | Path | None = None,
-    *,
-    llm: Any,
-    alpha: float = 0.05,
-    test: str = "auto",
-    columns: Sequence[str] | None = None,
-    missing: str = "drop",
-    context: str | None = None,
-    seed: int = 0,
-    show_progress: bool = False,
-    options: Mapping[str, Any] | None = None,
-    llm_info: Mapping[str, Any] | None = None,
-) -> DiscoveryResult:
-    """The LLM side alone: its own graph, ``priors.csv`` and every answer.
+def ask(cfg: RunConfig | Any = None, /, **options: Any) -> DiscoveryResult:
+    """The LLM side alone: its own graph, ``priors.csv`` and every answer (nothing is written).
 
-    ``llm`` is an :class:`~causalllm.priors.LLMPriors`; with ``strategy="all"`` (the usual
-    choice here) no data is needed beyond the column names and descriptions, otherwise PC is
-    run first to choose the pairs.
+    With ``strategy="all"`` (the usual choice here) no data is needed beyond the column names
+    and descriptions, otherwise PC is run first to choose the pairs.
     """
-    from .checks import fci_confounders
-    from .priors import llm_graph, priors_rows
-
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    ds = as_dataset(data, descriptions, columns=columns, missing=missing, context=context)
-    timings["load"] = time.perf_counter() - t0
-    pc = None
-    if llm.strategy != "all":
-        t0 = time.perf_counter()
-        pc = PCDiscovery(alpha=alpha, test=test, show_progress=show_progress).fit(ds)
-        timings["pc"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    llm.fit(ds, pc)
-    timings["llm"] = time.perf_counter() - t0
-    log.info(llm.summary())
-    G, removed = llm_graph(llm.pairs_, ds.columns)
-    rows = []
-    for p in llm.pairs_.values():
-        d = p.directed()
-        in_graph = d is not None and G.has_edge(*d)
-        src, tgt = d or (p.source, p.target)
-        if d is None and p.answer == "none":
-            continue
-        rows.append({"source": src, "target": tgt, "in_graph": in_graph, "directed": d is not None, "status": "llm",
-                     "pc": "not run", "p_value": None, "sepset": "",
-                     "llm": "-->" if d else p.answer, "llm_confidence": p.confidence,
-                     "order_consistent": p.order_consistent, "rationale": p.rationale,
-                     "llm_votes": p.votes_from(src),
-                     "decision": "removed to break a cycle" if d and not in_graph else "", "kept": "llm" if in_graph else "",
-                     "confounders": [c["name"] for c in llm.confounders_.get(frozenset((p.source, p.target)), [])]})
-    for r in rows:
-        if r["in_graph"]:
-            G.edges[r["source"], r["target"]].update(status="llm", llm_confidence=r["llm_confidence"],
-                                                     rationale=r["rationale"], order_consistent=r["order_consistent"])
-    for n in G.nodes:
-        G.nodes[n].update(description=ds.descriptions.get(n, n), type=ds.types.get(n, ""))
-    opts = {"alpha": alpha, "test": test, "missing": missing, "seed": seed, "merge": "none (ask)"}
-    opts.update(dict(options or {}))
-    result = DiscoveryResult(graph=G, pc_graph=pc.graph_ if pc is not None else G, rows=rows, manifest={},
-                             answers=llm.answers_, priors_rows=priors_rows(llm.pairs_, llm.confounders_),
-                             merge_info={"llm_graph_cycles_removed": removed}, llm_graph=G)
-    result.confounders = fci_confounders(ds, None, llm.confounders_, run_fci=False)
-    result.manifest = build_manifest(ds, opts, timings, llm=dict(llm_info or {}), llm_stats=llm.stats_,
-                                     prompt_version=llm.stats_["prompt_version"])
+    cfg = _config(cfg, options)
+    result = _execute(cfg.replace(dry_run=False), "ask").result
+    assert result is not None
     return result
+
+
+def plan(cfg: RunConfig | Any = None, /, command: str = "discover", **options: Any) -> dict[str, Any]:
+    """The dry run: pairs, questions, cached answers, calls and estimated tokens (and cost); nothing is asked."""
+    cfg = _config(cfg, options).replace(dry_run=True)
+    out = _execute(cfg, command).plan
+    assert out is not None
+    return out
+
+
+def _config(cfg: RunConfig | Any, options: dict[str, Any]) -> RunConfig:
+    """A RunConfig from a config (changed by ``options``), or from the data and ``options``."""
+    if isinstance(cfg, RunConfig):
+        return cfg.replace(**options) if options else cfg
+    if cfg is not None:
+        if "data" in options:
+            raise ConfigError("give the data once: as the first argument or as data=")
+        options = {"data": cfg, **options}
+    return RunConfig.from_options(**options)

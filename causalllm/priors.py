@@ -20,175 +20,39 @@ Each pair is asked in both orders (A,B) and (B,A) — LLMs favour the first-name
 order): ``-->`` (source causes target), ``<--``, ``none`` or ``unsure``. The answer is the
 plurality (ties broken by summed confidence); its confidence is the share of votes it got
 times the mean confidence those votes reported, so order disagreement lowers it;
-``order_consistent`` says whether both orders' pluralities agree. A reply that is not valid
-JSON of the required shape gets one re-ask; then it is recorded ``invalid`` with its raw text.
-A call that still fails after the retries is recorded ``unanswered``.
+``order_consistent`` says whether both orders' pluralities agree (see
+:func:`causalllm.answers.combine_votes`). A reply that is not valid JSON of the required shape
+gets one re-ask; then it is recorded ``invalid`` with its raw text. A call that still fails
+after the retries (:class:`~causalllm.errors.TransientLLMError`) is recorded ``unanswered``;
+an :class:`~causalllm.errors.LLMError` stops asking.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 import threading
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .answers import PairAnswer, combine_votes, normalize_name
 from .cache import AnswerCache, cache_key
+from .config import CONFOUNDER_MODES, DEFAULT_CONCURRENCY, STRATEGIES
 from .data import Dataset
-from .errors import ConfigError, DataError, LLMError
-from .graph import add_edge, make_graph, pair_key
-from .prompts import CONFOUNDER_SCHEMA, DIRECTION_SCHEMA, Prompts
+from .errors import ConfigError, LLMError, TransientLLMError
+from .graph import pair_key
+from .llm import ChatModel
+from .prompts import CONFOUNDER_SCHEMA, DIRECTION_SCHEMA, Prompts, parse_confounders, parse_direction
 
-__all__ = [
-    "ChatModel",
-    "PairAnswer",
-    "LLMPriors",
-    "PRIORS_COLUMNS",
-    "STRATEGIES",
-    "read_priors",
-    "priors_rows",
-    "llm_graph",
-    "parse_direction",
-    "parse_confounders",
-]
+__all__ = ["LLMPriors"]
 
 log = logging.getLogger("causalllm")
-
-STRATEGIES = ("skeleton", "all", "undirected")
-PRIORS_COLUMNS = ["source", "target", "answer", "confidence", "order_consistent", "rationale", "votes", "confounders",
-                  "origin"]
-ANSWERS = ("-->", "<--", "none", "unsure")
-
-
-class ChatModel(Protocol):
-    """What :class:`LLMPriors` needs of a model (``causalllm.llm.OpenAIChatModel`` or a test fake)."""
-
-    identity: str
-    model: str
-
-    def complete(self, messages: list[dict], schema_name: str, schema: dict, *,
-                 temperature: float | None = 0.0, seed: int | None = None) -> Any: ...
-
-
-# ------------------------------------------------------------------ parsing
-
-class _Direction(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    answer: Literal["A->B", "B->A", "none", "unsure"]
-    confidence: float = Field(ge=0, le=1)
-    rationale: str
-
-
-class _Confounder(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1)
-    rationale: str = ""
-
-
-class _Confounders(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    confounders: list[_Confounder]
-
-
-def _json_object(text: str) -> Any:
-    t = (text or "").strip()
-    fence = re.match(r"^```(?:json)?\s*(.*?)\s*```$", t, re.S)
-    if fence:
-        t = fence.group(1)
-    if not t.startswith("{"):
-        raise ValueError("the reply is not a JSON object" + (f" (it starts: {t[:40]!r})" if t else " (it is empty)"))
-    return json.loads(t)
-
-
-def parse_direction(text: str) -> dict:
-    """Strictly parse a direction reply; raises ValueError with a reason.
-
-    Examples
-    --------
-    >>> parse_direction('{"answer": "A->B", "confidence": 0.9, "rationale": "Smoke harms lungs."}')["answer"]
-    'A->B'
-    >>> parse_direction("I cannot answer that.")
-    Traceback (most recent call last):
-    ...
-    ValueError: the reply is not a JSON object (it starts: 'I cannot answer that.')
-    """
-    obj = _json_object(text)
-    if isinstance(obj, dict) and isinstance(obj.get("answer"), str):
-        a = obj["answer"].strip().replace(" ", "")
-        obj["answer"] = {"a->b": "A->B", "b->a": "B->A"}.get(a.lower(), a.lower() if a.lower() in ("none", "unsure") else a)
-    try:
-        return _Direction.model_validate(obj).model_dump()
-    except ValidationError as e:
-        raise ValueError("; ".join(f"{'.'.join(map(str, er['loc']))}: {er['msg']}" for er in e.errors())) from None
-
-
-def parse_confounders(text: str) -> list[dict]:
-    """Strictly parse a confounders reply into ``[{name, rationale}]``."""
-    obj = _json_object(text)
-    try:
-        return [c.model_dump() for c in _Confounders.model_validate(obj).confounders]
-    except ValidationError as e:
-        raise ValueError("; ".join(f"{'.'.join(map(str, er['loc']))}: {er['msg']}" for er in e.errors())) from None
-
-
-# ------------------------------------------------------------------ results
-
-@dataclass
-class PairAnswer:
-    """The LLM's combined answer for one pair, in canonical order (``source`` before ``target``).
-
-    ``answer`` is ``-->`` (source causes target), ``<--``, ``none``, ``unsure``, ``invalid``
-    or ``unanswered``.
-    """
-
-    source: str
-    target: str
-    answer: str
-    confidence: float = 0.0
-    order_consistent: bool | None = None
-    rationale: str = ""
-    votes: dict[str, int] = field(default_factory=dict)
-    origin: str = "llm"
-
-    @property
-    def claims_edge(self) -> bool:
-        return self.answer in ("-->", "<--")
-
-    def answer_from(self, src: str, answer: str | None = None) -> str:
-        """``answer`` (default: the combined one) read from a row whose source is ``src``.
-
-        Examples
-        --------
-        >>> PairAnswer("a", "b", "-->").answer_from("b")
-        '<--'
-        """
-        answer = self.answer if answer is None else answer
-        if answer in ("-->", "<--") and src != self.source:
-            return "<--" if answer == "-->" else "-->"
-        return answer
-
-    def votes_from(self, src: str) -> str:
-        """The individual votes (``-->:2 none:1``) read from a row whose source is ``src``."""
-        return " ".join(f"{self.answer_from(src, k)}:{v}" for k, v in sorted(self.votes.items()))
-
-    def directed(self) -> tuple[str, str] | None:
-        """``(cause, effect)`` if the answer claims a direct cause."""
-        if self.answer == "-->":
-            return self.source, self.target
-        if self.answer == "<--":
-            return self.target, self.source
-        return None
 
 
 @dataclass
@@ -204,30 +68,47 @@ class _Question:
     key: str = ""
 
 
-def _combine(pair: tuple[str, str], records: list[dict]) -> PairAnswer:
-    src, tgt = pair
-    ok = [r for r in records if r["status"] == "ok"]
-    if not ok:
-        status = "invalid" if any(r["status"] == "invalid" for r in records) else "unanswered"
-        raw = next((r.get("raw") for r in records if r.get("raw")), "")
-        why = "; ".join(sorted({r.get("error", "") for r in records if r.get("error")}))
-        return PairAnswer(src, tgt, status, 0.0, None, (why or raw or "")[:300])
-    votes = Counter(r["canonical"] for r in ok)
-    conf_sum: dict[str, float] = {}
-    for r in ok:
-        conf_sum[r["canonical"]] = conf_sum.get(r["canonical"], 0.0) + r["confidence"]
-    best = max(votes, key=lambda a: (votes[a], conf_sum[a], -ANSWERS.index(a)))
-    share = votes[best] / len(ok)
-    confidence = share * conf_sum[best] / votes[best]
-    by_order: dict[tuple[str, str], Counter] = {}
-    for r in ok:
-        by_order.setdefault((r["asked_first"], r["asked_second"]), Counter())[r["canonical"]] += 1
-    consistent = None
-    if len(by_order) == 2:
-        tops = {max(c, key=lambda a: (c[a], -ANSWERS.index(a))) for c in by_order.values()}
-        consistent = len(tops) == 1
-    rationale = next(r["rationale"] for r in ok if r["canonical"] == best)
-    return PairAnswer(src, tgt, best, round(confidence, 4), consistent, rationale, dict(votes))
+@dataclass
+class _AskState:
+    """What the worker threads of one :meth:`LLMPriors.fit` share (every change under ``lock``)."""
+
+    max_calls: int | None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stop: threading.Event = field(default_factory=threading.Event)
+    stop_reason: str = "stopped"
+    calls: int = 0
+    cache_hits: int = 0
+    reasks: int = 0
+    budget_hit: bool = False
+    fatal: LLMError | None = None
+    last_error: str = "unknown"
+
+    def take_call(self) -> bool:
+        """Count one call against the budget; False (and stop) once it is spent."""
+        with self.lock:
+            if self.max_calls is not None and self.calls >= self.max_calls:
+                self.stop.set()
+                self.stop_reason = "call budget (--max-calls) reached"
+                self.budget_hit = True
+                return False
+            self.calls += 1
+            return True
+
+    def fail(self, e: LLMError) -> None:
+        """A failure that makes every further call pointless: ask nothing more."""
+        with self.lock:
+            self.fatal = self.fatal or e
+            self.stop_reason = str(e)
+        self.stop.set()
+
+    def count(self, what: str, error: str = "") -> None:
+        with self.lock:
+            if what == "hit":
+                self.cache_hits += 1
+            elif what == "reask":
+                self.reasks += 1
+            elif what == "error":
+                self.last_error = error
 
 
 def _to_canonical(answer: str, first: str, source: str) -> str:
@@ -236,10 +117,6 @@ def _to_canonical(answer: str, first: str, source: str) -> str:
     a_causes_b = answer == "A->B"
     first_is_source = first == source
     return "-->" if a_causes_b == first_is_source else "<--"
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def _stats_line(ds: Dataset, pc: Any, a: str, b: str) -> str:
@@ -264,15 +141,13 @@ def _stats_line(ds: Dataset, pc: Any, a: str, b: str) -> str:
     return "; ".join(parts)
 
 
-# ------------------------------------------------------------------ the estimator
-
 class LLMPriors:
     """Ask a chat model about pairs of variables.
 
     Parameters
     ----------
     model : ChatModel
-        ``causalllm.llm.OpenAIChatModel`` (any OpenAI-compatible endpoint) or a test fake.
+        :class:`causalllm.llm.OpenAIChatModel` (any OpenAI-compatible endpoint) or a test fake.
     strategy : {"skeleton", "all", "undirected"}
         Which pairs to ask about (see module docstring).
     samples : int
@@ -304,7 +179,7 @@ class LLMPriors:
     """
 
     def __init__(self, model: ChatModel | None, *, strategy: str = "skeleton", samples: int = 1,
-                 both_orders: bool = True, confounders: str = "skeleton", concurrency: int = 8,
+                 both_orders: bool = True, confounders: str = "skeleton", concurrency: int = DEFAULT_CONCURRENCY,
                  max_calls: int | None = None, cache: AnswerCache | None = None, prompts: Prompts | None = None,
                  share_stats: bool = False, seed: int = 0, show_progress: bool = False,
                  simulated: str | None = None, pairs: list[tuple[str, str]] | None = None) -> None:
@@ -327,7 +202,7 @@ class LLMPriors:
     def _validate(self) -> None:
         if self.strategy not in STRATEGIES:
             raise ConfigError(f"unknown --strategy {self.strategy!r}; use one of {', '.join(STRATEGIES)}")
-        if self.confounders not in ("skeleton", "all", "none"):
+        if self.confounders not in CONFOUNDER_MODES:
             raise ConfigError(f"unknown --confounders {self.confounders!r}; use skeleton, all or none")
         if self.samples < 1 or self.concurrency < 1:
             raise ConfigError("--samples and --concurrency must be at least 1")
@@ -349,7 +224,7 @@ class LLMPriors:
             if self.strategy == "undirected" and d["mark"] != "---":
                 continue
             out.append(tuple(sorted((u, v), key=idx.__getitem__)))
-        return sorted(out, key=lambda p: (idx[p[0]], idx[p[1]]))  # type: ignore[arg-type]
+        return sorted(out, key=lambda p: (idx[p[0]], idx[p[1]]))
 
     def _confounder_pairs(self, ds: Dataset, pc: Any) -> list[tuple[str, str]]:
         if self.confounders == "none":
@@ -359,7 +234,7 @@ class LLMPriors:
             return [(cols[i], cols[j]) for i in range(len(cols)) for j in range(i + 1, len(cols))] \
                 if self.confounders == "all" else []
         idx = {c: i for i, c in enumerate(ds.columns)}
-        return sorted((tuple(sorted((u, v), key=idx.__getitem__)) for u, v in pc.graph_.edges),  # type: ignore[misc]
+        return sorted((tuple(sorted((u, v), key=idx.__getitem__)) for u, v in pc.graph_.edges),
                       key=lambda p: (idx[p[0]], idx[p[1]]))
 
     def plan(self, ds: Dataset, pc: Any = None) -> list[_Question]:
@@ -399,11 +274,12 @@ class LLMPriors:
                "estimated_prompt_tokens": prompt_tokens, "estimated_completion_tokens": completion_tokens,
                "pair_list": [f"{a} - {b}" for a, b in pairs]}
         if price_per_1k is not None:
-            out["estimated_cost"] = round((prompt_tokens + completion_tokens) / 1000 * price_per_1k * (out["calls"] / max(1, len(qs))), 4)
+            share_uncached = out["calls"] / max(1, len(qs))
+            out["estimated_cost"] = round((prompt_tokens + completion_tokens) / 1000 * price_per_1k * share_uncached, 4)
         return out
 
     # ---------------------------------------------------------- asking
-    def _ask_one(self, q: _Question, state: dict) -> dict:
+    def _ask_one(self, q: _Question, state: _AskState) -> dict:
         rec: dict[str, Any] = {"kind": q.kind, "source": q.source, "target": q.target, "asked_first": q.first,
                                "asked_second": q.second, "sample": q.sample, "cache_key": q.key,
                                "prompt_version": q.params["prompt_version"],
@@ -417,12 +293,13 @@ class LLMPriors:
                        prompt_tokens=0, completion_tokens=0)
             if hit["status"] == "ok":
                 self._fill(rec, q, hit["parsed"])
-            with state["lock"]:
-                state["cache_hits"] += 1
+            state.count("hit")
             return rec
         rec["cached"] = False
-        if state["stop"].is_set():
-            rec.update(status="unanswered", error=state.get("stop_reason", "stopped"))
+        model = self.model
+        assert model is not None  # fit() checked
+        if state.stop.is_set():
+            rec.update(status="unanswered", error=state.stop_reason)
             return rec
         messages = list(q.messages)
         raw = ""
@@ -431,23 +308,19 @@ class LLMPriors:
         latency = 0.0
         parsed: Any = None
         for attempt in range(2):  # the question, then at most one re-ask
-            if not self._take_call(state):
+            if not state.take_call():
                 rec.update(status="unanswered", error="call budget (--max-calls) reached")
-                state["budget_hit"] = True
                 return rec
             try:
-                comp = self.model.complete(messages, q.kind, DIRECTION_SCHEMA if q.kind == "direction" else CONFOUNDER_SCHEMA,  # type: ignore[union-attr]
-                                           temperature=q.params["temperature"], seed=q.params["seed"])
-            except LLMError as e:
-                state["fatal"] = state.get("fatal") or e
-                state["stop"].set()
-                state["stop_reason"] = str(e)
-                rec.update(status="unanswered", error=str(e))
-                return rec
-            except Exception as e:  # TransientLLMError and anything the endpoint threw at us
+                comp = model.complete(messages, q.kind, DIRECTION_SCHEMA if q.kind == "direction" else CONFOUNDER_SCHEMA,
+                                      temperature=q.params["temperature"], seed=q.params["seed"])
+            except TransientLLMError as e:  # this question stays unanswered; the run goes on
                 rec.update(status="unanswered", error=" ".join(str(e).split())[:300] or e.__class__.__name__)
-                with state["lock"]:
-                    state["last_error"] = rec["error"]
+                state.count("error", rec["error"])
+                return rec
+            except LLMError as e:
+                state.fail(e)
+                rec.update(status="unanswered", error=str(e))
                 return rec
             rec["json_mode"] = comp.json_mode
             tokens[0] += comp.prompt_tokens
@@ -461,8 +334,7 @@ class LLMPriors:
             except (ValueError, json.JSONDecodeError) as e:
                 error = str(e)
                 if attempt == 0:
-                    with state["lock"]:
-                        state["reasks"] += 1
+                    state.count("reask")
                     messages = messages + [{"role": "assistant", "content": raw}, self._prompts.reask(error)]
         status = "ok" if parsed is not None else "invalid"
         rec.update(status=status, prompt_tokens=tokens[0], completion_tokens=tokens[1], latency_s=round(latency, 4))
@@ -484,24 +356,14 @@ class LLMPriors:
         else:
             rec["confounders"] = parsed
 
-    def _take_call(self, state: dict) -> bool:
-        with state["lock"]:
-            if self.max_calls is not None and state["calls"] >= self.max_calls:
-                state["stop"].set()
-                state["stop_reason"] = "call budget (--max-calls) reached"
-                return False
-            state["calls"] += 1
-            return True
-
-    def fit(self, ds: Dataset, pc: Any = None) -> "LLMPriors":
+    def fit(self, ds: Dataset, pc: Any = None) -> LLMPriors:
         """Ask every planned question; sets ``pairs_``, ``confounders_``, ``answers_``, ``stats_``."""
         from tqdm.auto import tqdm
 
         qs = self.plan(ds, pc)
         if self.model is None:
             raise ConfigError("no LLM configured")
-        state: dict[str, Any] = {"lock": threading.Lock(), "stop": threading.Event(), "calls": 0, "cache_hits": 0,
-                                 "reasks": 0}
+        state = _AskState(max_calls=self.max_calls)
         t0 = time.perf_counter()
         bar = tqdm(total=len(qs), desc="asking LLM", unit="q", file=sys.stderr, disable=not self.show_progress,
                    leave=False)
@@ -518,11 +380,11 @@ class LLMPriors:
                 f.result()
                 failed += results[i]["status"] == "unanswered"
                 bar.update(1)
-                bar.set_postfix(calls=state["calls"], cached=state["cache_hits"], failed=failed, refresh=False)
+                bar.set_postfix(calls=state.calls, cached=state.cache_hits, failed=failed, refresh=False)
         except BaseException:
             # Ctrl-C or a crash: ask nothing more; answers already received are in the cache
-            state["stop"].set()
-            state["stop_reason"] = "interrupted"
+            state.stop.set()
+            state.stop_reason = "interrupted"
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         finally:
@@ -531,42 +393,42 @@ class LLMPriors:
         wall = time.perf_counter() - t0
         self.answers_ = results
         answered = sum(1 for r in results if r["status"] in ("ok", "invalid"))
-        if state.get("fatal") is not None and answered == 0:
-            raise state["fatal"]
-        if results and answered == 0 and not state.get("budget_hit") and self.max_calls != 0:
-            raise LLMError(f"every LLM call failed; last error: {state.get('last_error', 'unknown')}")
-        if state.get("fatal") is not None:
-            raise state["fatal"]
+        if state.fatal is not None and answered == 0:
+            raise state.fatal
+        if results and answered == 0 and not state.budget_hit and self.max_calls != 0:
+            raise LLMError(f"every LLM call failed; last error: {state.last_error}")
+        if state.fatal is not None:
+            raise state.fatal
         by_pair: dict[tuple[str, str], list[dict]] = {}
         conf: dict[frozenset, list[dict]] = {}
-        cols = {_norm(c): c for c in ds.columns}
+        cols = {normalize_name(c): c for c in ds.columns}
         for r in results:
             if r["kind"] == "direction":
                 by_pair.setdefault((r["source"], r["target"]), []).append(r)
             elif r["status"] == "ok":
                 items = []
                 for c in r["confounders"]:
-                    col = cols.get(_norm(c["name"]))
+                    col = cols.get(normalize_name(c["name"]))
                     if col in (r["source"], r["target"]):
                         continue
                     items.append({"name": col or c["name"].strip(), "measured": col is not None,
                                   "rationale": c.get("rationale", "")})
                 conf[pair_key(r["source"], r["target"])] = items
-        self.pairs_: dict[frozenset, PairAnswer] = {pair_key(*p): _combine(p, recs) for p, recs in by_pair.items()}
+        self.pairs_: dict[frozenset, PairAnswer] = {pair_key(*p): combine_votes(p, recs) for p, recs in by_pair.items()}
         if self.simulated:
             for pa in self.pairs_.values():
                 pa.origin = f"SIMULATED expert ({self.simulated})"
         self.confounders_ = conf
-        self.stats_ = {
-            "questions": len(qs), "calls": state["calls"], "cache_hits": state["cache_hits"],
-            "reasks": state["reasks"], "failed": sum(1 for r in results if r["status"] == "unanswered"),
+        self.stats_: dict[str, Any] = {
+            "questions": len(qs), "calls": state.calls, "cache_hits": state.cache_hits,
+            "reasks": state.reasks, "failed": sum(1 for r in results if r["status"] == "unanswered"),
             "invalid": sum(1 for r in results if r["status"] == "invalid"),
             "prompt_tokens": sum(r.get("prompt_tokens", 0) or 0 for r in results),
             "completion_tokens": sum(r.get("completion_tokens", 0) or 0 for r in results),
-            "wall_s": round(wall, 3), "budget_exhausted": bool(state.get("budget_hit")),
+            "wall_s": round(wall, 3), "budget_exhausted": state.budget_hit,
             "prompt_version": self._prompts.version,
         }
-        if state.get("budget_hit"):
+        if state.budget_hit:
             log.warning("call budget of %s reached: %d question(s) left unanswered (answers so far are kept; "
                         "raise --max-calls and re-run to finish)", self.max_calls, self.stats_["failed"])
         return self
@@ -579,86 +441,3 @@ class LLMPriors:
                 f"{s['prompt_tokens'] + s['completion_tokens']} tokens, {s['wall_s']:.1f} s")
 
 
-# ------------------------------------------------------------------ priors files and the LLM's graph
-
-def priors_rows(pairs: dict[frozenset, PairAnswer], confounders: dict[frozenset, list[dict]] | None = None) -> list[dict]:
-    """Rows of ``priors.csv`` (review and edit; ``discover --priors`` reads them back)."""
-    rows = []
-    for key, p in pairs.items():
-        conf = (confounders or {}).get(key, [])
-        rows.append({"source": p.source, "target": p.target, "answer": p.answer, "confidence": p.confidence,
-                     "order_consistent": p.order_consistent, "rationale": p.rationale,
-                     "votes": p.votes_from(p.source),
-                     "confounders": [c["name"] for c in conf], "origin": p.origin})
-    return rows
-
-
-def read_priors(path: str | Path, ds: Dataset) -> tuple[dict[frozenset, PairAnswer], dict[frozenset, list[dict]]]:
-    """Read a (possibly hand-edited) ``priors.csv``.
-
-    ``answer`` must be ``-->`` (source causes target), ``<--``, ``none`` or ``unsure``
-    (``invalid``/``unanswered`` rows are kept as such); ``confidence`` in [0, 1] (default 1 for
-    an expert's own rows).
-    """
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"priors file {p} does not exist; write one with 'causalllm ask ... --out DIR'")
-    df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    missing = {"source", "target", "answer"} - set(df.columns)
-    if missing:
-        raise DataError(f"priors file {p} lacks column(s) {', '.join(sorted(missing))}")
-    cols = set(ds.columns)
-    idx = {c: i for i, c in enumerate(ds.columns)}
-    pairs: dict[frozenset, PairAnswer] = {}
-    conf: dict[frozenset, list[dict]] = {}
-    norm = {_norm(c): c for c in ds.columns}
-    for i, (_, r) in enumerate(df.iterrows()):
-        s, t, a = r["source"].strip(), r["target"].strip(), r["answer"].strip()
-        line = i + 2
-        if s not in cols or t not in cols:
-            bad = s if s not in cols else t
-            raise DataError(f"priors file {p} line {line}: {bad!r} is not a data column; fix the name")
-        if a in ("->", "=>"):
-            a = "-->"
-        if a not in ANSWERS + ("invalid", "unanswered"):
-            raise DataError(f"priors file {p} line {line}: answer {a!r} must be -->, <--, none or unsure")
-        try:
-            c = float(r.get("confidence") or 1.0)
-        except ValueError:
-            raise DataError(f"priors file {p} line {line}: confidence {r.get('confidence')!r} is not a number") from None
-        if not 0 <= c <= 1:
-            raise DataError(f"priors file {p} line {line}: confidence {c} must be between 0 and 1")
-        if idx[s] > idx[t]:
-            s, t = t, s
-            a = {"-->": "<--", "<--": "-->"}.get(a, a)
-        oc = str(r.get("order_consistent", "")).strip().lower()
-        pairs[pair_key(s, t)] = PairAnswer(s, t, a, c, {"true": True, "false": False}.get(oc), r.get("rationale", ""),
-                                           origin=r.get("origin") or "file")
-        names = [x.strip() for x in str(r.get("confounders", "")).split(";") if x.strip()]
-        if names:
-            conf[pair_key(s, t)] = [{"name": norm.get(_norm(n), n), "measured": _norm(n) in norm, "rationale": ""}
-                                    for n in names]
-    return pairs, conf
-
-
-def llm_graph(pairs: dict[frozenset, PairAnswer], nodes: list[str]) -> tuple[nx.DiGraph, list[dict]]:
-    """The LLM's own graph: its direct-cause claims, cycles broken deterministically.
-
-    A cycle is broken by dropping its least confident edge (ties: first in name order); each
-    removal is returned so it can be reported.
-    """
-    G = make_graph(nodes)
-    for p in sorted(pairs.values(), key=lambda p: (p.source, p.target)):
-        d = p.directed()
-        if d:
-            add_edge(G, d[0], d[1], "-->", confidence=p.confidence)
-    removed = []
-    while True:
-        try:
-            cyc = nx.find_cycle(G)
-        except nx.NetworkXNoCycle:
-            break
-        u, v = min(((u, v) for u, v, *_ in cyc), key=lambda e: (G.edges[e]["confidence"], e))
-        G.remove_edge(u, v)
-        removed.append({"source": u, "target": v, "reason": "broke a cycle (least confident edge in it)"})
-    return G, removed

@@ -1,4 +1,10 @@
-"""Every prompt causalllm sends, in one place, with a version number.
+"""Every prompt causalllm sends and the reply contract that goes with it, in one place, versioned.
+
+The prompt and its contract live together so they cannot drift apart: the templates, the JSON
+schemas sent as ``response_format``, the strict parsers of the replies
+(:func:`parse_direction`, :func:`parse_confounders`), and :meth:`Prompts.parse_question`, which
+reads a question back out of the messages by inverting the templates in use (the simulated
+expert answers with it, so a ``--prompts`` override that rewords a template still works).
 
 Change any text here and bump :data:`PROMPT_VERSION`: the version is recorded in every
 answer, cache entry and manifest, and the cache key includes the full prompt text, so old
@@ -14,9 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+import re
+import string
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .data import parse_mapping
 from .errors import ConfigError
@@ -28,6 +38,9 @@ __all__ = [
     "DIRECTION_SCHEMA",
     "CONFOUNDER_SCHEMA",
     "load_prompts",
+    "parse_direction",
+    "parse_confounders",
+    "AskedQuestion",
 ]
 
 PROMPT_VERSION = "3"
@@ -101,6 +114,103 @@ CONFOUNDER_SCHEMA: dict[str, Any] = {
 }
 
 
+# ------------------------------------------------------------------ the reply contract
+
+class _Direction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answer: Literal["A->B", "B->A", "none", "unsure"]
+    confidence: float = Field(ge=0, le=1)
+    rationale: str
+
+
+class _Confounder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    rationale: str = ""
+
+
+class _Confounders(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    confounders: list[_Confounder]
+
+
+def _json_object(text: str) -> Any:
+    t = (text or "").strip()
+    fence = re.match(r"^```(?:json)?\s*(.*?)\s*```$", t, re.S)
+    if fence:
+        t = fence.group(1)
+    if not t.startswith("{"):
+        raise ValueError("the reply is not a JSON object" + (f" (it starts: {t[:40]!r})" if t else " (it is empty)"))
+    return json.loads(t)
+
+
+def _validation_message(e: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, er['loc']))}: {er['msg']}" for er in e.errors())
+
+
+def parse_direction(text: str) -> dict:
+    """Strictly parse a direction reply; raises ValueError with a reason.
+
+    Examples
+    --------
+    >>> parse_direction('{"answer": "A->B", "confidence": 0.9, "rationale": "Smoke harms lungs."}')["answer"]
+    'A->B'
+    >>> parse_direction("I cannot answer that.")
+    Traceback (most recent call last):
+    ...
+    ValueError: the reply is not a JSON object (it starts: 'I cannot answer that.')
+    """
+    obj = _json_object(text)
+    if isinstance(obj, dict) and isinstance(obj.get("answer"), str):
+        a = obj["answer"].strip().replace(" ", "")
+        obj["answer"] = {"a->b": "A->B", "b->a": "B->A"}.get(a.lower(), a.lower() if a.lower() in ("none", "unsure") else a)
+    try:
+        return _Direction.model_validate(obj).model_dump()
+    except ValidationError as e:
+        raise ValueError(_validation_message(e)) from None
+
+
+def parse_confounders(text: str) -> list[dict]:
+    """Strictly parse a confounders reply into ``[{name, rationale}]``.
+
+    Examples
+    --------
+    >>> parse_confounders('{"confounders": [{"name": "age", "rationale": "older people..."}]}')[0]["name"]
+    'age'
+    """
+    obj = _json_object(text)
+    try:
+        return [c.model_dump() for c in _Confounders.model_validate(obj).confounders]
+    except ValidationError as e:
+        raise ValueError(_validation_message(e)) from None
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """A question read back from its messages: its kind, the two variables in the order asked, the others."""
+
+    kind: Literal["direction", "confounders"]
+    a: str
+    b: str
+    others: tuple[str, ...] = ()
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    """A regex matching exactly the texts ``template.format(...)`` produces, one group per placeholder."""
+    parts = []
+    seen: set[str] = set()
+    for literal, name, _spec, _conv in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if name is None:
+            continue
+        if name in seen:
+            parts.append(f"(?P={name})")
+        else:
+            seen.add(name)
+            parts.append(f"(?P<{name}>.*?)")
+    return re.compile("".join(parts), re.S)
+
+
 @dataclass(frozen=True)
 class Prompts:
     """The templates in use and their version.
@@ -119,8 +229,9 @@ class Prompts:
     reask_template: str = REASK
     version: str = PROMPT_VERSION
     context: str | None = None
+    _regexes: dict[str, re.Pattern[str]] = field(default_factory=dict, repr=False, compare=False)
 
-    def with_context(self, context: str | None) -> "Prompts":
+    def with_context(self, context: str | None) -> Prompts:
         return replace(self, context=context)
 
     def _context_line(self) -> str:
@@ -143,6 +254,36 @@ class Prompts:
     def reask(self, error: str) -> dict:
         """The one follow-up message after an unusable reply."""
         return {"role": "user", "content": self.reask_template.format(error=error)}
+
+    def parse_question(self, messages: list[dict]) -> AskedQuestion | None:
+        """Read the question back out of ``messages`` (the first user message), or None.
+
+        Inverts the templates in use, so it reads any wording a ``--prompts`` file gives them.
+
+        Examples
+        --------
+        >>> p = Prompts()
+        >>> p.parse_question(p.direction("smoking", "Cigarettes per day", "cancer", "Lung cancer"))
+        AskedQuestion(kind='direction', a='smoking', b='cancer', others=())
+        >>> q = p.parse_question(p.confounders("a", "", "b", "", ["c", "d"]))
+        >>> q.kind, q.others
+        ('confounders', ('c', 'd'))
+        """
+        text = next((str(m.get("content", "")) for m in messages if m.get("role") == "user"), None)
+        if text is None:
+            return None
+        for kind, template in (("confounders", self.confounders_template), ("direction", self.direction_template)):
+            rx = self._regexes.get(kind)
+            if rx is None:
+                rx = self._regexes[kind] = _template_regex(template)
+            m = rx.fullmatch(text)
+            if m is None:
+                continue
+            groups = m.groupdict()
+            others = groups.get("others") or ""
+            names = tuple(o.strip() for o in others.split(",")) if others and others != "(none)" else ()
+            return AskedQuestion(kind, groups["a"], groups["b"], names)  # type: ignore[arg-type]
+        return None
 
 
 def load_prompts(path: str | Path | None = None, context: str | None = None) -> Prompts:
@@ -174,5 +315,10 @@ def load_prompts(path: str | Path | None = None, context: str | None = None) -> 
         except (KeyError, IndexError, ValueError) as e:
             raise ConfigError(f"prompts file {p}: template '{name}' has an unknown placeholder or stray brace ({e}); "
                               "use {a} {a_desc} {b} {b_desc} {context_line} {stats_line} {others} {error}, and {{ }} for braces") from None
+    for name in ("direction_template", "confounders_template"):
+        fields = {f for _, f, _, _ in string.Formatter().parse(str(kw[name])) if f}
+        if not {"a", "b"} <= fields:
+            raise ConfigError(f"prompts file {p}: template '{name.split('_')[0]}' must name both variables with "
+                              "{a} and {b}")
     digest = hashlib.sha256(json.dumps(kw, sort_keys=True).encode()).hexdigest()[:8]
     return Prompts(**kw, version=f"{PROMPT_VERSION}+custom-{digest}", context=context)

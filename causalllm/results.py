@@ -8,7 +8,9 @@ test and the run manifest. :meth:`DiscoveryResult.save` writes::
     manifest.json  report.html  [llm_answers.jsonl  priors.csv  confounders.csv]
 
 ``edges.csv`` columns grow with the run: the data columns always come first
-(:data:`EDGE_COLUMNS`), then the LLM and merge columns when an LLM was asked.
+(:data:`EDGE_COLUMNS`), then the LLM and merge columns when an LLM was asked. One row is an
+:class:`EdgeRow`, and :func:`build_rows` is the one place rows (and the final graph carrying
+the same attributes) are made; what each status means is :data:`causalllm.graph.STATUSES`.
 """
 
 from __future__ import annotations
@@ -17,19 +19,25 @@ import csv
 import json
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, TypedDict
 
 import networkx as nx
 
+from .answers import PRIORS_COLUMNS, PairAnswer
+from .config import FORMATS
+from .data import Dataset
 from .errors import ConfigError, RenderError
-from .graph import add_edge, make_graph
+from .graph import DISAGREEMENTS, add_edge, make_graph, mark_between, pair_key
+from .merge import MergeInfo, MergeOutcome, usable_direction
+from .pc import PCDiscovery
 from .render import render, to_dot
 from .report import write_report
 
-__all__ = ["EDGE_COLUMNS", "LLM_COLUMNS", "DiscoveryResult", "ensure_out_dir", "write_csv", "graph_for_export",
-           "load_result_graph", "DISAGREEMENTS"]
+__all__ = ["EDGE_COLUMNS", "LLM_COLUMNS", "CONFOUNDER_COLUMNS", "EdgeRow", "build_rows", "DiscoveryResult",
+           "ensure_out_dir", "write_csv", "graph_for_export", "load_result_graph", "render_saved"]
 
 log = logging.getLogger("causalllm")
 
@@ -38,8 +46,32 @@ EDGE_COLUMNS = ["source", "target", "in_graph", "directed", "status", "pc", "p_v
 #: Present when an LLM (or a priors file) was used.
 LLM_COLUMNS = ["llm", "llm_confidence", "order_consistent", "rationale", "llm_votes", "decision", "kept",
                "confounders"]
-#: Statuses that mean data and LLM disagree (``render --only-disagreements``).
-DISAGREEMENTS = ("reversed", "llm_only", "data_only", "unresolved")
+CONFOUNDER_COLUMNS = ["source", "target", "confounder", "measured", "fci_verdict", "fci_mark"]
+
+
+class EdgeRow(TypedDict, total=False):
+    """One row of ``edges.csv``: a pair any source connects, read from ``source`` to ``target``.
+
+    The first eight keys are always there (:data:`EDGE_COLUMNS`); the rest when an LLM or a
+    priors file was used (:data:`LLM_COLUMNS`).
+    """
+
+    source: str
+    target: str
+    in_graph: bool  # the pair is adjacent in the final graph
+    directed: bool  # ... and oriented source -> target
+    status: str  # a key of causalllm.graph.STATUSES
+    pc: str  # PC's mark read from source to target, "none" if PC removed the pair, "not run"
+    p_value: float | None  # the pair's largest CI-test p-value
+    sepset: str  # the separating set of a removed pair ("{}" for the empty set)
+    llm: str  # the LLM's combined answer read from source to target
+    llm_confidence: float | None
+    order_consistent: bool | None
+    rationale: str
+    llm_votes: str
+    decision: str  # why the final graph shows what it shows
+    kept: str  # whose orientation the graph shows: data, llm, both, meek, neither
+    confounders: list[str]
 
 
 def ensure_out_dir(path: str | Path) -> Path:
@@ -67,7 +99,7 @@ def _cell(v: Any) -> Any:
     return v
 
 
-def write_csv(path: Path, rows: Iterable[dict], columns: list[str]) -> None:
+def write_csv(path: Path, rows: Iterable[Any], columns: list[str]) -> None:
     """Write rows (dicts) with the given columns; lists become ``;``-joined, None empty."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
@@ -107,7 +139,7 @@ class DiscoveryResult:
         nodes with ``latent=True``).
     pc_graph : networkx.DiGraph
         PC's CPDAG.
-    rows : list of dict
+    rows : list of EdgeRow
         One row per pair any source connects (the ``edges.csv`` rows).
     answers : list of dict
         Every question asked of the LLM (``llm_answers.jsonl``).
@@ -115,20 +147,25 @@ class DiscoveryResult:
         Suggested confounders with the FCI verdict.
     falsification : dict or None
         The LLM graph's local-Markov test against the data.
+    merge_info : MergeInfo or None
+        What the merge did (calibration, skipped orientations, violations, broken cycles).
+    llm_graph : networkx.DiGraph or None
+        The LLM's own graph (``llm_cycles_removed`` lists the edges dropped to make it acyclic).
     manifest : dict
         Inputs, options, versions, seed, timings, model and prompt version.
     """
 
     graph: nx.DiGraph
     pc_graph: nx.DiGraph
-    rows: list[dict]
+    rows: list[EdgeRow]
     manifest: dict
     answers: list[dict] = field(default_factory=list)
     priors_rows: list[dict] = field(default_factory=list)
     confounders: list[dict] = field(default_factory=list)
     falsification: dict | None = None
-    merge_info: dict = field(default_factory=dict)
+    merge_info: MergeInfo | None = None
     llm_graph: nx.DiGraph | None = None
+    llm_cycles_removed: list[dict] = field(default_factory=list)
 
     @property
     def has_llm(self) -> bool:
@@ -208,13 +245,10 @@ class DiscoveryResult:
                     f.write(json.dumps(a, default=str) + "\n")
             written["answers"] = out / "llm_answers.jsonl"
         if self.priors_rows:
-            from .priors import PRIORS_COLUMNS
-
             write_csv(out / "priors.csv", self.priors_rows, PRIORS_COLUMNS)
             written["priors"] = out / "priors.csv"
         if self.confounders:
-            cols = ["source", "target", "confounder", "measured", "fci_verdict", "fci_mark"]
-            write_csv(out / "confounders.csv", self.confounders, cols)
+            write_csv(out / "confounders.csv", self.confounders, CONFOUNDER_COLUMNS)
             written["confounders"] = out / "confounders.csv"
         (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2, default=str), encoding="utf-8")
         written["manifest"] = out / "manifest.json"
@@ -246,3 +280,156 @@ def load_result_graph(path: str | Path) -> tuple[nx.DiGraph, dict]:
         G.nodes[n].update(d)
     G.add_edges_from(H.edges(data=True))
     return G, manifest
+
+
+def render_saved(path: str | Path, *, fmt: str = "svg", only_disagreements: bool = False, out: str | Path | None = None,
+                 layout: str = "dot", rankdir: str = "LR") -> Path:
+    """Re-draw a saved result (``causalllm render``) without recomputing; return the file written."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    G, manifest = load_result_graph(path)
+    folder = Path(path) if Path(path).is_dir() else Path(path).parent
+    confounders = []
+    if (folder / "confounders.csv").exists():
+        with open(folder / "confounders.csv", encoding="utf-8") as f:
+            confounders = list(csv.DictReader(f))
+    llm = manifest.get("llm", {}) or {}
+    title = f"{manifest.get('dataset', '')}" + (" (SIMULATED expert)" if llm.get("backend") == "simulated" else "")
+    src = to_dot(G, title=title, only=DISAGREEMENTS if only_disagreements else None, layout=layout, rankdir=rankdir,
+                 confounders=confounders)
+    stem = "graph.disagreements" if only_disagreements else "graph"
+    target = Path(out) if out else folder / f"{stem}.{fmt}"
+    try:
+        target.write_bytes(render(src, fmt, layout))
+    except OSError as e:
+        raise ConfigError(f"cannot write {target} ({e.strerror}); use --out") from None
+    return target
+
+
+# ------------------------------------------------------------------ rows
+
+def _status(pc_mark: str | None, pc_dir: tuple[str, str] | None, p: PairAnswer | None,
+            final_mark: str | None, final_dir: tuple[str, str] | None) -> str:
+    """A pair's status (see :data:`causalllm.graph.STATUSES`) from PC's mark, the answer and the final mark."""
+    llm_dir = usable_direction(p)
+    if pc_mark is None:
+        if p is not None and p.directed() is not None:
+            return "llm_only"
+        return "data" if final_mark else "none"  # an edge only the prior policy's PC re-run found
+    if p is None:
+        return "data" if final_dir or pc_dir else "unresolved"
+    if p.answer == "none":
+        return "data_only"
+    if llm_dir is None:
+        return "data" if final_dir else "unresolved"
+    if pc_dir is not None:
+        return "agree" if pc_dir == llm_dir else "reversed"
+    if final_dir is None:
+        return "unresolved"
+    return "oriented_by_llm" if final_dir == llm_dir else "reversed"
+
+
+def _llm_cells(p: PairAnswer | None, src: str, confounders: list[dict]) -> dict[str, Any]:
+    return {"llm": p.answer_from(src) if p else "not asked", "llm_confidence": p.confidence if p else None,
+            "order_consistent": p.order_consistent if p else None, "rationale": p.rationale if p else "",
+            "llm_votes": p.votes_from(src) if p else "", "confounders": [c["name"] for c in confounders]}
+
+
+def _final_graph(ds: Dataset, rows: list[EdgeRow], marks: list[str | None]) -> nx.DiGraph:
+    """The final graph: the rows in the graph as arcs carrying the rows' attributes."""
+    F = make_graph(ds.columns)
+    for n in F.nodes:
+        F.nodes[n].update(description=ds.descriptions.get(n, n), type=ds.types.get(n, ""))
+    for r, mark in zip(rows, marks):
+        if r["in_graph"]:
+            attrs = {k: v for k, v in r.items() if k not in ("source", "target", "directed", "in_graph")}
+            add_edge(F, r["source"], r["target"], mark or "-->", **attrs)
+    return F
+
+
+def build_rows(ds: Dataset, pairs: dict[frozenset, PairAnswer], confounders: dict[frozenset, list[dict]], *,
+               pc: PCDiscovery | None = None, outcome: MergeOutcome | None = None, has_llm: bool = True,
+               llm_graph: nx.DiGraph | None = None) -> tuple[list[EdgeRow], nx.DiGraph]:
+    """One ``edges.csv`` row per pair any source connects, and the final graph with the same attributes.
+
+    With ``pc`` and ``outcome`` (``discover``) the rows describe the merged graph; with
+    ``llm_graph`` alone (``ask``) they describe the LLM's own graph, status ``llm``.
+    """
+    if outcome is None or pc is None:
+        if llm_graph is None:
+            raise ValueError("build_rows needs pc and outcome, or llm_graph")
+        return _llm_rows(ds, pairs, confounders, llm_graph)
+    G = outcome.graph
+    idx = {c: i for i, c in enumerate(ds.columns)}
+    keys = {pair_key(u, v) for u, v in pc.graph_.edges} | {pair_key(u, v) for u, v in G.edges}
+    keys |= {k for k, p in pairs.items() if p.directed() is not None or k in outcome.decisions}
+    rows: list[EdgeRow] = []
+    marks: list[str | None] = []
+    for key in sorted(keys, key=lambda k: sorted(idx[n] for n in k)):
+        a, b = sorted(key, key=idx.__getitem__)
+        pcm = mark_between(pc.graph_, a, b)
+        pc_dir = (a, b) if pcm == "-->" else (b, a) if pcm == "<--" else None
+        fm = mark_between(G, a, b)
+        f_dir = (a, b) if fm == "-->" else (b, a) if fm == "<--" else None
+        p = pairs.get(key)
+        status = _status(pcm, pc_dir, p, fm, f_dir) if has_llm else "data"
+        if status == "none":
+            continue
+        src, tgt = f_dir or pc_dir or (p.directed() if p is not None and p.directed() else None) or (a, b)
+        ev = pc.evidence_.get(key)
+        pc_rel = "none" if pcm is None else ("-->" if pc_dir == (src, tgt) else "<--" if pc_dir else pcm)
+        row: EdgeRow = {
+            "source": src, "target": tgt, "in_graph": fm is not None, "directed": f_dir is not None,
+            "status": status, "pc": pc_rel, "p_value": ev.p_value if ev else None,
+            # "{}" marks the empty separating set (marginal independence), unlike "" (not removed)
+            "sepset": (";".join(ev.cond_set) or "{}") if pcm is None and ev is not None else "",
+        }
+        if has_llm:
+            dec = outcome.decisions.get(key)
+            llm_dir = p.directed() if p is not None else None
+            kept = ("llm" if f_dir == llm_dir and f_dir != pc_dir else "data" if f_dir == pc_dir and f_dir is not None
+                    else "neither") if status == "reversed" else (dec.kept if dec else "")
+            why = dec.why if dec else ""
+            if status == "reversed" and not why:
+                why = {"report": "the report policy never changes the data's graph",
+                       "orient": "the orient policy keeps every orientation the data made",
+                       "prior": "PC re-run with the LLM's background knowledge still orients it this way"}.get(
+                           outcome.info.policy, "") if kept == "data" else ""
+            if status == "llm_only" and ev is not None and not ev.adjacent:
+                why = why or (f"data found them independent given {{{', '.join(ev.cond_set)}}} "
+                              f"(p = {ev.p_value:.3g})")
+            cells = _llm_cells(p, src, confounders.get(key, []))
+            row.update({"llm": cells["llm"], "llm_confidence": cells["llm_confidence"],
+                        "order_consistent": cells["order_consistent"], "rationale": cells["rationale"],
+                        "llm_votes": cells["llm_votes"], "decision": why, "kept": kept,
+                        "confounders": cells["confounders"]})
+        rows.append(row)
+        marks.append("-->" if f_dir else fm)
+    return rows, _final_graph(ds, rows, marks)
+
+
+def _llm_rows(ds: Dataset, pairs: dict[frozenset, PairAnswer], confounders: dict[frozenset, list[dict]],
+              G: nx.DiGraph) -> tuple[list[EdgeRow], nx.DiGraph]:
+    """``ask``: one row per answered pair (a "none" answer is no row), the LLM's graph as the graph."""
+    rows: list[EdgeRow] = []
+    for p in pairs.values():
+        d = p.directed()
+        in_graph = d is not None and G.has_edge(*d)
+        src, tgt = d or (p.source, p.target)
+        if d is None and p.answer == "none":
+            continue
+        cells = _llm_cells(p, src, confounders.get(frozenset((p.source, p.target)), []))
+        rows.append({"source": src, "target": tgt, "in_graph": in_graph, "directed": d is not None, "status": "llm",
+                     "pc": "not run", "p_value": None, "sepset": "",
+                     "llm": "-->" if d else p.answer, "llm_confidence": cells["llm_confidence"],
+                     "order_consistent": cells["order_consistent"], "rationale": cells["rationale"],
+                     "llm_votes": cells["llm_votes"],
+                     "decision": "removed to break a cycle" if d and not in_graph else "",
+                     "kept": "llm" if in_graph else "", "confounders": cells["confounders"]})
+    for r in rows:
+        if r["in_graph"]:
+            G.edges[r["source"], r["target"]].update(status="llm", llm_confidence=r["llm_confidence"],
+                                                     rationale=r["rationale"], order_consistent=r["order_consistent"])
+    for n in G.nodes:
+        G.nodes[n].update(description=ds.descriptions.get(n, n), type=ds.types.get(n, ""))
+    return rows, G

@@ -2,7 +2,10 @@
 
 :class:`SimulatedExpert` serves ``POST /v1/chat/completions`` (and ``GET /v1/models``) on
 127.0.0.1 and answers causalllm's own prompts from a known truth graph, so the real client
-path — HTTP, JSON, retries, cache — is always exercised. It is a simulation: every rationale
+path — HTTP, JSON, retries, cache — is always exercised. It reads each question with
+:meth:`causalllm.prompts.Prompts.parse_question` for the prompts in use, so it understands
+reworded templates too; :meth:`SimulatedExpert.reply` also serves the in-process fake model of
+the unit tests. It is a simulation: every rationale
 it writes starts with ``[simulated expert]`` and every output it influences says so.
 
 Profiles
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import random
 import re
 import threading
@@ -41,15 +45,16 @@ from typing import Any
 
 import networkx as nx
 
+from .bundled import truth_or_path
+from .config import DEFAULT_PROFILE
+from .data import read_variables
 from .errors import ConfigError
 from .graph import directed_part, read_graph
+from .prompts import Prompts
 
-__all__ = ["SimulatedExpert", "parse_profile", "PROFILES"]
+__all__ = ["SimulatedExpert", "parse_profile", "start_expert", "FAULTS"]
 
-PROFILES = ("perfect", "gpt4", "random", "flip=P")
-_A = re.compile(r"^Variable A: (.*)$", re.M)
-_B = re.compile(r"^Variable B: (.*)$", re.M)
-_OTHERS = re.compile(r"^Other measured variables: (.*)$", re.M)
+log = logging.getLogger("causalllm")
 FAULTS = ("429", "500", "timeout", "malformed")
 
 
@@ -95,6 +100,10 @@ class SimulatedExpert:
         ``Retry-After`` seconds sent with an injected 429.
     reject_json_schema : bool
         Answer HTTP 500 to JSON-schema requests (llama.cpp behaviour).
+    port : int
+        Port on 127.0.0.1 (0: any free port).
+    prompts : Prompts, optional
+        The prompts the client sends (default: causalllm's own), to read questions with.
 
     Examples
     --------
@@ -105,9 +114,10 @@ class SimulatedExpert:
     True
     """
 
-    def __init__(self, truth: nx.DiGraph | str | Path, *, profile: str = "gpt4", seed: int = 0,
+    def __init__(self, truth: nx.DiGraph | str | Path, *, profile: str = DEFAULT_PROFILE, seed: int = 0,
                  order_bias: float = 0.0, latency: float = 0.0, fail_rate: float = 0.0, hang: float = 5.0,
-                 retry_after: float = 1.0, reject_json_schema: bool = False, port: int = 0) -> None:
+                 retry_after: float = 1.0, reject_json_schema: bool = False, port: int = 0,
+                 prompts: Prompts | None = None) -> None:
         self.truth = truth if isinstance(truth, nx.DiGraph) else read_graph(truth)
         self.profile = profile
         self.kind, self.p = parse_profile(profile)
@@ -121,6 +131,7 @@ class SimulatedExpert:
         self.retry_after = retry_after
         self.reject_json_schema = reject_json_schema
         self.port = port
+        self.prompts = prompts or Prompts()
         D = directed_part(self.truth)
         self._D = D
         self._anc = {n: nx.ancestors(D, n) for n in D.nodes}
@@ -222,18 +233,13 @@ class SimulatedExpert:
 
     def reply(self, body: dict) -> str:
         """JSON text answering a chat-completions request body."""
-        msgs = body.get("messages") or []
-        text = "\n".join(str(m.get("content", "")) for m in msgs if m.get("role") == "user")
-        first_user = next((str(m.get("content", "")) for m in msgs if m.get("role") == "user"), "")
-        ma, mb = _A.search(first_user), _B.search(first_user)
-        if not ma or not mb:
+        q = self.prompts.parse_question(body.get("messages") or [])
+        if q is None:
             return json.dumps({"answer": "unsure", "confidence": 0.0,
-                               "rationale": "[simulated expert] could not find 'Variable A:' and 'Variable B:' in the prompt."})
-        a, b = (self._lookup(m.group(1).strip()) for m in (ma, mb))
-        if "common causes" in text:
-            mo = _OTHERS.search(first_user)
-            others = [o.strip() for o in mo.group(1).split(",")] if mo else []
-            return json.dumps(self.confounders(a, b, others))
+                               "rationale": "[simulated expert] the question does not match the prompt templates."})
+        a, b = self._lookup(q.a.strip()), self._lookup(q.b.strip())
+        if q.kind == "confounders":
+            return json.dumps(self.confounders(a, b, list(q.others)))
         return json.dumps(self.direction(a, b, body.get("seed")))
 
     # ------------------------------------------------------------ HTTP
@@ -319,7 +325,7 @@ class SimulatedExpert:
 
         return Handler
 
-    def start(self) -> "SimulatedExpert":
+    def start(self) -> SimulatedExpert:
         """Start serving on 127.0.0.1 (ephemeral port unless ``port`` was given)."""
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
         self._server.daemon_threads = True
@@ -334,8 +340,28 @@ class SimulatedExpert:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "SimulatedExpert":
+    def __enter__(self) -> SimulatedExpert:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+def start_expert(truth: str | Path, *, variables: str | Path | None = None, prompts: Prompts | None = None,
+                 profile: str = DEFAULT_PROFILE, order_bias: float = 0.0, latency: float = 0.0,
+                 fail_rate: float = 0.0, seed: int = 0, port: int = 0) -> SimulatedExpert:
+    """``causalllm simulate-expert``: a started :class:`SimulatedExpert` (the caller stops it).
+
+    ``truth`` is an edge-list file or a bundled dataset name; ``variables`` names are checked
+    against the truth graph (unknown ones get "unsure").
+    """
+    sim = SimulatedExpert(read_graph(truth_or_path(truth)), profile=profile, seed=seed, order_bias=order_bias,
+                          latency=latency, fail_rate=fail_rate, port=port, prompts=prompts)
+    if variables:
+        unknown = [v for v in read_variables(variables) if v not in sim.truth.nodes]
+        if unknown:
+            log.warning("variables not in the truth graph (the expert answers 'unsure' for them): %s", ", ".join(unknown))
+    try:
+        return sim.start()
+    except OSError as e:
+        raise ConfigError(f"cannot listen on 127.0.0.1:{port} ({e.strerror}); choose another --port") from None

@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from causalllm import PCDiscovery, load_dataset
-from causalllm.backends import open_llm
 from causalllm.cache import AnswerCache
+from causalllm.config import LLMConfig
+from causalllm.llm import open_llm
 from causalllm.priors import LLMPriors
 
 
@@ -30,7 +31,8 @@ def main() -> None:
     pc = PCDiscovery().fit(ds)
     with tempfile.TemporaryDirectory() as tmp:
         cache = AnswerCache(Path(tmp) / "cache.sqlite")
-        with open_llm("simulated", truth=str(ds.truth_path), profile="gpt4", latency=args.latency) as (model, _):
+        cfg = LLMConfig(backend="simulated", profile="gpt4", latency=args.latency)
+        with open_llm(cfg, truth=str(ds.truth_path)) as (model, _):
             for label in ("cold", "warm"):
                 t0 = time.perf_counter()
                 asker = LLMPriors(model, strategy=args.strategy, concurrency=args.concurrency, cache=cache,

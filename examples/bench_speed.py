@@ -20,9 +20,10 @@ import pandas as pd
 from causallearn.search.ConstraintBased.PC import pc
 
 from causalllm import PCDiscovery
-from causalllm.backends import open_llm
 from causalllm.cache import AnswerCache
+from causalllm.config import LLMConfig
 from causalllm.data import Dataset
+from causalllm.llm import open_llm
 from causalllm.priors import LLMPriors
 
 
@@ -76,7 +77,8 @@ def main() -> None:
         truth = Path(tmp) / "truth.csv"
         pd.DataFrame(list(G.edges), columns=["source", "target"]).to_csv(truth, index=False)
         for conc in (4, 8, 16):
-            with open_llm("simulated", truth=str(truth), profile="gpt4", latency=args.latency) as (model, _):
+            cfg = LLMConfig(backend="simulated", profile="gpt4", latency=args.latency)
+            with open_llm(cfg, truth=str(truth)) as (model, _):
                 t0 = time.perf_counter()
                 a = LLMPriors(model, strategy="all", confounders="none", concurrency=conc,
                               cache=AnswerCache(Path(tmp) / f"c{conc}.sqlite")).fit(ds)

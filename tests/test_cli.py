@@ -6,11 +6,10 @@ import json
 
 import networkx as nx
 import pandas as pd
+from conftest import run_subprocess, write
 
 from causalllm.graph import read_graph
 from causalllm.metrics import shd
-
-from conftest import run_subprocess, write
 
 
 def test_discover_writes_every_output(run, tmp_path):

@@ -6,11 +6,10 @@ import re
 
 import pandas as pd
 import pytest
+from conftest import run_subprocess, write
 
 from causalllm.data import Dataset, infer_types, load_dataset, read_variables
 from causalllm.errors import DataError
-
-from conftest import run_subprocess, write
 
 GOOD = "a,b,c\n1.5,2.1,x\n2.5,3.3,y\n3.1,1.2,x\n4.4,0.5,y\n5.0,2.2,x\n"
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 
-
 from causalllm.cache import AnswerCache
+from causalllm.config import LLMConfig
+from causalllm.data import load_dataset
 from causalllm.evaluate import evaluate, evaluate_pairs, markdown_table, parse_profiles
 from causalllm.graph import read_graph
+from causalllm.llm import open_llm
 from causalllm.merge import merge
-from causalllm.data import load_dataset
 from causalllm.pc import PCDiscovery
-from causalllm.backends import open_llm
 from causalllm.priors import LLMPriors
 
 
 def test_grid_small(tmp_path):
-    res = evaluate(["cancer"], samples=[3000], seeds=2, profiles=["perfect", "random"], merges=["auto", "report"],
+    res = evaluate(["cancer"], rows=[3000], seeds=2, profiles=["perfect", "random"], merges=["auto", "report"],
                    cache=AnswerCache(tmp_path / "c.sqlite"))
     s = {(r["expert"], r["method"]): r for r in res["summary"]}
     assert set(s) == {("-", "pc"), ("perfect", "llm"), ("perfect", "auto"), ("perfect", "report"),
@@ -37,7 +37,7 @@ def test_perfect_expert_recovers_orientations_pc_leaves_undirected():
     undirected = [(u, v) for u, v, m in pc.graph_.edges(data="mark")
                   if m == "---" and (truth.has_edge(u, v) or truth.has_edge(v, u))]
     assert undirected, "asia's PC graph should leave some true edges undirected"
-    with open_llm("simulated", truth=str(ds.truth_path), profile="perfect") as (model, _):
+    with open_llm(LLMConfig(backend="simulated", profile="perfect"), truth=str(ds.truth_path)) as (model, _):
         asker = LLMPriors(model, confounders="none").fit(ds, pc)
     for policy in ("orient", "auto"):
         G = merge(pc, asker.pairs_, policy).graph
@@ -61,7 +61,7 @@ def test_tuebingen_pairs(tmp_path):
 
 def test_cli_evaluate_outputs(run, tmp_path):
     res = run("evaluate", "earthquake", "--seeds", "1", "--profile", "gpt4", "--merge", "auto,orient",
-              "--samples", "2000", "--out", tmp_path, "--cache", tmp_path / "c.sqlite", "--quiet")
+              "--rows", "2000", "--out", tmp_path, "--cache", tmp_path / "c.sqlite", "--quiet")
     assert "| earthquake | 2000 | gpt4 | auto |" in res.stdout
     data = json.loads((tmp_path / "results.json").read_text())
     assert {r["method"] for r in data["records"]} == {"pc", "llm", "auto", "orient"}
@@ -85,7 +85,7 @@ def test_from_network_samples_fresh_rows(tmp_path):
     assert list(a.columns) == ["asia", "tub", "smoke"] and len(a) == 500
     assert set(a["smoke"]) <= {"yes", "no"} and not a.equals(b)
     assert a.equals(network_sample("asia", 500, 0, ["asia", "tub", "smoke"]))  # seeded
-    res = evaluate(["asia"], samples=[3000], seeds=2, profiles=["perfect"], merges=["auto"], from_network=True,
+    res = evaluate(["asia"], rows=[3000], seeds=2, profiles=["perfect"], merges=["auto"], from_network=True,
                    cache=AnswerCache(tmp_path / "c.sqlite"))
     pcs = [r for r in res["records"] if r["method"] == "pc"]
     assert [r["rows"] for r in pcs] == [3000, 3000] and res["options"]["from_network"]

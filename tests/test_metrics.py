@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import write
 
 from causalllm.graph import add_edge, make_graph
 from causalllm.metrics import compare, shd
-
-from conftest import write
 
 
 def truth():
@@ -59,6 +58,7 @@ def test_bidirected_counts_two_arrowheads():
 
 def _save_all_formats(G, folder):
     import networkx as nx
+
     from causalllm.render import to_dot
     from causalllm.results import graph_for_export, write_csv
 

@@ -69,9 +69,9 @@ def _direct(df: pd.DataFrame, test: str, alpha: float = 0.05):
 @pytest.mark.parametrize("name,test", [("sachs", "fisherz"), ("alarm", "gsq"), ("alarm", "chisq")])
 def test_exactly_causallearn(name, test, run, tmp_path):
     """`discover --llm none` equals a direct causal-learn call: skeleton and orientations."""
-    from causalllm import datasets
+    from causalllm import bundled
 
-    df = pd.read_csv(datasets.get(name).data_path)
+    df = pd.read_csv(bundled.get(name).data_path)
     direct = _direct(df, test)
     run("discover", name, "--out", tmp_path, "--quiet", "--test", test, "--format", "dot")
     out = pd.read_csv(tmp_path / "edges.csv")

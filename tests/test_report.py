@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ARTIFACTS
 
 from causalllm.graph import read_graph
 from causalllm.metrics import shd
-
-from conftest import ARTIFACTS
 
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -46,6 +45,7 @@ def table_rows(dom: str) -> list[list[str]]:
 @pytest.fixture(scope="module")
 def child_result(tmp_path_factory):
     from click.testing import CliRunner
+
     from causalllm.cli import cli
 
     out = tmp_path_factory.mktemp("child")
@@ -146,9 +146,9 @@ def test_llm_only_claims_are_drawn_dashed_but_not_in_the_graph(run, tmp_path):
     assert len(llm_only) > 0 and not llm_only.in_graph.any()
     assert llm_only.sepset.notna().all()  # every LLM-only claim shows what separated the pair
     dot = (tmp_path / "graph.dot").read_text()
-    from causalllm.render import STATUS_STYLES
+    from causalllm.graph import STATUSES
 
-    color = STATUS_STYLES["llm_only"][0]
+    color = STATUSES["llm_only"].color
     assert dot.count(f'color="{color}" penwidth=1.8 style=dashed') == len(llm_only) + 1  # + the legend's sample
     g = read_graph(tmp_path / "edges.csv")  # the graph itself holds only in_graph rows
     assert g.number_of_edges() == int(e.in_graph.sum())

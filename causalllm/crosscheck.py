@@ -1,4 +1,4 @@
-"""Checking the LLM's claims against the data: FCI for confounders, local Markov tests for its graph.
+"""Cross-checking the LLM's claims against the data: FCI for confounders, local Markov tests for its graph.
 
 :func:`fci_confounders` runs causal-learn's FCI (same CI test and alpha as PC) and, for every
 latent confounder the LLM suggested for a pair, reports what the data says:
@@ -19,17 +19,14 @@ violates fewer implications than at least 95% of its permutations.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import random
-import warnings
 from typing import Any
 
 import networkx as nx
 
 from .data import Dataset
 from .graph import directed_part
-from .pc import PCDiscovery, causallearn_to_networkx, make_ci_test
+from .pc import PCDiscovery, fci_graph, make_ci_test
 
 __all__ = ["fci_confounders", "falsify_graph", "lmc_implications"]
 
@@ -40,13 +37,7 @@ def fci_confounders(ds: Dataset, pc: PCDiscovery | None, confounders: dict[froze
     rows = []
     pag = None
     if run_fci and pc is not None and any(not c["measured"] for items in confounders.values() for c in items):
-        from causallearn.search.ConstraintBased.FCI import fci
-
-        # causal-learn's FCI prints every orientation it makes to stdout: keep stdout for results
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            G_cl, _ = fci(pc.data_, pc.test_, pc.alpha, show_progress=False, node_names=list(pc.columns_))
-        pag = causallearn_to_networkx(G_cl)
+        pag = fci_graph(pc)
     idx = {c: i for i, c in enumerate(ds.columns)}
     for key, items in sorted(confounders.items(), key=lambda kv: sorted(idx[n] for n in kv[0])):
         a, b = sorted(key, key=idx.__getitem__)

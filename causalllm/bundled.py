@@ -11,10 +11,11 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .errors import DataError
 
-__all__ = ["BundledDataset", "root", "names", "get", "is_bundled"]
+__all__ = ["BundledDataset", "root", "names", "get", "is_bundled", "listing", "truth_or_path"]
 
 
 @dataclass(frozen=True)
@@ -75,3 +76,31 @@ def get(name: str) -> BundledDataset:
     folder = root() / name
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     return BundledDataset(name=name, folder=folder, title=meta["title"], context=meta["context"], kind=meta["kind"])
+
+
+def listing() -> list[dict[str, Any]]:
+    """Name, kind, shape and title of each bundled dataset (``causalllm datasets``).
+
+    Examples
+    --------
+    >>> next(r for r in listing() if r["name"] == "asia")["shape"]
+    '10000 x 8'
+    """
+    rows = []
+    for name in names():
+        info = get(name)
+        if info.kind == "pairs":
+            shape = "108 pairs"
+        else:
+            with open(info.data_path, encoding="utf-8") as f:
+                ncol = len(f.readline().split(","))
+                nrow = sum(1 for _ in f)
+            shape = f"{nrow} x {ncol}"
+        rows.append({"name": name, "kind": info.kind, "shape": shape, "title": info.title,
+                     "folder": str(info.folder)})
+    return rows
+
+
+def truth_or_path(path: str | Path) -> str | Path:
+    """A bundled dataset name stands for its truth graph; anything else is a path."""
+    return get(str(path)).truth_path if not Path(path).exists() and is_bundled(str(path)) else path

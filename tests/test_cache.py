@@ -1,0 +1,60 @@
+"""The SQLite answer cache: reuse across runs and ports, what a row holds, concurrent writers."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from fakes import TRUTH, model_for, small_ds
+
+from causalllm.cache import AnswerCache, cache_key
+from causalllm.errors import ConfigError
+from causalllm.priors import LLMPriors
+from causalllm.simulate import SimulatedExpert
+
+
+def test_cache_reuse_zero_calls_and_port_independent(tmp_path):
+    cache = AnswerCache(tmp_path / "c.sqlite")
+    with SimulatedExpert(TRUTH, profile="gpt4", seed=3) as s1:
+        a = LLMPriors(model_for(s1.url, s1.identity), strategy="all", cache=cache).fit(small_ds())
+        url1 = s1.url
+    with SimulatedExpert(TRUTH, profile="gpt4", seed=3) as s2:  # a new ephemeral port
+        assert s2.url != url1
+        b = LLMPriors(model_for(s2.url, s2.identity), strategy="all", cache=cache).fit(small_ds())
+        assert len(s2.requests) == 0
+    assert b.stats_["calls"] == 0 and b.stats_["cache_hits"] == a.stats_["questions"]
+    assert {k: v.answer for k, v in a.pairs_.items()} == {k: v.answer for k, v in b.pairs_.items()}
+    row = sqlite3.connect(tmp_path / "c.sqlite").execute(
+        "SELECT request, raw_response, parsed, prompt_tokens, latency_s FROM answers LIMIT 1").fetchone()
+    assert "Variable A" in row[0] and json.loads(row[2]) and row[3] > 0 and row[4] >= 0
+
+
+@pytest.mark.slow
+def test_cache_concurrent_writers(tmp_path):
+    """Several processes writing one cache file at once: no corruption, every row present."""
+    code = ("import sys; from causalllm.cache import AnswerCache; c = AnswerCache(sys.argv[1]); w = sys.argv[2]\n"
+            "for i in range(200):\n"
+            "    c.put(f'{w}-{i}', endpoint='e', model='m', request={'i': i}, raw='{}', parsed={'i': i}, status='ok')\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "c.sqlite"), str(w)]) for w in range(4)]
+    assert all(p.wait(60) == 0 for p in procs)
+    con = sqlite3.connect(tmp_path / "c.sqlite")
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert con.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 800
+
+
+def test_key_depends_on_everything_that_determines_an_answer():
+    base = cache_key("e", "m", [{"role": "user", "content": "q"}], {"temperature": 0})
+    assert base == cache_key("e", "m", [{"role": "user", "content": "q"}], {"temperature": 0})
+    assert len({base, cache_key("e2", "m", [{"role": "user", "content": "q"}], {"temperature": 0}),
+                cache_key("e", "m", [{"role": "user", "content": "q2"}], {"temperature": 0}),
+                cache_key("e", "m", [{"role": "user", "content": "q"}], {"temperature": 0.7})}) == 4
+
+
+def test_unusable_cache_path_is_a_config_error(tmp_path):
+    (tmp_path / "f").write_text("a file, not a folder")
+    with pytest.raises(ConfigError, match="--no-cache"):
+        AnswerCache(tmp_path / "f" / "c.sqlite")
+

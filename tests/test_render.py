@@ -1,0 +1,37 @@
+"""DOT and pictures: marks, confounder nodes, filtering, and the backends without a system binary."""
+
+from __future__ import annotations
+
+import pytest
+
+from causalllm.errors import RenderError
+from causalllm.graph import add_edge, make_graph
+from causalllm.render import render, render_backend, to_dot
+
+
+def test_marks_and_filter():
+    G = make_graph(list("abcd"))
+    add_edge(G, "a", "b", "-->", status="agree")
+    add_edge(G, "b", "c", "---", status="unresolved")
+    add_edge(G, "c", "d", "o->", status="data")
+    dot = to_dot(G, only=["unresolved"], legend=False)
+    assert "dir=none" in dot and "arrowtail=odot" not in dot and 'label=a ' not in dot
+    full = to_dot(G)
+    assert "arrowtail=odot" in full and "cluster_legend" in full
+
+
+def test_latent_confounders_are_dashed_nodes():
+    G = make_graph(["a", "b"])
+    add_edge(G, "a", "b")
+    dot = to_dot(G, confounders=[{"source": "a", "target": "b", "confounder": "genes", "measured": False,
+                                  "fci_verdict": "data supports"}])
+    assert "latent0" in dot and 'causalllm_role=latent' in dot and "FCI: data supports" in dot
+
+
+def test_render_formats():
+    assert render("digraph { a -> b }", "dot") == b"digraph { a -> b }"
+    assert b"<svg" in render("digraph { a -> b }", "svg")
+    if render_backend("png") is not None:
+        assert render("digraph { a -> b }", "png")[:4] == b"\x89PNG"
+    with pytest.raises(RenderError, match="unknown format"):
+        render("digraph { a -> b }", "gif")
