@@ -332,7 +332,8 @@ def simulate_expert(prompts: str | None, **opts: Any) -> None:
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--format", "fmt", type=click.Choice(C.FORMATS), default="svg", show_default=True,
               help="Picture format.")
-@click.option("--only-disagreements", is_flag=True, help="Draw only reversed, llm_only, data_only, unresolved edges.")
+@click.option("--only-disagreements", is_flag=True,
+              help="Draw only the edges where data and LLM disagree (reversed, data_only, llm_only, unresolved).")
 @click.option("--out", "-o", type=click.Path(dir_okay=False), default=None, help="Output file (default beside PATH).")
 @click.option("--layout", default="dot", show_default=True, help="Graphviz layout engine.")
 @click.option("--rankdir", type=click.Choice(C.RANKDIRS), default="LR", show_default=True, help="Graph direction.")

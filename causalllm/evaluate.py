@@ -215,18 +215,18 @@ def evaluate(
                 for expert in expert_names:
                     cfg = dataclasses.replace(base_cfg, backend=llm,
                                               profile=expert if llm == "simulated" else base_cfg.profile)
-                    with open_llm(cfg, truth=str(full.truth_path), seed=seed, quiet=True) as (model, info):
-                        assert model is not None
+                    with open_llm(cfg, truth=str(full.truth_path), seed=seed, quiet=True) as (chat, info):
+                        assert chat is not None
                         sim = expert if llm == "simulated" else None
                         t0 = time.perf_counter()
-                        alone = LLMPriors(model, strategy="all", confounders="none", concurrency=concurrency,
+                        alone = LLMPriors(chat, strategy="all", confounders="none", concurrency=concurrency,
                                           cache=cache, seed=seed, simulated=sim).fit(ds)
                         L, _ = llm_graph(alone.pairs_, ds.columns)
                         records.append({**base, "expert": expert, "method": "llm", **compare(L, truth),
                                         **_llm_stats(alone), "wall_s": time.perf_counter() - t0})
                         for policy in merges:
                             t0 = time.perf_counter()
-                            asker = LLMPriors(model, strategy="skeleton", confounders="none", concurrency=concurrency,
+                            asker = LLMPriors(chat, strategy="skeleton", confounders="none", concurrency=concurrency,
                                               cache=cache, seed=seed, simulated=sim)
                             asker.fit(ds, pc)
                             r = combine(ds, pc, Answers.from_asker(asker), policy=policy, seed=seed, fci=False,
@@ -363,7 +363,7 @@ def evaluate_pairs(name: str = "tuebingen", *, llm: str = "simulated", profile: 
         pd.DataFrame(list(T.edges), columns=["source", "target"]).to_csv(truth_file, index=False)
         t0 = time.perf_counter()
         cfg = dataclasses.replace(llm_config or LLMConfig(), backend=llm, profile=profile)
-        with open_llm(cfg, truth=str(truth_file), seed=seed, quiet=True) as (model, info):
+        with open_llm(cfg, truth=str(truth_file), seed=seed, quiet=True) as (chat, info):
             sim = profile if llm == "simulated" else None
 
             def one(p: dict) -> tuple[dict, dict]:
@@ -371,7 +371,7 @@ def evaluate_pairs(name: str = "tuebingen", *, llm: str = "simulated", profile: 
                 frame = pd.DataFrame(columns=[p["x"], p["y"]])
                 ds = Dataset(frame=frame, types={p["x"]: "continuous", p["y"]: "continuous"},
                              descriptions={p["x"]: p["x_desc"], p["y"]: p["y_desc"]}, name=p["pair_id"])
-                asker = LLMPriors(model, pairs=[(p["x"], p["y"])], confounders="none", concurrency=2,
+                asker = LLMPriors(chat, pairs=[(p["x"], p["y"])], confounders="none", concurrency=2,
                                   cache=cache, seed=seed, simulated=sim).fit(ds)
                 ans = next(iter(asker.pairs_.values()))
                 want = "-->" if p["direction"] == "x->y" else "<--"

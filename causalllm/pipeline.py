@@ -160,11 +160,11 @@ def fit_pc(ds: Dataset, cfg: RunConfig) -> PCDiscovery:
     return PCDiscovery(alpha=cfg.alpha, test=cfg.test, show_progress=_progress(cfg)).fit(ds)
 
 
-def make_asker(model: ChatModel, info: Mapping[str, Any], cfg: RunConfig, prompts: Prompts) -> LLMPriors:
+def make_asker(chat: ChatModel, info: Mapping[str, Any], cfg: RunConfig, prompts: Prompts) -> LLMPriors:
     """An :class:`~causalllm.priors.LLMPriors` configured by ``cfg.llm`` (cache, prompts, budget)."""
     L = cfg.llm
     store = None if L.no_cache else AnswerCache(L.cache or default_cache_path())
-    return LLMPriors(model, strategy=L.strategy, samples=L.samples, both_orders=not L.single_order,
+    return LLMPriors(chat, strategy=L.strategy, samples=L.samples, both_orders=not L.single_order,
                      confounders=L.confounders, concurrency=L.concurrency, max_calls=L.max_calls, cache=store,
                      prompts=prompts, share_stats=L.share_stats, seed=cfg.seed, show_progress=_progress(cfg),
                      simulated=info.get("profile") if info.get("backend") == "simulated" else None)
@@ -272,11 +272,11 @@ def _execute(cfg: RunConfig, command: str) -> RunOutcome:
         raise ConfigError("causalllm ask needs an LLM: --llm openai (with a key or --base-url) or --llm simulated")
     prompts = load_prompts(cfg.llm.prompts, ds.context)
     llm_cfg = cfg.llm if backend == cfg.llm.backend else cfg.replace(llm="none").llm
-    with open_llm(llm_cfg, truth=ds.truth_path, seed=cfg.seed, prompts=prompts, quiet=cfg.quiet) as (model, info):
-        if model is None and command == "ask":
+    with open_llm(llm_cfg, truth=ds.truth_path, seed=cfg.seed, prompts=prompts, quiet=cfg.quiet) as (chat, info):
+        if chat is None and command == "ask":
             raise ConfigError("causalllm ask needs an LLM: set OPENAI_API_KEY, use --base-url for a local server, "
                               "or --llm simulated --truth EDGES")
-        asker = make_asker(model, info, cfg, prompts) if model is not None else None
+        asker = make_asker(chat, info, cfg, prompts) if chat is not None else None
         if cfg.dry_run:
             if asker is None:
                 raise ConfigError("--dry-run needs an LLM (--llm openai or simulated)")

@@ -1,6 +1,6 @@
 """LLM priors: ask a chat model, per pair, for the causal direction and for confounders.
 
-:class:`LLMPriors` is an estimator: ``LLMPriors(model, strategy=...).fit(dataset, pc)`` asks
+:class:`LLMPriors` is an estimator: ``LLMPriors(chat, strategy=...).fit(dataset, pc)`` asks
 every question (through the SQLite cache, with bounded concurrency and a hard call budget)
 and sets ``pairs_`` (one combined :class:`PairAnswer` per pair), ``confounders_``,
 ``answers_`` (one record per question, the lines of ``llm_answers.jsonl``) and ``stats_``.
@@ -48,7 +48,7 @@ from .data import Dataset
 from .errors import ConfigError, LLMError, TransientLLMError
 from .graph import pair_key
 from .llm import ChatModel
-from .prompts import CONFOUNDER_SCHEMA, DIRECTION_SCHEMA, Prompts, parse_confounders, parse_direction
+from .prompts import CONFOUNDER_SCHEMA, DIRECTION_SCHEMA, PairSummary, Prompts, parse_confounders, parse_direction
 
 __all__ = ["LLMPriors"]
 
@@ -119,26 +119,22 @@ def _to_canonical(answer: str, first: str, source: str) -> str:
     return "-->" if a_causes_b == first_is_source else "<--"
 
 
-def _stats_line(ds: Dataset, pc: Any, a: str, b: str) -> str:
-    """Summary statistics for ``--share-stats`` (never rows)."""
-    parts = []
+def _pair_summary(ds: Dataset, pc: Any, a: str, b: str) -> PairSummary:
+    """The numbers ``--share-stats`` may put in a prompt (never rows): association and CI evidence."""
     x, y = ds.frame[a], ds.frame[b]
     if ds.types[a] == "continuous" and ds.types[b] == "continuous":
-        parts.append(f"Pearson correlation r = {np.corrcoef(x.to_numpy(float), y.to_numpy(float))[0, 1]:.2f}")
+        measure, value = "pearson", float(np.corrcoef(x.to_numpy(float), y.to_numpy(float))[0, 1])
     else:
         tab = pd.crosstab(x.astype(str), y.astype(str)).to_numpy(float)
         n = tab.sum()
         exp = tab.sum(1, keepdims=True) @ tab.sum(0, keepdims=True) / n
         chi2 = float(((tab - exp) ** 2 / np.where(exp > 0, exp, 1)).sum())
         k = min(tab.shape) - 1
-        parts.append(f"Cramer's V = {np.sqrt(chi2 / (n * k)) if k > 0 else 0.0:.2f}")
+        measure, value = "cramers_v", float(np.sqrt(chi2 / (n * k))) if k > 0 else 0.0
     ev = getattr(pc, "evidence_", {}).get(pair_key(a, b)) if pc is not None else None
-    if ev is not None:
-        if ev.adjacent:
-            parts.append(f"the data's CI tests found them dependent in every test (largest p = {ev.p_value:.3g})")
-        else:
-            parts.append(f"the data found them independent given {{{', '.join(ev.cond_set)}}} (p = {ev.p_value:.3g})")
-    return "; ".join(parts)
+    if ev is None:
+        return PairSummary(measure, value)
+    return PairSummary(measure, value, dependent=ev.adjacent, p_value=ev.p_value, cond_set=ev.cond_set)
 
 
 class LLMPriors:
@@ -146,8 +142,9 @@ class LLMPriors:
 
     Parameters
     ----------
-    model : ChatModel
-        :class:`causalllm.llm.OpenAIChatModel` (any OpenAI-compatible endpoint) or a test fake.
+    chat : ChatModel
+        :class:`causalllm.llm.OpenAIChatModel` (any OpenAI-compatible endpoint) or a test fake;
+        its ``model`` attribute is the model's name.
     strategy : {"skeleton", "all", "undirected"}
         Which pairs to ask about (see module docstring).
     samples : int
@@ -174,16 +171,16 @@ class LLMPriors:
 
     Examples
     --------
-    >>> LLMPriors(model=None).strategy
+    >>> LLMPriors(chat=None).strategy
     'skeleton'
     """
 
-    def __init__(self, model: ChatModel | None, *, strategy: str = "skeleton", samples: int = 1,
+    def __init__(self, chat: ChatModel | None, *, strategy: str = "skeleton", samples: int = 1,
                  both_orders: bool = True, confounders: str = "skeleton", concurrency: int = DEFAULT_CONCURRENCY,
                  max_calls: int | None = None, cache: AnswerCache | None = None, prompts: Prompts | None = None,
                  share_stats: bool = False, seed: int = 0, show_progress: bool = False,
                  simulated: str | None = None, pairs: list[tuple[str, str]] | None = None) -> None:
-        self.model = model
+        self.chat = chat
         self.pairs = pairs
         self.strategy = strategy
         self.samples = samples
@@ -241,11 +238,11 @@ class LLMPriors:
         """Every question the run would ask, with its cache key."""
         self._validate()
         prompts = (self.prompts or Prompts()).with_context(ds.context)
-        identity = getattr(self.model, "identity", "none")
-        model_name = getattr(self.model, "model", "none")
+        identity = getattr(self.chat, "identity", "none")
+        model_name = getattr(self.chat, "model", "none")
         qs: list[_Question] = []
         for a, b in self.select_pairs(ds, pc):
-            stats = _stats_line(ds, pc, a, b) if self.share_stats else None
+            stats = _pair_summary(ds, pc, a, b) if self.share_stats else None
             orders = [(a, b), (b, a)] if self.both_orders else [(a, b)]
             for first, second in orders:
                 for k in range(self.samples):
@@ -283,7 +280,7 @@ class LLMPriors:
         rec: dict[str, Any] = {"kind": q.kind, "source": q.source, "target": q.target, "asked_first": q.first,
                                "asked_second": q.second, "sample": q.sample, "cache_key": q.key,
                                "prompt_version": q.params["prompt_version"],
-                               "model": getattr(self.model, "model", ""), "endpoint": getattr(self.model, "identity", "")}
+                               "model": getattr(self.chat, "model", ""), "endpoint": getattr(self.chat, "identity", "")}
         if self.simulated:
             rec["simulated"] = self.simulated
         parse = parse_direction if q.kind == "direction" else parse_confounders
@@ -296,8 +293,8 @@ class LLMPriors:
             state.count("hit")
             return rec
         rec["cached"] = False
-        model = self.model
-        assert model is not None  # fit() checked
+        chat = self.chat
+        assert chat is not None  # fit() checked
         if state.stop.is_set():
             rec.update(status="unanswered", error=state.stop_reason)
             return rec
@@ -312,7 +309,7 @@ class LLMPriors:
                 rec.update(status="unanswered", error="call budget (--max-calls) reached")
                 return rec
             try:
-                comp = model.complete(messages, q.kind, DIRECTION_SCHEMA if q.kind == "direction" else CONFOUNDER_SCHEMA,
+                comp = chat.complete(messages, q.kind, DIRECTION_SCHEMA if q.kind == "direction" else CONFOUNDER_SCHEMA,
                                       temperature=q.params["temperature"], seed=q.params["seed"])
             except TransientLLMError as e:  # this question stays unanswered; the run goes on
                 rec.update(status="unanswered", error=" ".join(str(e).split())[:300] or e.__class__.__name__)
@@ -343,7 +340,7 @@ class LLMPriors:
         else:
             rec.update(raw=raw, error=f"invalid reply after one re-ask: {error}")
         if self.cache is not None:
-            self.cache.put(q.key, endpoint=getattr(self.model, "identity", ""), model=getattr(self.model, "model", ""),
+            self.cache.put(q.key, endpoint=getattr(self.chat, "identity", ""), model=getattr(self.chat, "model", ""),
                            request={"messages": q.messages, "params": q.params}, raw=raw, parsed=parsed,
                            status=status, prompt_tokens=tokens[0], completion_tokens=tokens[1], latency_s=latency,
                            prompt_version=q.params["prompt_version"], kind=q.kind)
@@ -361,7 +358,7 @@ class LLMPriors:
         from tqdm.auto import tqdm
 
         qs = self.plan(ds, pc)
-        if self.model is None:
+        if self.chat is None:
             raise ConfigError("no LLM configured")
         state = _AskState(max_calls=self.max_calls)
         t0 = time.perf_counter()

@@ -41,6 +41,8 @@ __all__ = [
     "parse_direction",
     "parse_confounders",
     "AskedQuestion",
+    "PairSummary",
+    "describe_stats",
 ]
 
 PROMPT_VERSION = "3"
@@ -112,6 +114,38 @@ CONFOUNDER_SCHEMA: dict[str, Any] = {
     "required": ["confounders"],
     "additionalProperties": False,
 }
+
+
+@dataclass(frozen=True)
+class PairSummary:
+    """What ``--share-stats`` may tell the LLM about a pair: numbers, never rows.
+
+    ``measure`` is ``pearson`` (two continuous columns) or ``cramers_v``; ``dependent`` says
+    whether PC's CI tests kept the pair adjacent (None: no test ran), with the largest p-value
+    and, for a separated pair, the conditioning set of that test.
+    """
+
+    measure: str
+    value: float
+    dependent: bool | None = None
+    p_value: float | None = None
+    cond_set: tuple[str, ...] = ()
+
+
+def describe_stats(s: PairSummary) -> str:
+    """The sentence a prompt carries for ``s``.
+
+    Examples
+    --------
+    >>> describe_stats(PairSummary("pearson", 0.4, dependent=False, p_value=0.31, cond_set=("age",)))
+    'Pearson correlation r = 0.40; the data found them independent given {age} (p = 0.31)'
+    """
+    parts = [f"Pearson correlation r = {s.value:.2f}" if s.measure == "pearson" else f"Cramer's V = {s.value:.2f}"]
+    if s.dependent is True:
+        parts.append(f"the data's CI tests found them dependent in every test (largest p = {s.p_value:.3g})")
+    elif s.dependent is False:
+        parts.append(f"the data found them independent given {{{', '.join(s.cond_set)}}} (p = {s.p_value:.3g})")
+    return "; ".join(parts)
 
 
 # ------------------------------------------------------------------ the reply contract
@@ -237,11 +271,11 @@ class Prompts:
     def _context_line(self) -> str:
         return f"Dataset context: {self.context}\n\n" if self.context else ""
 
-    def direction(self, a: str, a_desc: str, b: str, b_desc: str, stats: str | None = None) -> list[dict]:
-        """Messages asking whether A causes B, B causes A, neither, or unsure."""
+    def direction(self, a: str, a_desc: str, b: str, b_desc: str, stats: PairSummary | None = None) -> list[dict]:
+        """Messages asking whether A causes B, B causes A, neither, or unsure (with ``stats`` if shared)."""
         text = self.direction_template.format(
             context_line=self._context_line(), a=a, a_desc=a_desc or a, b=b, b_desc=b_desc or b,
-            stats_line=f"\nData summary (no raw data): {stats}\n" if stats else "")
+            stats_line=f"\nData summary (no raw data): {describe_stats(stats)}\n" if stats else "")
         return [{"role": "system", "content": self.system}, {"role": "user", "content": text}]
 
     def confounders(self, a: str, a_desc: str, b: str, b_desc: str, others: list[str]) -> list[dict]:

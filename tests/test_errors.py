@@ -6,8 +6,9 @@ import ast
 import subprocess
 import sys
 
-import causalllm.errors as E
 from conftest import ROOT
+
+import causalllm.errors as E
 
 #: exceptions that signal a programming error (a bug in the caller), not bad input: never shown to a user
 PROGRAMMING_ERRORS = {"ValueError", "TypeError", "AssertionError", "AttributeError", "KeyError"}

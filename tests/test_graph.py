@@ -5,8 +5,16 @@ from __future__ import annotations
 import pytest
 
 from causalllm.errors import DataError
-from causalllm.graph import (DISAGREEMENTS, STATUSES, add_edge, creates_cycle, directed_edges, make_graph,
-                             mark_between, read_graph)
+from causalllm.graph import (
+    DISAGREEMENTS,
+    STATUSES,
+    add_edge,
+    creates_cycle,
+    directed_edges,
+    make_graph,
+    mark_between,
+    read_graph,
+)
 from causalllm.render import to_dot
 
 

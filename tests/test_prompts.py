@@ -10,7 +10,14 @@ from fakes import FakeChatModel, small_ds
 
 from causalllm.errors import ConfigError
 from causalllm.priors import LLMPriors
-from causalllm.prompts import AskedQuestion, Prompts, load_prompts, parse_confounders, parse_direction
+from causalllm.prompts import (
+    AskedQuestion,
+    PairSummary,
+    Prompts,
+    load_prompts,
+    parse_confounders,
+    parse_direction,
+)
 
 
 def test_prompt_override_is_sent_and_versioned(tmp_path):
@@ -42,7 +49,8 @@ def test_a_reworded_template_does_not_turn_the_simulated_expert_into_an_unsure_m
 
 def test_parse_question_inverts_the_templates():
     p = Prompts(context="A study of smokers.")
-    msgs = p.direction("lung cancer", "Diagnosis, yes/no", "tar", "Tar, mg", stats="r = 0.40")
+    msgs = p.direction("lung cancer", "Diagnosis, yes/no", "tar", "Tar, mg", stats=PairSummary("pearson", 0.4))
+    assert "Pearson correlation r = 0.40" in msgs[1]["content"]
     assert p.parse_question(msgs) == AskedQuestion("direction", "lung cancer", "tar")
     q = p.parse_question(p.confounders("a", "", "b", "", ["c", "d e", "f"]))
     assert q == AskedQuestion("confounders", "a", "b", ("c", "d e", "f"))
