@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "TESTS", "POLICIES", "STRATEGIES", "CONFOUNDER_MODES", "BACKENDS", "EVALUATE_BACKENDS", "FORMATS",
+    "TESTS", "ENGINES", "POLICIES", "STRATEGIES", "CONFOUNDER_MODES", "BACKENDS", "EVALUATE_BACKENDS", "FORMATS",
     "RANKDIRS", "MISSING", "PROFILES", "PAIR_BENCHMARKS",
     "DEFAULT_ALPHA", "DEFAULT_PRIOR_THRESHOLD", "DEFAULT_TIMEOUT", "DEFAULT_RETRIES", "DEFAULT_CONCURRENCY",
     "DEFAULT_MODEL", "DEFAULT_PROFILE", "DEFAULT_BINS",
@@ -48,8 +48,10 @@ __all__ = [
 
 # ------------------------------------------------------------------ choices
 
-#: CI tests; ``auto`` picks Fisher-z for continuous data and G² otherwise.
-TESTS = ("auto", "fisherz", "chisq", "gsq", "kci")
+#: CI tests; ``auto`` picks Fisher-z (continuous), G² (discrete) or the degenerate-Gaussian test (mixed).
+TESTS = ("auto", "fisherz", "chisq", "gsq", "dg", "kci")
+#: PC engines: causalllm's own (sufficient statistics, batched tests) or causal-learn's, the reference.
+ENGINES = ("native", "causal-learn")
 #: Merge policies (see :mod:`causalllm.merge`).
 POLICIES = ("auto", "orient", "prior", "report")
 #: Which pairs the LLM is asked about (see :mod:`causalllm.priors`).
@@ -208,6 +210,7 @@ class RunConfig:
     missing: str = "drop"
     alpha: float = DEFAULT_ALPHA
     test: str = "auto"
+    engine: str = "native"
     merge: str = "auto"
     prior_threshold: float = DEFAULT_PRIOR_THRESHOLD
     priors: str | None = None
@@ -228,6 +231,7 @@ class RunConfig:
             object.__setattr__(self, "columns", tuple(self.columns))
         _check_choice("--missing", self.missing, MISSING)
         _check_choice("CI test", self.test, TESTS)
+        _check_choice("--engine", self.engine, ENGINES)
         _check_choice("--merge policy", self.merge, POLICIES)
         _check_choice("--format", self.fmt, FORMATS)
         _check_choice("--rankdir", self.rankdir, RANKDIRS)
@@ -282,7 +286,8 @@ class RunConfig:
         return {
             "llm": self.backend_requested, "context": self.context,
             "columns": ",".join(self.columns) if self.columns else None, "missing": self.missing,
-            "alpha": self.alpha, "test": self.test, "fmt": self.fmt, "layout": self.layout, "rankdir": self.rankdir,
+            "alpha": self.alpha, "test": self.test, "engine": self.engine, "fmt": self.fmt, "layout": self.layout,
+            "rankdir": self.rankdir,
             "model": L.model, "base_url": L.base_url, "api_key_env": L.api_key_env, "truth": L.truth,
             "profile": L.profile, "order_bias": L.order_bias, "latency": L.latency, "fail_rate": L.fail_rate,
             "samples": L.samples, "single_order": L.single_order, "confounders": L.confounders,

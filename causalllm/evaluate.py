@@ -173,6 +173,7 @@ def evaluate(
     merges: Sequence[str] = POLICIES,
     alpha: float = DEFAULT_ALPHA,
     test: str = "auto",
+    engine: str = "native",
     concurrency: int = DEFAULT_CONCURRENCY,
     cache: Any = None,
     llm_config: LLMConfig | None = None,
@@ -206,7 +207,7 @@ def evaluate(
             for seed in range(seeds):
                 ds = _from_network(full, n or 10_000, seed) if from_network else _subsample(full, n, seed)
                 t0 = time.perf_counter()
-                pc = PCDiscovery(alpha=alpha, test=test).fit(ds)
+                pc = PCDiscovery(alpha=alpha, test=test, engine=engine).fit(ds)
                 pc_time = time.perf_counter() - t0
                 base = {"dataset": full.name, "rows": len(ds.frame), "seed": seed}
                 records.append({**base, "expert": "-", "method": "pc", **compare(pc.graph_, truth),
@@ -240,7 +241,8 @@ def evaluate(
     return {"records": records, "summary": summarize(records),
             "options": {"datasets": list(datasets), "rows": list(rows), "seeds": seeds, "llm": llm,
                         "from_network": from_network,
-                        "profiles": expert_names, "merges": list(merges), "alpha": alpha, "test": test}}
+                        "profiles": expert_names, "merges": list(merges), "alpha": alpha, "test": test,
+                        "engine": engine}}
 
 
 def summarize(records: Iterable[dict]) -> list[dict]:
@@ -420,7 +422,7 @@ def _json_default(o: Any) -> Any:
 def benchmark(datasets: Sequence[str] = (), *, pairs: str | None = None, rows: Sequence[int | None] = (None,),
               seeds: int = 3, llm: str = "simulated", profiles: Sequence[str] = ("gpt4", "random"),
               merges: Sequence[str] = POLICIES, out: str | Path | None = None, alpha: float = DEFAULT_ALPHA,
-              test: str = "auto", concurrency: int = DEFAULT_CONCURRENCY, cache: Any = None,
+              test: str = "auto", engine: str = "native", concurrency: int = DEFAULT_CONCURRENCY, cache: Any = None,
               llm_config: LLMConfig | None = None, seed: int = 0, progress: bool = False,
               from_network: bool = False) -> dict[str, Any]:
     """``causalllm evaluate``: the grid (:func:`evaluate`) or a pairs benchmark (:func:`evaluate_pairs`), saved to ``out``.
@@ -434,6 +436,6 @@ def benchmark(datasets: Sequence[str] = (), *, pairs: str | None = None, rows: S
                              llm_config=llm_config)
         return {"pairs": res, "written": save(res, out, plot=False) if out else {}}
     grid = evaluate(list(datasets), rows=rows, seeds=seeds, llm=llm, profiles=profiles, merges=merges, alpha=alpha,
-                    test=test, concurrency=concurrency, cache=cache, llm_config=llm_config, progress=progress,
+                    test=test, engine=engine, concurrency=concurrency, cache=cache, llm_config=llm_config, progress=progress,
                     from_network=from_network)
     return {"table": markdown_table(grid["summary"]), "written": save(grid, out) if out else {}}

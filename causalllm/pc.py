@@ -1,28 +1,37 @@
-"""The data side: the PC algorithm (causal-learn) with the right CI test, and its evidence.
+"""The data side: the PC algorithm with the right CI test, and its evidence.
 
-This is the only module that imports causal-learn. :class:`PCDiscovery` is a scikit-learn
-style estimator around ``causallearn.search.ConstraintBased.PC.pc`` (``stable=True``,
-``node_names`` always passed); background knowledge (required and forbidden edges), the CI
-test of a fitted run (:meth:`PCDiscovery.ci_test`), FCI (:func:`fci_graph`) and Meek's rules
-(:func:`meek_closure`) all go through here. :func:`causallearn_to_networkx` is the **only**
-place that reads causal-learn's endpoint matrix; everything downstream sees the
-one-arc-per-pair representation of :mod:`causalllm.graph`.
+:class:`PCDiscovery` is a scikit-learn style estimator. By default it runs the native engine
+(:mod:`causalllm.engine`: PC-stable on sufficient statistics, batched tests, the same output
+as causal-learn); ``engine="causal-learn"`` runs causal-learn's ``pc`` (``stable=True``,
+``node_names`` always passed) as the reference. This is the only module that imports
+causal-learn: background knowledge (required and forbidden edges), KCI, FCI
+(:func:`fci_graph`) and Meek's rules (:func:`meek_closure`) go through here.
+:func:`endpoints_to_networkx` is the **only** reader of causal-learn's endpoint encoding, which
+both engines produce; everything downstream sees the one-arc-per-pair representation of
+:mod:`causalllm.graph`.
 
 CI test choice (``test="auto"``)
 --------------------------------
 * all continuous → Fisher-z (``fisherz``);
 * all discrete → G² (``gsq``), on integer codes of the categories;
-* mixed → the continuous columns are cut into ``bins`` quantile bins and G² is used, with a
-  warning (a kernel test, ``kci``, is the slow alternative).
+* mixed → the degenerate-Gaussian likelihood-ratio test (``dg``; Andrews, Ramsey & Cooper
+  2019) on the raw values, discrete columns embedded as indicators. ``--test gsq`` (or
+  ``chisq``) on mixed data cuts the continuous columns into ``bins`` quantile bins instead,
+  with a warning; ``kci`` is the slow kernel alternative (causal-learn).
+
+Data no test can use — exactly collinear or duplicated columns under Fisher-z or the
+degenerate-Gaussian test, fewer rows than columns — is a one-line
+:class:`~causalllm.errors.DataError` naming the columns, before any test runs.
 
 Evidence kept per pair
 ----------------------
-causal-learn caches every test it runs; after the fit we read that cache, so for every pair we
-know all its tests. For a **removed** edge: the largest p-value among the tests that separated
-it, with that test's conditioning set (``sepsets_`` keeps causal-learn's own separating set,
-the one used for collider orientation; with ``stable=True`` it is the union of the sets that
-separated the pair at that depth). For a **kept** edge: the largest p-value among the tests that
-failed to separate it — how close it came to removal.
+Every test's conditioning set and p-value is recorded (natively by the engine; for the
+reference engine, read from causal-learn's test cache), so for every pair we know all its
+tests. For a **removed** edge: the largest p-value among the tests that separated it, with
+that test's conditioning set (``sepsets_`` keeps causal-learn's own separating set, the one
+used for collider orientation: the union of the sets that separated the pair at that depth).
+For a **kept** edge: the largest p-value among the tests that failed to separate it — how
+close it came to removal.
 """
 
 from __future__ import annotations
@@ -40,8 +49,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_ALPHA, DEFAULT_BINS, TESTS
+from .config import DEFAULT_ALPHA, DEFAULT_BINS, ENGINES, TESTS
 from .data import Dataset
+from .engine import CITest, DegenerateGaussian, DiscreteTest, FisherZ, PCRun, check_correlation, pc_stable
 from .errors import ConfigError, DataError
 from .graph import add_edge, make_graph, pair_key
 
@@ -55,6 +65,7 @@ __all__ = [
     "to_causallearn",
     "meek_closure",
     "fci_graph",
+    "endpoints_to_networkx",
 ]
 
 log = logging.getLogger("causalllm")
@@ -83,7 +94,7 @@ def choose_test(kind: str, test: str = "auto") -> str:
     Examples
     --------
     >>> choose_test("continuous"), choose_test("discrete"), choose_test("mixed")
-    ('fisherz', 'gsq', 'gsq')
+    ('fisherz', 'gsq', 'dg')
     >>> choose_test("discrete", "chisq")
     'chisq'
     """
@@ -91,7 +102,7 @@ def choose_test(kind: str, test: str = "auto") -> str:
         raise ConfigError(f"unknown CI test {test!r}; use one of {', '.join(TESTS)}")
     if test != "auto":
         return test
-    return "fisherz" if kind == "continuous" else "gsq"
+    return {"continuous": "fisherz", "discrete": "gsq"}.get(kind, "dg")
 
 
 def encode(ds: Dataset, test: str, bins: int = DEFAULT_BINS) -> np.ndarray:
@@ -99,7 +110,8 @@ def encode(ds: Dataset, test: str, bins: int = DEFAULT_BINS) -> np.ndarray:
 
     Discrete columns become integer category codes (causal-learn's χ²/G² only need distinct
     values). For a discrete test, continuous columns are cut into ``bins`` quantile bins; for
-    Fisher-z or KCI, discrete columns are used as their codes.
+    Fisher-z, KCI and the degenerate-Gaussian test, discrete columns are used as their codes
+    (the degenerate-Gaussian test then embeds them as indicators).
     """
     discrete_test = test in ("chisq", "gsq")
     if not discrete_test and all(t == "continuous" for t in ds.types.values()):
@@ -136,8 +148,15 @@ def causallearn_to_networkx(G_cl: Any) -> nx.DiGraph:
     >>> list(causallearn_to_networkx(g).edges(data="mark"))
     [('a', 'b', '-->')]
     """
-    names = [n.get_name() for n in G_cl.get_nodes()]
-    M = np.asarray(G_cl.graph)
+    return endpoints_to_networkx(np.asarray(G_cl.graph), [n.get_name() for n in G_cl.get_nodes()])
+
+
+def endpoints_to_networkx(M: np.ndarray, names: Sequence[str]) -> nx.DiGraph:
+    """The one reader of causal-learn's endpoint encoding (``M[i, j]`` is the mark at ``i``).
+
+    The native engine (:mod:`causalllm.engine`) produces the same matrix, so both engines'
+    graphs go through here.
+    """
     G = make_graph(names)
     n = len(names)
     for i in range(n):
@@ -204,26 +223,38 @@ def make_ci_test(data: np.ndarray, test: str) -> Callable[[int, int, Sequence[in
     return ci
 
 
-def _group_cache(cache: dict) -> dict[str, list[tuple[str, float]]]:
-    """Group causal-learn's p-value cache (keys ``"i;j|s1.s2"``) by pair, without parsing yet.
+def _causallearn_tests(cache: dict) -> dict[tuple[int, int], list[tuple[tuple[int, ...], float]]]:
+    """causal-learn's p-value cache (keys ``"i;j|s1.s2"``) as ``(i, j)`` → ``[(S, p), ...]`` in run order.
 
-    This runs once per test PC made (~10^5 at 100 variables), so it does the least possible work;
-    names are resolved later, per pair.
+    Only the reference engine needs this: the native engine records its tests itself.
     """
-    groups: dict[str, list[tuple[str, float]]] = {}
+    out: dict[tuple[int, int], list[tuple[tuple[int, ...], float]]] = {}
     for key, p in cache.items():
         xy, _, cond = key.partition("|")
-        lst = groups.get(xy)
-        if lst is None:
-            if ";" not in xy:
-                continue  # 'data_hash', 'method_name', 'parameters_hash'
-            lst = groups[xy] = []
-        lst.append((cond, p))
-    return groups
+        if ";" not in xy:
+            continue  # 'data_hash', 'method_name', 'parameters_hash'
+        i, j = (int(v) for v in xy.split(";"))
+        out.setdefault((i, j), []).append((tuple(int(v) for v in cond.split(".")) if cond else (), float(p)))
+    return out
 
 
-def _cond_names(cond: str, names: list[str]) -> tuple[str, ...]:
-    return tuple(names[int(s)] for s in cond.split(".")) if cond else ()
+def _embed(X: np.ndarray, discrete: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray], list[str]]:
+    """The degenerate-Gaussian embedding: each discrete column as indicators of all its categories but the last."""
+    cols: list[np.ndarray] = []
+    blocks: list[np.ndarray] = []
+    labels: list[str] = []
+    for j in range(X.shape[1]):
+        start = len(cols)
+        if discrete[j]:
+            levels, codes = np.unique(X[:, j], return_inverse=True)
+            for k, level in enumerate(levels[:-1]):
+                cols.append((codes == k).astype(float))
+                labels.append(f"{names[j]}={level:g}")
+        else:
+            cols.append(X[:, j])
+            labels.append(str(names[j]))
+        blocks.append(np.arange(start, len(cols)))
+    return np.column_stack(cols), blocks, labels
 
 
 class PCDiscovery:
@@ -233,12 +264,18 @@ class PCDiscovery:
     ----------
     alpha : float
         Significance level of the CI tests, in (0, 1).
-    test : {"auto", "fisherz", "chisq", "gsq", "kci"}
+    test : {"auto", "fisherz", "chisq", "gsq", "dg", "kci"}
         CI test; ``auto`` chooses from the column types (see module docstring).
+    engine : {"native", "causal-learn"}
+        ``native`` (default): :mod:`causalllm.engine`, PC-stable on sufficient statistics with
+        batched tests, whose output equals causal-learn's. ``causal-learn``: causal-learn's
+        ``pc``, the reference. KCI and background knowledge always run on causal-learn; the
+        degenerate-Gaussian test only on the native engine.
     stable : bool
-        PC-stable skeleton (order-independent removals).
+        PC-stable skeleton (order-independent removals). The native engine is always stable.
     uc_rule, uc_priority : int
-        causal-learn's collider rule and conflict priority (defaults as causal-learn).
+        causal-learn's collider rule and conflict priority (defaults as causal-learn; the
+        native engine implements the defaults).
     bins : int
         Quantile bins for continuous columns under a discrete test.
     show_progress : bool
@@ -253,7 +290,8 @@ class PCDiscovery:
     graph_ : networkx.DiGraph
         The CPDAG, one arc per adjacent pair (``mark`` ``-->`` or ``---``), with ``p_value``.
     sepsets_ : dict
-        ``frozenset({a, b})`` → causal-learn's separating set for every removed pair.
+        ``frozenset({a, b})`` → the separating set of every removed pair (causal-learn's: the union
+        of the sets that separated it at its depth), in column order.
     p_values_ : dict
         ``frozenset({a, b})`` → largest p-value among the pair's tests.
     evidence_ : dict
@@ -264,24 +302,32 @@ class PCDiscovery:
         ``frozenset({a, b})`` → every ``(conditioning set, p-value)`` tested for the pair.
     test_ : str
         The CI test used.
+    engine_ : str
+        The engine that ran (``native`` or ``causal-learn``).
     data_ : numpy.ndarray
-        The matrix given to causal-learn (for re-use by FCI and falsification).
+        The encoded matrix (for re-use by FCI).
 
     Examples
     --------
     >>> from causalllm.data import load_dataset
     >>> pc = PCDiscovery(alpha=0.01).fit(load_dataset("asia"))
-    >>> pc.test_, pc.graph_.number_of_nodes()
-    ('gsq', 8)
+    >>> pc.test_, pc.engine_, pc.graph_.number_of_nodes()
+    ('gsq', 'native', 8)
     """
 
     _tests: dict[frozenset, list[tuple[tuple[str, ...], float]]] | None = None
+    _pair_tests: dict[tuple[int, int], list[tuple[tuple[int, ...], float]]] | None = None
+    _known: dict[tuple[int, int, tuple[int, ...]], float] | None = None
+    _native: CITest | None = None
+    _run: PCRun | None = None
+    _index: dict[str, int]
 
     def __init__(
         self,
         alpha: float = DEFAULT_ALPHA,
         test: str = "auto",
         *,
+        engine: str = "native",
         stable: bool = True,
         uc_rule: int = 0,
         uc_priority: int = 2,
@@ -292,6 +338,7 @@ class PCDiscovery:
     ) -> None:
         self.alpha = alpha
         self.test = test
+        self.engine = engine
         self.stable = stable
         self.uc_rule = uc_rule
         self.uc_priority = uc_priority
@@ -300,54 +347,105 @@ class PCDiscovery:
         self.required = required
         self.forbidden = forbidden
 
+    # ---------------------------------------------------------- evidence
     @property
     def tests_(self) -> dict[frozenset, list[tuple[tuple[str, ...], float]]]:
         """``frozenset({a, b})`` → every ``(conditioning set, p-value)`` PC tested for the pair."""
         if self._tests is None:
-            self._tests = {k: [(_cond_names(c, self.columns_), float(p)) for c, p in lst]
-                           for k, lst in self._raw_tests.items()}
+            names = self.columns_
+            self._tests = {pair_key(names[i], names[j]): [(tuple(names[k] for k in S), p) for S, p in lst]
+                           for (i, j), lst in self._by_pair().items()}
         return self._tests
+
+    def _by_pair(self) -> dict[tuple[int, int], list[tuple[tuple[int, ...], float]]]:
+        if self._pair_tests is None:
+            assert self._run is not None
+            self._pair_tests = self._run.log.by_pair()
+        return self._pair_tests
 
     def separating_sets(self, a: str, b: str) -> list[tuple[str, ...]]:
         """Conditioning sets of the tests that separated ``a`` and ``b`` (p > alpha)."""
-        return [_cond_names(c, self.columns_) for c, p in self._raw_tests.get(pair_key(a, b), []) if p > self.alpha]
+        i, j = sorted((self._index[a], self._index[b]))
+        return [tuple(self.columns_[k] for k in S) for S, p in self._by_pair().get((i, j), []) if p > self.alpha]
+
+    def ci_test(self, x: str, y: str, S: Sequence[str] = ()) -> float:
+        """p-value of the fitted CI test for ``x`` independent of ``y`` given ``S``.
+
+        Tests PC already ran are looked up in its record at no cost.
+        """
+        idx = self._index
+        if self._native is None:
+            return float(self.cg_.test(idx[x], idx[y], [idx[s] for s in S]))
+        i, j = sorted((idx[x], idx[y]))
+        cond = tuple(sorted(idx[s] for s in S))
+        if self._known is None:
+            self._known = {(a, b, T): p for (a, b), lst in self._by_pair().items() for T, p in lst}
+        p = self._known.get((i, j, cond))
+        if p is None:
+            p = float(self._native.pvalues(np.array([i]), np.array([j]), np.array([cond], dtype=np.int64)
+                                           .reshape(1, len(cond)))[0])
+            self._known[(i, j, cond)] = p
+        return p
 
     def _validate(self) -> None:
         if not (isinstance(self.alpha, (int, float)) and 0 < float(self.alpha) < 1):
             raise ConfigError(f"alpha must be strictly between 0 and 1, got {self.alpha}; e.g. --alpha 0.05")
         if self.bins < 2:
             raise ConfigError(f"bins must be at least 2, got {self.bins}")
+        if self.engine not in ENGINES:
+            raise ConfigError(f"unknown engine {self.engine!r}; use one of {', '.join(ENGINES)}")
 
-    def ci_test(self, x: str, y: str, S: Sequence[str] = ()) -> float:
-        """p-value of the fitted CI test for ``x`` independent of ``y`` given ``S``.
-
-        Tests PC already ran come from causal-learn's cache at no cost.
-        """
-        idx = self._index
-        return float(self.cg_.test(idx[x], idx[y], [idx[s] for s in S]))
-
+    # ---------------------------------------------------------- fitting
     def with_knowledge(self, required: Sequence[tuple[str, str]], forbidden: Sequence[tuple[str, str]] = ()
                        ) -> PCDiscovery:
         """A new fit on the same data, test and alpha, with background knowledge."""
-        other = PCDiscovery(alpha=self.alpha, test=self.test_, stable=self.stable, uc_rule=self.uc_rule,
-                            uc_priority=self.uc_priority, bins=self.bins, required=required, forbidden=forbidden)
+        other = PCDiscovery(alpha=self.alpha, test=self.test_, engine=self.engine, stable=self.stable,
+                            uc_rule=self.uc_rule, uc_priority=self.uc_priority, bins=self.bins, required=required,
+                            forbidden=forbidden)
         other._validate()
-        return other._fit_matrix(self.data_, self.columns_, self.test_)
+        return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_)
 
     def fit(self, data: Dataset | pd.DataFrame) -> PCDiscovery:
         """Run PC; sets the learned attributes and returns ``self``."""
         self._validate()
         ds = data if isinstance(data, Dataset) else Dataset.from_frame(data)
         test = choose_test(ds.kind, self.test)
-        if self.test == "auto" and ds.kind == "mixed":
-            log.warning("mixed continuous/discrete data: continuous columns cut into %d quantile bins, G^2 test "
-                        "(use --test kci for a kernel test on the raw values; much slower)", self.bins)
+        if ds.kind == "mixed" and test in ("gsq", "chisq"):
+            log.warning("mixed continuous/discrete data under --test %s: continuous columns cut into %d quantile "
+                        "bins (--test auto uses the degenerate-Gaussian test on the raw values instead)", test, self.bins)
         X = encode(ds, test, self.bins)
+        discrete = np.array([ds.types[c] == "discrete" for c in ds.columns])
+        return self._fit_matrix(X, ds.columns, test, discrete)
+
+    def _engine_for(self, test: str) -> str:
+        if test == "dg":
+            if self.engine != "native":
+                raise ConfigError("the degenerate-Gaussian test (dg) runs on the native engine; leave out "
+                                  "--engine causal-learn or choose another --test")
+            if self.required or self.forbidden:
+                raise ConfigError("background knowledge needs causal-learn's engine, which has no "
+                                  "degenerate-Gaussian test; choose --test gsq (binning) or fisherz")
+            return "native"
+        if test == "kci" or self.required or self.forbidden or not self.stable or (self.uc_rule, self.uc_priority) != (0, 2):
+            return "causal-learn"
+        return self.engine
+
+    def _native_test(self, X: np.ndarray, names: list[str], test: str, discrete: np.ndarray) -> CITest:
+        n = X.shape[0]
         if test == "fisherz":
-            sd = X.std(axis=0)
-            if np.any(sd == 0):
-                raise DataError("a column has zero variance after encoding; remove it")
-        return self._fit_matrix(X, ds.columns, test)
+            corr = np.corrcoef(X.T)
+            check_correlation(corr, n, names)
+            return FisherZ(corr, n)
+        if test in ("gsq", "chisq"):
+            codes = np.column_stack([np.unique(X[:, j], return_inverse=True)[1].reshape(-1) for j in range(X.shape[1])])
+            return DiscreteTest(codes, gsq=test == "gsq")
+        E, blocks, labels = _embed(X, discrete, names)
+        if n <= E.shape[1]:
+            raise DataError(f"{n} rows for {E.shape[1]} columns once the discrete columns are expanded into "
+                            "indicators (degenerate-Gaussian test); add rows, or use --test gsq to bin instead")
+        corr = np.corrcoef(E.T)
+        check_correlation(corr, n, labels, "degenerate-Gaussian")
+        return DegenerateGaussian(corr, blocks, n)
 
     def _knowledge(self, names: list[str]) -> Any:
         """causal-learn's BackgroundKnowledge for ``required``/``forbidden``, or None."""
@@ -367,56 +465,85 @@ class PCDiscovery:
             bk.add_forbidden_by_node(nodes[a], nodes[b])
         return bk
 
-    def _fit_matrix(self, X: np.ndarray, names: list[str], test: str) -> PCDiscovery:
-        from causallearn.search.ConstraintBased.PC import pc
-
+    def _fit_matrix(self, X: np.ndarray, names: list[str], test: str, discrete: np.ndarray) -> PCDiscovery:
+        names = list(names)
+        n, p = X.shape
+        if n <= p:
+            raise DataError(f"{n} rows for {p} columns: PC needs more rows than columns; add rows or choose fewer "
+                            "columns with --columns")
+        engine = self._engine_for(test)
         t0 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            kwargs: dict[str, Any] = {}
-            bk = self._knowledge(list(names))
-            if bk is not None:
-                kwargs["background_knowledge"] = bk
-            cg = pc(X, self.alpha, test, self.stable, self.uc_rule, self.uc_priority,
-                    show_progress=self.show_progress, node_names=list(names), **kwargs)
+        self._native = None
+        self._run = None
+        if engine == "native":
+            self._native = self._native_test(X, names, test, discrete)
+            self._run = pc_stable(self._native, self.alpha)
+            M = self._run.graph
+            sepsets = self._run.sepsets
+            summary = self._run.log.summary()
+            self.n_tests_ = self._run.n_tests
+            self._pair_tests = None
+        else:
+            M, sepsets, pair_tests = self._causallearn(X, names, test)
+            self._pair_tests = pair_tests
+            summary = {}
+            for key, lst in pair_tests.items():
+                cond, pmax = max(lst, key=lambda t: t[1])
+                summary[key] = (pmax, cond, len(lst))
+            self.n_tests_ = sum(len(v) for v in pair_tests.values())
         self.fit_time_ = time.perf_counter() - t0
-        self.cg_ = cg
         self._tests = None
+        self._known = None
         self.test_ = test
+        self.engine_ = engine
         self.data_ = X
-        self.columns_: list[str] = list(names)
-        self._index = {n: i for i, n in enumerate(self.columns_)}
-        G = causallearn_to_networkx(cg.G)
-        self._raw_tests: dict[frozenset, list[tuple[str, float]]] = {}
+        self.discrete_ = discrete
+        self.columns_: list[str] = names
+        self._index = {c: i for i, c in enumerate(names)}
+        G = endpoints_to_networkx(M, names)
         self.evidence_: dict[frozenset, PairEvidence] = {}
         self.p_values_: dict[frozenset, float] = {}
         self.sepsets_: dict[frozenset, tuple[str, ...]] = {}
-        self.n_tests_ = 0
-        for xy, lst in _group_cache(cg.test.pvalue_cache).items():
-            i, j = (int(v) for v in xy.split(";"))
+        for (i, j), (pmax, cond, count) in summary.items():
             a, b = names[i], names[j]
             key = pair_key(a, b)
-            self._raw_tests[key] = lst
-            self.n_tests_ += len(lst)
-            cond, p = max(lst, key=lambda t: t[1])
-            p = float(p)
             adjacent = G.has_edge(a, b) or G.has_edge(b, a)
-            S = _cond_names(cond, names)
-            self.evidence_[key] = PairEvidence(p_value=p, cond_set=S, adjacent=adjacent, n_tests=len(lst))
-            self.p_values_[key] = p
+            S = tuple(names[k] for k in cond)
+            self.evidence_[key] = PairEvidence(p_value=pmax, cond_set=S, adjacent=adjacent, n_tests=count)
+            self.p_values_[key] = pmax
             if not adjacent:
-                sets = cg.sepset[i, j] or []
-                merged: list[str] = []
-                for sep in sets:
-                    for k in sep:
-                        if names[k] not in merged:
-                            merged.append(names[k])
-                self.sepsets_[key] = tuple(merged) if sets else S
+                sep = sepsets.get((i, j))
+                self.sepsets_[key] = tuple(names[k] for k in sep) if sep is not None else S
         for u, v, d in G.edges(data=True):
             ev = self.evidence_.get(pair_key(u, v))
             d["p_value"] = ev.p_value if ev else None
         self.graph_ = G
         return self
+
+    def _causallearn(self, X: np.ndarray, names: list[str], test: str
+                     ) -> tuple[np.ndarray, dict[tuple[int, int], tuple[int, ...]], dict]:
+        """causal-learn's ``pc``: the reference engine (and KCI, and background knowledge)."""
+        from causallearn.search.ConstraintBased.PC import pc
+
+        if test == "fisherz":
+            check_correlation(np.corrcoef(X.T), X.shape[0], names)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            kwargs: dict[str, Any] = {}
+            bk = self._knowledge(names)
+            if bk is not None:
+                kwargs["background_knowledge"] = bk
+            cg = pc(X, self.alpha, test, self.stable, self.uc_rule, self.uc_priority,
+                    show_progress=self.show_progress, node_names=names, **kwargs)
+        self.cg_ = cg
+        sepsets: dict[tuple[int, int], tuple[int, ...]] = {}
+        p = len(names)
+        for i in range(p):
+            for j in range(i + 1, p):
+                sets = cg.sepset[i, j]
+                if sets is not None and cg.G.graph[i, j] == 0:
+                    sepsets[(i, j)] = tuple(sorted({int(k) for sep in sets for k in sep}))
+        return np.asarray(cg.G.graph), sepsets, _causallearn_tests(cg.test.pvalue_cache)
 
 
 def fci_graph(pc: PCDiscovery) -> nx.DiGraph:

@@ -36,6 +36,7 @@ from .cache import AnswerCache
 from .config import RunConfig, default_cache_path
 from .crosscheck import falsify_graph, fci_confounders
 from .data import Dataset, file_sha256, load_dataset, read_variables
+from .engine import ENGINE_VERSION
 from .errors import ConfigError
 from .llm import ChatModel, open_llm
 from .merge import merge
@@ -45,7 +46,7 @@ from .prompts import Prompts, load_prompts
 from .results import DiscoveryResult, build_rows, ensure_out_dir
 
 __all__ = ["Answers", "RunOutcome", "run", "discover", "ask", "plan", "load", "fit_pc", "make_asker", "combine",
-           "build_manifest", "package_versions"]
+           "build_manifest", "package_versions", "engine_info"]
 
 log = logging.getLogger("causalllm")
 
@@ -157,7 +158,7 @@ def _progress(cfg: RunConfig) -> bool:
 
 def fit_pc(ds: Dataset, cfg: RunConfig) -> PCDiscovery:
     """PC with the configured test and alpha."""
-    return PCDiscovery(alpha=cfg.alpha, test=cfg.test, show_progress=_progress(cfg)).fit(ds)
+    return PCDiscovery(alpha=cfg.alpha, test=cfg.test, engine=cfg.engine, show_progress=_progress(cfg)).fit(ds)
 
 
 def make_asker(chat: ChatModel, info: Mapping[str, Any], cfg: RunConfig, prompts: Prompts) -> LLMPriors:
@@ -202,6 +203,18 @@ def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, *, policy: st
     return result
 
 
+def engine_info(pc: PCDiscovery) -> dict[str, Any]:
+    """The engine that ran PC, its version and settings (for the manifest)."""
+    info: dict[str, Any] = {"name": pc.engine_, "test": pc.test_, "alpha": pc.alpha, "stable": True,
+                            "orientation": "uc_sepset priority 2 + Meek (causal-learn's default)",
+                            "n_tests": pc.n_tests_, "fit_s": round(pc.fit_time_, 4)}
+    if pc.engine_ == "native":
+        info["version"] = ENGINE_VERSION
+    else:
+        info["version"] = package_versions().get("causal-learn", "")
+    return info
+
+
 def _discover_options(cfg: RunConfig, pc: PCDiscovery) -> dict[str, Any]:
     opts = cfg.recorded_options()
     opts.update({"alpha": cfg.alpha, "test": pc.test_, "test_requested": cfg.test, "merge": cfg.merge,
@@ -233,7 +246,8 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
                      fci=cfg.fci, falsify=cfg.falsify, timings=timings)
     if result.manifest.get("llm_summary"):
         log.info(result.manifest["llm_summary"])
-    result.manifest = build_manifest(ds, _discover_options(cfg, pc), timings, llm=dict(info), **result.manifest)
+    result.manifest = build_manifest(ds, _discover_options(cfg, pc), timings, llm=dict(info), engine=engine_info(pc),
+                                     **result.manifest)
     return result
 
 

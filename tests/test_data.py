@@ -123,3 +123,35 @@ def test_unwritable_out(tmp_path):
     proc = run_subprocess("discover", d, "--out", blocker / "sub", "--quiet")
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().startswith("Error: cannot write to output folder"), proc.stderr
+
+
+DEGENERATE = [
+    ("collinear pair under fisherz", "a,b,c\n1.5,2,3\n2.5,x7,4\n3.5,4,5\n4.5,5,6\n", ["--test", "fisherz"],
+     "'a' and 'c' are perfectly correlated"),
+    ("a total next to its parts", "a,b,total,d\n" + "\n".join(
+        f"{i * 0.37 % 5:.2f},{i * 0.71 % 3:.2f},{i * 0.37 % 5 + i * 0.71 % 3:.2f},{(i * 7 % 11) * 0.13:.2f}"
+        for i in range(40)), [], "exactly collinear"),
+    ("duplicate column under another name, mixed data", "x,g,h\n" + "\n".join(
+        f"{i * 0.731 % 3:.3f},{'ab'[i % 2]},{'pq'[i % 2]}" for i in range(40)), [], "perfectly correlated"),
+    ("fewer rows than columns, discrete", "a,b,c,d,e\nx,y,x,y,x\ny,x,x,y,y\nx,x,y,y,x\n", ["--test", "gsq"],
+     "more rows than columns"),
+    ("fewer rows than indicator columns, mixed", "a,b,c,d\n1,2,3,1.5\n2,1,3,2.5\n3,5,8,3.1\n4,4,8,4.7\n5,2,7,5.2\n"
+     "6,1,7,6.3\n7,3,10,7.9\n", [], "expanded into indicators"),
+]
+
+
+@pytest.mark.parametrize("case,content,args,message", DEGENERATE, ids=[d[0] for d in DEGENERATE])
+def test_degenerate_data_one_line_error(tmp_path, run, case, content, args, message):
+    path = write(tmp_path / "data.csv", content)
+    res = run("discover", path, "--llm", "none", "--out", tmp_path / "out", "--quiet", *args, ok=False)
+    assert res.exit_code == 1
+    err = [line for line in res.stderr.strip().splitlines() if not line.startswith("Warning: ")]
+    assert len(err) == 1 and err[0].startswith("Error: ") and re.search(message, err[0]), res.stderr
+
+
+def test_constant_after_dropping_rows_is_dropped_with_a_warning(tmp_path, run):
+    # c is 2 only on the rows whose a is missing: once they are dropped, c is constant
+    rows = [f"{'' if i % 7 == 0 else f'{i * 0.37:.2f}'},{i * 0.91 % 4:.2f},{2 if i % 7 == 0 else 1}" for i in range(60)]
+    path = write(tmp_path / "data.csv", "a,b,c\n" + "\n".join(rows))
+    res = run("discover", path, "--llm", "none", "--out", tmp_path / "out", "--format", "dot")
+    assert "excluding column 'c' after dropping rows: constant" in res.stderr

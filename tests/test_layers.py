@@ -22,8 +22,8 @@ LAYERS = [
     "errors", "config", "graph", "bundled",
     # load
     "data", "metrics",
-    # discover (the data side)
-    "pc", "colliders",
+    # discover (the data side): the engine on sufficient statistics, the estimator, collider evidence
+    "engine", "pc", "colliders",
     # ask (the LLM side): the prompt contract, the cache, the simulated expert, the client, the answers
     "prompts", "cache", "simulate", "llm", "answers", "priors",
     # merge and cross-check

@@ -95,12 +95,17 @@ def test_evidence_for_removed_and_kept_edges():
     assert {m for _, _, m in m.graph_.edges(data="mark")} == {"---"}  # a chain is not orientable
 
 
-def test_auto_test_choice_and_mixed_warning(caplog):
+def test_auto_test_choice_and_mixed_data(caplog):
     rng = np.random.default_rng(2)
-    df = pd.DataFrame({"x": rng.normal(size=300), "g": rng.choice(["a", "b"], 300)})
+    g = rng.choice(["a", "b"], 300)
+    df = pd.DataFrame({"x": rng.normal(size=300) + (g == "a"), "g": g})
     with caplog.at_level("WARNING", logger="causalllm"):
         m = PCDiscovery().fit(df)
-    assert m.test_ == "gsq" and "quantile bins" in caplog.text
+    assert m.test_ == "dg" and "quantile bins" not in caplog.text  # mixed data: the degenerate-Gaussian test
+    assert m.graph_.has_edge("x", "g") or m.graph_.has_edge("g", "x")
+    with caplog.at_level("WARNING", logger="causalllm"):
+        assert PCDiscovery(test="gsq").fit(df).test_ == "gsq"
+    assert "quantile bins" in caplog.text  # binning only when asked for, and said
     assert PCDiscovery().fit(load_dataset("sachs")).test_ == "fisherz"
 
 

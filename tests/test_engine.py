@@ -1,0 +1,188 @@
+"""The native engine reproduces causal-learn's pc(stable=True) exactly: tests, p-values, sepsets, orientations."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from causallearn.search.ConstraintBased.PC import pc
+
+from causalllm import bundled
+from causalllm.engine import DegenerateGaussian, DiscreteTest, FisherZ, check_correlation, orient, pc_stable
+from causalllm.errors import DataError
+from causalllm.pc import PCDiscovery, _embed
+
+
+def _reference(X: np.ndarray, test: str, alpha: float):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pc(X, alpha, test, True, 0, 2, show_progress=False)
+
+
+def _native(X: np.ndarray, test: str, alpha: float):
+    if test == "fisherz":
+        T = FisherZ(np.corrcoef(X.T), X.shape[0])
+    else:
+        codes = np.column_stack([np.unique(X[:, j], return_inverse=True)[1] for j in range(X.shape[1])])
+        T = DiscreteTest(codes, gsq=test == "gsq")
+    return pc_stable(T, alpha)
+
+
+def assert_identical(X: np.ndarray, test: str, alpha: float = 0.05) -> int:
+    """Same endpoint matrix, same tests, p-values to 1e-9 relative, same separating sets; returns #tests."""
+    cg = _reference(X, test, alpha)
+    run = _native(X, test, alpha)
+    assert np.array_equal(np.asarray(cg.G.graph), run.graph)
+    ref = {}
+    for key, p in cg.test.pvalue_cache.items():
+        xy, _, cond = key.partition("|")
+        if ";" in xy:
+            i, j = map(int, xy.split(";"))
+            ref[(i, j, tuple(map(int, cond.split("."))) if cond else ())] = p
+    ours = {(i, j, S): p for (i, j), lst in run.log.by_pair().items() for S, p in lst}
+    assert set(ref) == set(ours)
+    for k, p in ref.items():
+        assert ours[k] == pytest.approx(p, rel=1e-9, abs=1e-300), k
+    n = X.shape[1]
+    for i in range(n):
+        for j in range(i + 1, n):
+            if cg.sepset[i, j] is not None and cg.G.graph[i, j] == 0:
+                union = {int(k) for S in cg.sepset[i, j] for k in S}
+                assert set(run.sepsets[(i, j)]) == union, (i, j)
+    return len(ours)
+
+
+def _bundled_matrix(name: str, test: str) -> np.ndarray:
+    df = pd.read_csv(bundled.get(name).data_path, keep_default_na=False)
+    if test == "fisherz":
+        return df.to_numpy(float)
+    return np.column_stack([pd.Categorical(df[c].astype(str)).codes for c in df.columns]).astype(float)
+
+
+@pytest.mark.parametrize("name,test", [("sachs", "fisherz"), ("asia", "gsq"), ("asia", "chisq"), ("cancer", "gsq"),
+                                       ("earthquake", "chisq"), ("survey", "gsq"),
+                                       pytest.param("child", "gsq", marks=pytest.mark.slow),
+                                       pytest.param("alarm", "gsq", marks=pytest.mark.slow),
+                                       pytest.param("alarm", "chisq", marks=pytest.mark.slow)])
+def test_identical_on_every_bundled_dataset(name, test):
+    assert assert_identical(_bundled_matrix(name, test), test) > 10
+
+
+def gaussian_graph(p: int, n: int, seed: int, degree: float = 3.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(p)
+    W = np.zeros((p, p))
+    for a in range(p):
+        for b in range(a + 1, p):
+            if rng.random() < degree / (p - 1):
+                W[order[a], order[b]] = rng.uniform(0.2, 1.0) * rng.choice([-1, 1])
+    X = np.zeros((n, p))
+    for j in order:
+        X[:, j] = X @ W[:, j] + rng.normal(size=n)
+    return X
+
+
+def discrete_graph(p: int, n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    cards = rng.integers(2, 4, size=p)
+    X = np.zeros((n, p), dtype=int)
+    for j in range(p):
+        parents = [k for k in range(j) if rng.random() < 2.5 / max(j, 1)][:3]
+        logits = rng.normal(size=(n, cards[j]))
+        for k in parents:
+            logits += rng.normal(scale=1.5, size=(cards[k], cards[j]))[X[:, k]]
+        u = rng.random(n)[:, None]
+        probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+        X[:, j] = (u > probs.cumsum(1)).sum(1)
+    return X[:, rng.permutation(p)].astype(float)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(20))
+def test_identical_on_random_gaussian_graphs(seed):
+    p = 10 + (seed % 6) * 10  # 10, 20, ..., 60 variables
+    assert_identical(gaussian_graph(p, 2000, seed), "fisherz", alpha=[0.01, 0.05, 0.1][seed % 3])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(20))
+def test_identical_on_random_discrete_graphs(seed):
+    p = 8 + seed % 8
+    assert_identical(discrete_graph(p, 3000, seed), ["gsq", "chisq"][seed % 2], alpha=[0.01, 0.05][seed % 2])
+
+
+def test_estimator_engines_agree_and_evidence_is_native():
+    from causalllm.data import load_dataset
+
+    for name in ("sachs", "asia"):
+        ds = load_dataset(name)
+        a, b = PCDiscovery(engine="native").fit(ds), PCDiscovery(engine="causal-learn").fit(ds)
+        assert (a.engine_, b.engine_) == ("native", "causal-learn") and not hasattr(a, "cg_")
+        assert sorted(a.graph_.edges(data="mark")) == sorted(b.graph_.edges(data="mark"))
+        assert a.sepsets_ == b.sepsets_ and a.n_tests_ == b.n_tests_
+        for key, ev in a.evidence_.items():
+            other = b.evidence_[key]
+            assert (ev.cond_set, ev.adjacent, ev.n_tests) == (other.cond_set, other.adjacent, other.n_tests)
+            assert ev.p_value == pytest.approx(other.p_value, rel=1e-9, abs=1e-300)
+        x, y = ds.columns[:2]
+        assert a.ci_test(x, y, ds.columns[2:4]) == pytest.approx(b.ci_test(x, y, ds.columns[2:4]), rel=1e-9)
+
+
+def test_collider_and_chain_orientation():
+    adj = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
+    assert orient(adj, {(0, 2): ()}).tolist() == [[0, -1, 0], [1, 0, 1], [0, -1, 0]]
+    assert orient(adj, {(0, 2): (1,)}).tolist() == [[0, -1, 0], [-1, 0, -1], [0, -1, 0]]
+
+
+def test_degenerate_gaussian_is_the_regression_likelihood_ratio():
+    """Checked against the definition computed another way: residual covariances of least squares."""
+    rng = np.random.default_rng(4)
+    n = 3000
+    z = rng.normal(size=n)
+    g = rng.integers(0, 3, size=n)
+    x = 0.5 * z + 0.4 * (g == 1) + rng.normal(size=n)
+    h = (x + rng.normal(size=n) > 0).astype(int) + (z > 1)  # three levels, depends on x and z
+    X = np.column_stack([x, g, z, h]).astype(float)
+    discrete = np.array([False, True, False, True])
+    E, blocks, _ = _embed(X, discrete, ["x", "g", "z", "h"])
+    T = DegenerateGaussian(np.corrcoef(E.T), blocks, n)
+
+    def lr(a, b, S):
+        def resid_logdet(target, given):
+            Y = E[:, target]
+            Z = np.column_stack([np.ones(n)] + [E[:, given]]) if len(given) else np.ones((n, 1))
+            R = Y - Z @ np.linalg.lstsq(Z, Y, rcond=None)[0]
+            return np.linalg.slogdet(np.atleast_2d(R.T @ R / n))[1]
+        bs = np.concatenate([blocks[s] for s in S]) if S else np.zeros(0, int)
+        return n * (resid_logdet(blocks[a], bs) - resid_logdet(blocks[a], np.concatenate([blocks[b], bs])))
+
+    from scipy.stats import chi2
+
+    for a, b, S in [(0, 2, ()), (0, 1, (2,)), (1, 3, (0, 2)), (0, 3, (2,))]:
+        df = len(blocks[a]) * len(blocks[b])
+        want = chi2.sf(lr(a, b, S), df)
+        got = T.pvalues(np.array([a]), np.array([b]), np.array([S], dtype=np.int64).reshape(1, len(S)))[0]
+        assert got == pytest.approx(want, rel=1e-6, abs=1e-12), (a, b, S)
+    # two continuous columns: the likelihood-ratio twin of Fisher's z, -n log(1 - r^2)
+    r = np.corrcoef(x, z)[0, 1]
+    p = T.pvalues(np.array([0]), np.array([2]), np.zeros((1, 0), np.int64))[0]
+    assert p == pytest.approx(chi2.sf(-n * np.log(1 - r * r), 1), rel=1e-9)
+
+
+def test_degenerate_data_is_a_one_line_error():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=50), rng.normal(size=50)
+    names = ["a", "b", "total", "copy"]
+    X = np.column_stack([a, b, a + b, a])
+    with pytest.raises(DataError, match="'a' and 'copy' are perfectly correlated"):
+        check_correlation(np.corrcoef(X.T), 50, names)
+    with pytest.raises(DataError, match="a, b, total are exactly collinear|total, a, b are exactly collinear|"
+                                        "exactly collinear"):
+        check_correlation(np.corrcoef(X[:, :3].T), 50, names[:3])
+    with pytest.raises(DataError, match="3 rows for 4 columns"):
+        check_correlation(np.corrcoef(X[:3].T), 3, names)
+    for test in ("fisherz", "gsq", "dg"):
+        with pytest.raises(DataError, match="more rows than columns"):
+            PCDiscovery(test=test).fit(pd.DataFrame(X[:3], columns=names))
