@@ -26,7 +26,7 @@ import networkx as nx
 
 from .data import Dataset
 from .graph import directed_part
-from .pc import PCDiscovery, fci_graph, make_ci_test
+from .pc import PCDiscovery, fci_graph
 
 __all__ = ["fci_confounders", "falsify_graph", "lmc_implications"]
 
@@ -98,7 +98,10 @@ def falsify_graph(G: nx.DiGraph, pc: PCDiscovery, *, n_permutations: int = 20, m
     """Local-Markov falsification of ``G`` on PC's data with a node-permutation baseline."""
     names = list(pc.columns_)
     idx = {n: i for i, n in enumerate(names)}
-    ci = make_ci_test(pc.data_, pc.test_)
+
+    def ci(i: int, j: int, S: list[int]) -> float:
+        return pc.ci_test(names[i], names[j], [names[k] for k in S])
+
     rng = random.Random(seed)
     H = nx.DiGraph()
     H.add_nodes_from(names)

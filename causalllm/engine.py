@@ -234,7 +234,7 @@ class DiscreteTest:
 
 
 _KERNEL: list = []
-_KERNEL_MIN_WORK = 2_000_000
+_KERNEL_MIN_WORK = 500_000
 
 
 def _count_kernel() -> Any:
@@ -256,6 +256,11 @@ def _count_kernel() -> Any:
         strata = np.zeros(n, dtype=np.int64)
         stat = np.zeros(m)
         dfs = np.zeros(m, dtype=np.int64)
+        top = 1
+        for v in range(cards.shape[0]):
+            top = max(top, cards[v])
+        sa = np.zeros(top, dtype=np.int64)
+        sb = np.zeros(top, dtype=np.int64)
         current = -1
         k = 1
         for t in range(m):
@@ -279,8 +284,6 @@ def _count_kernel() -> Any:
                 counts[strata[r] * cxy + codes_t[x, r] * cy + codes_t[y, r]] += 1
             g = 0.0
             df = 0
-            sa = np.zeros(cx, dtype=np.int64)
-            sb = np.zeros(cy, dtype=np.int64)
             for st in range(k):
                 base = st * cxy
                 sa[:] = 0

@@ -14,10 +14,11 @@ CI test choice (``test="auto"``)
 --------------------------------
 * all continuous → Fisher-z (``fisherz``);
 * all discrete → G² (``gsq``), on integer codes of the categories;
-* mixed → the degenerate-Gaussian likelihood-ratio test (``dg``; Andrews, Ramsey & Cooper
-  2019) on the raw values, discrete columns embedded as indicators. ``--test gsq`` (or
-  ``chisq``) on mixed data cuts the continuous columns into ``bins`` quantile bins instead,
-  with a warning; ``kci`` is the slow kernel alternative (causal-learn).
+* mixed → the continuous columns are cut into ``bins`` quantile bins and G² is used, with a
+  warning. ``--test dg`` is the degenerate-Gaussian likelihood-ratio test (Andrews, Ramsey &
+  Cooper 2019) on the raw values, discrete columns embedded as indicators; on simulated
+  conditional-Gaussian networks it did not beat binning (README, "Mixed data"), so it is not
+  the default. ``kci`` is the slow kernel alternative (causal-learn).
 
 Data no test can use — exactly collinear or duplicated columns under Fisher-z or the
 degenerate-Gaussian test, fewer rows than columns — is a one-line
@@ -94,7 +95,7 @@ def choose_test(kind: str, test: str = "auto") -> str:
     Examples
     --------
     >>> choose_test("continuous"), choose_test("discrete"), choose_test("mixed")
-    ('fisherz', 'gsq', 'dg')
+    ('fisherz', 'gsq', 'gsq')
     >>> choose_test("discrete", "chisq")
     'chisq'
     """
@@ -102,7 +103,9 @@ def choose_test(kind: str, test: str = "auto") -> str:
         raise ConfigError(f"unknown CI test {test!r}; use one of {', '.join(TESTS)}")
     if test != "auto":
         return test
-    return {"continuous": "fisherz", "discrete": "gsq"}.get(kind, "dg")
+    # mixed data: binned G2 measured better than the degenerate-Gaussian test on conditional-Gaussian
+    # networks (README, "Mixed data"), so it stays the default and dg is opt-in
+    return "fisherz" if kind == "continuous" else "gsq"
 
 
 def encode(ds: Dataset, test: str, bins: int = DEFAULT_BINS) -> np.ndarray:
@@ -411,8 +414,9 @@ class PCDiscovery:
         ds = data if isinstance(data, Dataset) else Dataset.from_frame(data)
         test = choose_test(ds.kind, self.test)
         if ds.kind == "mixed" and test in ("gsq", "chisq"):
-            log.warning("mixed continuous/discrete data under --test %s: continuous columns cut into %d quantile "
-                        "bins (--test auto uses the degenerate-Gaussian test on the raw values instead)", test, self.bins)
+            log.warning("mixed continuous/discrete data: continuous columns cut into %d quantile bins for the %s "
+                        "test (--test dg: the degenerate-Gaussian test on the raw values)", self.bins,
+                        "G^2" if test == "gsq" else "chi-square")
         X = encode(ds, test, self.bins)
         discrete = np.array([ds.types[c] == "discrete" for c in ds.columns])
         return self._fit_matrix(X, ds.columns, test, discrete)
@@ -546,12 +550,45 @@ class PCDiscovery:
         return np.asarray(cg.G.graph), sepsets, _causallearn_tests(cg.test.pvalue_cache)
 
 
+_NATIVE_CIT = "causalllm-native"
+
+
+def _register_native_cit() -> None:
+    """Make the native engine's fitted tests usable by causal-learn's algorithms (its public CIT registry)."""
+    from causallearn.utils.cit import CIT_Base, register_ci_test
+
+    class NativeCIT(CIT_Base):  # type: ignore[misc]
+        def __init__(self, data: np.ndarray, native: CITest | None = None, **kwargs: Any) -> None:
+            super().__init__(data, **kwargs)
+            self.method = _NATIVE_CIT
+            self.native = native
+
+        def __call__(self, X: Any, Y: Any, condition_set: Any = None) -> float:
+            Xs, Ys, cond, key = self.get_formatted_XYZ_and_cachekey(X, Y, condition_set)
+            if key not in self.pvalue_cache:
+                assert self.native is not None
+                S = np.array([cond], dtype=np.int64).reshape(1, len(cond))
+                self.pvalue_cache[key] = float(self.native.pvalues(np.array(Xs), np.array(Ys), S)[0])
+            return self.pvalue_cache[key]
+
+    register_ci_test(_NATIVE_CIT, NativeCIT)
+
+
 def fci_graph(pc: PCDiscovery) -> nx.DiGraph:
-    """causal-learn's FCI on a fitted run's data, test and alpha: the PAG as a causalllm graph."""
+    """causal-learn's FCI on a fitted run's data, test and alpha: the PAG as a causalllm graph.
+
+    After a native fit, FCI runs with the engine's own tests (through causal-learn's public
+    registry of CI tests), so it also works for the degenerate-Gaussian test.
+    """
     from causallearn.search.ConstraintBased.FCI import fci
 
+    kwargs: dict[str, Any] = {}
+    test = pc.test_
+    if pc._native is not None:
+        _register_native_cit()
+        test, kwargs = _NATIVE_CIT, {"native": pc._native}
     # causal-learn's FCI prints every orientation it makes to stdout: keep stdout for results
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
-        G_cl, _ = fci(pc.data_, pc.test_, pc.alpha, show_progress=False, node_names=list(pc.columns_))
+        G_cl, _ = fci(pc.data_, test, pc.alpha, show_progress=False, node_names=list(pc.columns_), **kwargs)
     return causallearn_to_networkx(G_cl)

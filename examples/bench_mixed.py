@@ -1,14 +1,15 @@
 """Mixed data: the degenerate-Gaussian test against cutting continuous columns into 4 bins for G².
 
 Conditional-Gaussian networks with a known graph (``--model cg``, the default): a random DAG
-(expected degree 2.5) whose nodes are discrete (2–4 categories; a share ``--discrete-share``, default 0.5) or continuous; as
-in a CG network, discrete nodes have only discrete parents (a random conditional probability
-table), and a continuous node is Gaussian with a mean linear in its continuous parents plus a
-shift per category of each discrete parent. ``--model logit`` also lets discrete nodes have
-continuous parents (multinomial logit) — outside the CG class, and outside the linear model the
-degenerate-Gaussian test assumes. For each size, row count and seed, PC runs on the same rows with ``--test dg`` (what
-``--test auto`` picks for mixed data) and with ``--test gsq`` (continuous columns in 4 quantile
-bins, the former default); both graphs are scored against the truth.
+(expected degree 2.5) whose nodes are discrete (2–4 categories; a share ``--discrete-share``,
+default 0.5) or continuous; as in a CG network, discrete nodes have only discrete parents (a
+random conditional probability table), and a continuous node is Gaussian with a mean linear in
+its continuous parents plus a shift per category of each discrete parent. ``--model logit``
+also lets discrete nodes have continuous parents (multinomial logit) — outside the CG class,
+and outside the linear model the degenerate-Gaussian test assumes. For each size, row count and
+seed, PC runs on the same rows with ``--test dg`` and with ``--test gsq`` (continuous columns in
+4 quantile bins, what ``--test auto`` picks for mixed data); both graphs are scored against the
+truth.
 
     python examples/bench_mixed.py [--vars 20,50] [--rows 2000,20000] [--seeds 5]
 
@@ -92,6 +93,25 @@ def check_against_andrey() -> None:
           f"{worst:.1e}")
 
 
+def calibration(n: int = 2000, reps: int = 2000) -> None:
+    """Share of p-values below 0.05 (and 0.01) for independent pairs: a valid test gives ~5% (~1%)."""
+    from causalllm.engine import DegenerateGaussian
+    from causalllm.pc import _embed
+
+    rng = np.random.default_rng(0)
+    for kind in ("cd", "dd", "cc"):
+        ps = []
+        for _ in range(reps):
+            a = rng.normal(size=n) if kind[0] == "c" else rng.choice(3, size=n, p=[0.6, 0.3, 0.1]).astype(float)
+            b = rng.normal(size=n) if kind[1] == "c" else rng.choice(4, size=n, p=[0.4, 0.3, 0.2, 0.1]).astype(float)
+            E, blocks, _ = _embed(np.column_stack([a, b]), np.array([kind[0] == "d", kind[1] == "d"]), ["a", "b"])
+            T = DegenerateGaussian(np.corrcoef(E.T), blocks, n)
+            ps.append(T.pvalues(np.array([0]), np.array([1]), np.zeros((1, 0), np.int64))[0])
+        arr = np.array(ps)
+        print(f"calibration, independent {kind} pairs, {n} rows: p < 0.05 in {(arr < 0.05).mean():.1%}, "
+              f"p < 0.01 in {(arr < 0.01).mean():.1%}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vars", default="20,50")
@@ -100,6 +120,7 @@ def main() -> None:
     ap.add_argument("--model", choices=("cg", "logit"), default="cg")
     ap.add_argument("--discrete-share", type=float, default=0.5)
     args = ap.parse_args()
+    calibration()
     check_against_andrey()
     print(f"model {args.model}, discrete share {args.discrete_share}, {args.seeds} seeds, mean ± sd")
     print("| variables | rows | test | adjacency F1 | orientation F1 | SHD | PC s |")
@@ -119,7 +140,7 @@ def main() -> None:
                     m = compare(pc.graph_, truth)
                     m["seconds"] = time.process_time() - t0
                     scores[test].append(m)
-            for test, label in (("dg", "degenerate Gaussian (auto)"), ("gsq", "G², 4 bins")):
+            for test, label in (("dg", "degenerate Gaussian (--test dg)"), ("gsq", "G², 4 bins (auto)")):
                 rs = scores[test]
 
                 def pm(k: str, d: int = 2, rs: list[dict] = rs) -> str:

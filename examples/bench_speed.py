@@ -1,7 +1,8 @@
-"""Speed: causalllm's PC wrapper vs a direct causal-learn ``pc`` call, and the LLM stage vs its ideal.
+"""Speed: causalllm's ``PCDiscovery`` (evidence included) vs a direct causal-learn ``pc`` call, and the LLM stage.
 
 Linear-Gaussian data from random DAGs (expected degree 3) with 20, 50 and 100 variables x 10 000
-rows; the same data, the same machine, the same run, alternating the two calls. Then the LLM stage
+rows; the same data, the same machine, the same run, alternating the two calls. The engine alone
+against causal-learn, andrey-core and discrete networks: ``examples/bench_engine.py``. Then the LLM stage
 on a 20-variable graph with a simulated expert at 0.2 s per answer.
 
     python examples/bench_speed.py [--sizes 20,50,100] [--rows 10000] [--repeats 2]

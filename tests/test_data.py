@@ -132,11 +132,12 @@ DEGENERATE = [
         f"{i * 0.37 % 5:.2f},{i * 0.71 % 3:.2f},{i * 0.37 % 5 + i * 0.71 % 3:.2f},{(i * 7 % 11) * 0.13:.2f}"
         for i in range(40)), [], "exactly collinear"),
     ("duplicate column under another name, mixed data", "x,g,h\n" + "\n".join(
-        f"{i * 0.731 % 3:.3f},{'ab'[i % 2]},{'pq'[i % 2]}" for i in range(40)), [], "perfectly correlated"),
+        f"{i * 0.731 % 3:.3f},{'ab'[i % 2]},{'pq'[i % 2]}" for i in range(40)), ["--test", "dg"],
+     "perfectly correlated"),
     ("fewer rows than columns, discrete", "a,b,c,d,e\nx,y,x,y,x\ny,x,x,y,y\nx,x,y,y,x\n", ["--test", "gsq"],
      "more rows than columns"),
     ("fewer rows than indicator columns, mixed", "a,b,c,d\n1,2,3,1.5\n2,1,3,2.5\n3,5,8,3.1\n4,4,8,4.7\n5,2,7,5.2\n"
-     "6,1,7,6.3\n7,3,10,7.9\n", [], "expanded into indicators"),
+     "6,1,7,6.3\n7,3,10,7.9\n", ["--test", "dg"], "expanded into indicators"),
 ]
 
 

@@ -103,7 +103,7 @@ def discrete_graph(p: int, n: int, seed: int) -> np.ndarray:
 @pytest.mark.parametrize("seed", range(20))
 def test_identical_on_random_gaussian_graphs(seed):
     p = 10 + (seed % 6) * 10  # 10, 20, ..., 60 variables
-    assert_identical(gaussian_graph(p, 2000, seed), "fisherz", alpha=[0.01, 0.05, 0.1][seed % 3])
+    assert_identical(gaussian_graph(p, 1000, seed), "fisherz", alpha=[0.01, 0.05, 0.1][seed % 3])
 
 
 @pytest.mark.slow
