@@ -557,7 +557,7 @@ def _register_native_cit() -> None:
     """Make the native engine's fitted tests usable by causal-learn's algorithms (its public CIT registry)."""
     from causallearn.utils.cit import CIT_Base, register_ci_test
 
-    class NativeCIT(CIT_Base):  # type: ignore[misc]
+    class NativeCIT(CIT_Base):
         def __init__(self, data: np.ndarray, native: CITest | None = None, **kwargs: Any) -> None:
             super().__init__(data, **kwargs)
             self.method = _NATIVE_CIT
