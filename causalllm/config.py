@@ -49,7 +49,7 @@ __all__ = [
 # ------------------------------------------------------------------ choices
 
 #: CI tests; ``auto`` picks Fisher-z (continuous data) or G² (discrete or mixed; continuous columns binned).
-TESTS = ("auto", "fisherz", "chisq", "gsq", "dg", "kci")
+TESTS = ("auto", "fisherz", "chisq", "gsq", "cg", "dg", "kci")
 #: PC engines: causalllm's own (sufficient statistics, batched tests) or causal-learn's, the reference.
 ENGINES = ("native", "causal-learn")
 #: Merge policies (see :mod:`causalllm.merge`).

@@ -15,10 +15,10 @@ CI test choice (``test="auto"``)
 * all continuous → Fisher-z (``fisherz``);
 * all discrete → G² (``gsq``), on integer codes of the categories;
 * mixed → the continuous columns are cut into ``bins`` quantile bins and G² is used, with a
-  warning. ``--test dg`` is the degenerate-Gaussian likelihood-ratio test (Andrews, Ramsey &
-  Cooper 2019) on the raw values, discrete columns embedded as indicators; on simulated
-  conditional-Gaussian networks it did not beat binning (README, "Mixed data"), so it is not
-  the default. ``kci`` is the slow kernel alternative (causal-learn).
+  warning. On the raw values: ``cg``, the conditional-Gaussian likelihood-ratio test with a
+  covariance common to the cells, and ``dg``, the degenerate-Gaussian test (both native; see
+  :mod:`causalllm.engine`); on simulated conditional-Gaussian networks neither beat binning
+  (README, "Mixed data"), so neither is the default. ``kci`` is the slow kernel alternative.
 
 Data no test can use — exactly collinear or duplicated columns under Fisher-z or the
 degenerate-Gaussian test, fewer rows than columns — is a one-line
@@ -52,7 +52,16 @@ import pandas as pd
 
 from .config import DEFAULT_ALPHA, DEFAULT_BINS, ENGINES, TESTS
 from .data import Dataset
-from .engine import CITest, DegenerateGaussian, DiscreteTest, FisherZ, PCRun, check_correlation, pc_stable
+from .engine import (
+    CITest,
+    ConditionalGaussian,
+    DegenerateGaussian,
+    DiscreteTest,
+    FisherZ,
+    PCRun,
+    check_correlation,
+    pc_stable,
+)
 from .errors import ConfigError, DataError
 from .graph import add_edge, make_graph, pair_key
 
@@ -267,7 +276,7 @@ class PCDiscovery:
     ----------
     alpha : float
         Significance level of the CI tests, in (0, 1).
-    test : {"auto", "fisherz", "chisq", "gsq", "dg", "kci"}
+    test : {"auto", "fisherz", "chisq", "gsq", "cg", "dg", "kci"}
         CI test; ``auto`` chooses from the column types (see module docstring).
     engine : {"native", "causal-learn"}
         ``native`` (default): :mod:`causalllm.engine`, PC-stable on sufficient statistics with
@@ -415,20 +424,20 @@ class PCDiscovery:
         test = choose_test(ds.kind, self.test)
         if ds.kind == "mixed" and test in ("gsq", "chisq"):
             log.warning("mixed continuous/discrete data: continuous columns cut into %d quantile bins for the %s "
-                        "test (--test dg: the degenerate-Gaussian test on the raw values)", self.bins,
+                        "test (--test cg or --test dg use the raw values)", self.bins,
                         "G^2" if test == "gsq" else "chi-square")
         X = encode(ds, test, self.bins)
         discrete = np.array([ds.types[c] == "discrete" for c in ds.columns])
         return self._fit_matrix(X, ds.columns, test, discrete)
 
     def _engine_for(self, test: str) -> str:
-        if test == "dg":
+        if test in ("cg", "dg"):
             if self.engine != "native":
-                raise ConfigError("the degenerate-Gaussian test (dg) runs on the native engine; leave out "
+                raise ConfigError(f"the mixed-data test {test} runs on the native engine; leave out "
                                   "--engine causal-learn or choose another --test")
             if self.required or self.forbidden:
-                raise ConfigError("background knowledge needs causal-learn's engine, which has no "
-                                  "degenerate-Gaussian test; choose --test gsq (binning) or fisherz")
+                raise ConfigError(f"background knowledge needs causal-learn's engine, which has no {test} test; "
+                                  "choose --test gsq (binning) or fisherz")
             return "native"
         if test == "kci" or self.required or self.forbidden or not self.stable or (self.uc_rule, self.uc_priority) != (0, 2):
             return "causal-learn"
@@ -443,6 +452,11 @@ class PCDiscovery:
         if test in ("gsq", "chisq"):
             codes = np.column_stack([np.unique(X[:, j], return_inverse=True)[1].reshape(-1) for j in range(X.shape[1])])
             return DiscreteTest(codes, gsq=test == "gsq")
+        if test == "cg":
+            cont = [j for j in range(X.shape[1]) if not discrete[j]]
+            if len(cont) > 1:
+                check_correlation(np.corrcoef(X[:, cont].T), n, [names[j] for j in cont], "conditional-Gaussian")
+            return ConditionalGaussian(X, discrete)
         E, blocks, labels = _embed(X, discrete, names)
         if n <= E.shape[1]:
             raise DataError(f"{n} rows for {E.shape[1]} columns once the discrete columns are expanded into "

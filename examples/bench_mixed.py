@@ -13,8 +13,10 @@ truth.
 
     python examples/bench_mixed.py [--vars 20,50] [--rows 2000,20000] [--seeds 5]
 
-With andrey-core installed, the script first checks the degenerate-Gaussian p-values against
-andrey-core's ``DGTest`` (an independent implementation of the same test).
+With andrey-core installed (``pip install -e '.[bench]'``), the script first checks the
+degenerate-Gaussian p-values against andrey-core's ``DGTest`` (an independent implementation of
+the same test), and adds a third contender: PC (causalllm's engine) with andrey-core's
+conditional-Gaussian likelihood-ratio test (Andrews, Ramsey & Cooper 2018).
 """
 
 from __future__ import annotations
@@ -69,6 +71,35 @@ def cg_network(p: int, n: int, seed: int, model: str = "cg", share: float = 0.5
     frame = pd.DataFrame({names[j]: (np.array([f"c{v}" for v in values[j]]) if discrete[j] else values[j])
                           for j in range(p)})
     return frame, [(names[a], names[b]) for a, b in edges]
+
+
+class AndreyCG:
+    """andrey-core's conditional-Gaussian LRT behind the engine's batch interface (benchmark only)."""
+
+    name = "cg"
+
+    def __init__(self, X: np.ndarray, discrete: np.ndarray) -> None:
+        from andrey.core.ci import CGTest
+
+        self._t = CGTest(X, categorical=discrete)
+        self.n_vars = X.shape[1]
+
+    def pvalues(self, x: np.ndarray, y: np.ndarray, S: np.ndarray) -> np.ndarray:
+        return np.array([float(self._t(int(a), int(b), [int(v) for v in row])) for a, b, row in zip(x, y, S)])
+
+
+def cg_graph(ds: Dataset) -> object | None:
+    """PC (the native engine) with andrey-core's conditional-Gaussian test, or None without andrey-core."""
+    try:
+        import andrey  # noqa: F401
+    except ImportError:
+        return None
+    from causalllm.engine import pc_stable
+    from causalllm.pc import encode, endpoints_to_networkx
+
+    X = encode(ds, "dg")
+    discrete = np.array([ds.types[c] == "discrete" for c in ds.columns])
+    return endpoints_to_networkx(pc_stable(AndreyCG(X, discrete), 0.05).graph, ds.columns)
 
 
 def check_against_andrey() -> None:
@@ -127,21 +158,27 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for p in (int(v) for v in args.vars.split(",")):
         for n in (int(v) for v in args.rows.split(",")):
-            scores: dict[str, list[dict]] = {"dg": [], "gsq": []}
+            scores: dict[str, list[dict]] = {"cg": [], "dg": [], "gsq": [], "andrey-cg": []}
             for seed in range(args.seeds):
                 frame, edges = cg_network(p, n, 1000 * p + seed, args.model, args.discrete_share)
                 ds = Dataset.from_frame(frame)
                 truth = make_graph(ds.columns)
                 for a, b in edges:
                     add_edge(truth, a, b)
-                for test in ("dg", "gsq"):
+                for test in ("cg", "dg", "gsq", "andrey-cg"):
                     t0 = time.process_time()
-                    pc = PCDiscovery(test=test).fit(ds)
-                    m = compare(pc.graph_, truth)
+                    graph = cg_graph(ds) if test == "andrey-cg" else PCDiscovery(test=test).fit(ds).graph_
+                    if graph is None:
+                        continue
+                    m = compare(graph, truth)  # type: ignore[arg-type]
                     m["seconds"] = time.process_time() - t0
                     scores[test].append(m)
-            for test, label in (("dg", "degenerate Gaussian (--test dg)"), ("gsq", "G², 4 bins (auto)")):
+            for test, label in (("cg", "conditional Gaussian, common covariance (--test cg)"),
+                                ("dg", "degenerate Gaussian (--test dg)"), ("gsq", "G², 4 bins"),
+                                ("andrey-cg", "conditional Gaussian, cell covariances (andrey-core)")):
                 rs = scores[test]
+                if not rs:
+                    continue
 
                 def pm(k: str, d: int = 2, rs: list[dict] = rs) -> str:
                     vals = [r[k] for r in rs]

@@ -10,7 +10,15 @@ import pytest
 from causallearn.search.ConstraintBased.PC import pc
 
 from causalllm import bundled
-from causalllm.engine import DegenerateGaussian, DiscreteTest, FisherZ, check_correlation, orient, pc_stable
+from causalllm.engine import (
+    ConditionalGaussian,
+    DegenerateGaussian,
+    DiscreteTest,
+    FisherZ,
+    check_correlation,
+    orient,
+    pc_stable,
+)
 from causalllm.errors import DataError
 from causalllm.pc import PCDiscovery, _embed
 
@@ -186,3 +194,30 @@ def test_degenerate_data_is_a_one_line_error():
     for test in ("fisherz", "gsq", "dg"):
         with pytest.raises(DataError, match="more rows than columns"):
             PCDiscovery(test=test).fit(pd.DataFrame(X[:3], columns=names))
+
+
+def test_conditional_gaussian_special_cases():
+    """G² on discrete columns, -n log(1 - r²) on continuous ones, the ANOVA likelihood ratio in between."""
+    from scipy.stats import chi2
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    d1 = rng.integers(0, 3, size=n)
+    d2 = (d1 + rng.integers(0, 2, size=n)) % 3
+    c1 = 0.8 * (d1 == 2) + rng.normal(size=n)
+    c2 = 0.5 * c1 + rng.normal(size=n)
+    X = np.column_stack([d1, d2, c1, c2]).astype(float)
+    disc = np.array([True, True, False, False])
+    T = ConditionalGaussian(X, disc)
+
+    def p(a, b, S=()):
+        return T.pvalues(np.array([a]), np.array([b]), np.array([S], dtype=np.int64).reshape(1, len(S)))[0]
+
+    g = DiscreteTest(X[:, :2].astype(int), gsq=True)
+    assert p(0, 1) == pytest.approx(g.pvalues(np.array([0]), np.array([1]), np.zeros((1, 0), np.int64))[0], rel=1e-9)
+    r = np.corrcoef(c1, c2)[0, 1]
+    assert p(2, 3) == pytest.approx(chi2.sf(-n * np.log(1 - r * r), 1), rel=1e-9)
+    within = sum(((c1[d1 == k] - c1[d1 == k].mean()) ** 2).sum() for k in range(3))
+    anova = n * np.log(((c1 - c1.mean()) ** 2).sum() / within)
+    assert p(0, 2) == pytest.approx(chi2.sf(anova, 2), rel=1e-9)
+    assert p(1, 2, (0,)) > 0.01  # d2 depends on c1 only through d1

@@ -102,9 +102,10 @@ def test_auto_test_choice_and_mixed_data(caplog):
     with caplog.at_level("WARNING", logger="causalllm"):
         m = PCDiscovery().fit(df)
     assert m.test_ == "gsq" and "quantile bins" in caplog.text  # binning is said, and how to avoid it
-    assert "--test dg" in caplog.text
-    dg = PCDiscovery(test="dg").fit(df)
-    assert dg.test_ == "dg" and (dg.graph_.has_edge("x", "g") or dg.graph_.has_edge("g", "x"))
+    assert "--test cg or --test dg" in caplog.text
+    for test in ("cg", "dg"):
+        m = PCDiscovery(test=test).fit(df)
+        assert m.test_ == test and (m.graph_.has_edge("x", "g") or m.graph_.has_edge("g", "x"))
     assert PCDiscovery().fit(load_dataset("sachs")).test_ == "fisherz"
 
 
