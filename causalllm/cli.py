@@ -105,7 +105,7 @@ def pc_options(f: Callable) -> Callable:
         click.option("--alpha", type=float, default=C.DEFAULT_ALPHA, show_default=True,
                      help="Significance level of the CI tests, in (0, 1)."),
         click.option("--test", type=click.Choice(C.TESTS), default="auto", show_default=True,
-                     help="CI test; auto: Fisher-z (continuous), G^2 (discrete; mixed: binned); cg, dg: mixed-data tests."),
+                     help="CI test; auto: Fisher-z (continuous), G^2 (discrete), conditional-Gaussian cg (mixed)."),
         click.option("--engine", type=click.Choice(C.ENGINES), default="native", show_default=True,
                      help="PC engine: native (batched, same output) or causal-learn (the reference)."),
     ])

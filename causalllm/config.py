@@ -48,7 +48,7 @@ __all__ = [
 
 # ------------------------------------------------------------------ choices
 
-#: CI tests; ``auto`` picks Fisher-z (continuous data) or G² (discrete or mixed; continuous columns binned).
+#: CI tests; ``auto`` picks Fisher-z (continuous), G² (discrete) or the conditional-Gaussian test (mixed).
 TESTS = ("auto", "fisherz", "chisq", "gsq", "cg", "dg", "kci")
 #: PC engines: causalllm's own (sufficient statistics, batched tests) or causal-learn's, the reference.
 ENGINES = ("native", "causal-learn")

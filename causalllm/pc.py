@@ -14,11 +14,11 @@ CI test choice (``test="auto"``)
 --------------------------------
 * all continuous → Fisher-z (``fisherz``);
 * all discrete → G² (``gsq``), on integer codes of the categories;
-* mixed → the continuous columns are cut into ``bins`` quantile bins and G² is used, with a
-  warning. On the raw values: ``cg``, the conditional-Gaussian likelihood-ratio test with a
-  covariance common to the cells, and ``dg``, the degenerate-Gaussian test (both native; see
-  :mod:`causalllm.engine`); on simulated conditional-Gaussian networks neither beat binning
-  (README, "Mixed data"), so neither is the default. ``kci`` is the slow kernel alternative.
+* mixed → the conditional-Gaussian likelihood-ratio test (``cg``; Andrews, Ramsey & Cooper
+  2018) on the raw values. ``dg`` is the degenerate-Gaussian test (Andrews, Ramsey & Cooper
+  2019); ``gsq``/``chisq`` on mixed data cut the continuous columns into ``bins`` quantile bins,
+  with a warning (the former default; README, "Mixed data", compares the three). ``kci`` is the
+  slow kernel alternative (causal-learn).
 
 Data no test can use — exactly collinear or duplicated columns under Fisher-z or the
 degenerate-Gaussian test, fewer rows than columns — is a one-line
@@ -104,7 +104,7 @@ def choose_test(kind: str, test: str = "auto") -> str:
     Examples
     --------
     >>> choose_test("continuous"), choose_test("discrete"), choose_test("mixed")
-    ('fisherz', 'gsq', 'gsq')
+    ('fisherz', 'gsq', 'cg')
     >>> choose_test("discrete", "chisq")
     'chisq'
     """
@@ -112,9 +112,9 @@ def choose_test(kind: str, test: str = "auto") -> str:
         raise ConfigError(f"unknown CI test {test!r}; use one of {', '.join(TESTS)}")
     if test != "auto":
         return test
-    # mixed data: binned G2 measured better than the degenerate-Gaussian test on conditional-Gaussian
-    # networks (README, "Mixed data"), so it stays the default and dg is opt-in
-    return "fisherz" if kind == "continuous" else "gsq"
+    # mixed data: the conditional-Gaussian test measured at least as good as binning, and better
+    # with more rows; the degenerate-Gaussian test did worse (README, "Mixed data")
+    return {"continuous": "fisherz", "discrete": "gsq"}.get(kind, "cg")
 
 
 def encode(ds: Dataset, test: str, bins: int = DEFAULT_BINS) -> np.ndarray:
@@ -424,7 +424,7 @@ class PCDiscovery:
         test = choose_test(ds.kind, self.test)
         if ds.kind == "mixed" and test in ("gsq", "chisq"):
             log.warning("mixed continuous/discrete data: continuous columns cut into %d quantile bins for the %s "
-                        "test (--test cg or --test dg use the raw values)", self.bins,
+                        "test (--test auto uses the conditional-Gaussian test on the raw values)", self.bins,
                         "G^2" if test == "gsq" else "chi-square")
         X = encode(ds, test, self.bins)
         discrete = np.array([ds.types[c] == "discrete" for c in ds.columns])

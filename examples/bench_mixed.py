@@ -1,4 +1,4 @@
-"""Mixed data: the degenerate-Gaussian test against cutting continuous columns into 4 bins for G².
+"""Mixed data: the conditional-Gaussian and degenerate-Gaussian tests against 4-bin G².
 
 Conditional-Gaussian networks with a known graph (``--model cg``, the default): a random DAG
 (expected degree 2.5) whose nodes are discrete (2–4 categories; a share ``--discrete-share``,
@@ -7,16 +7,14 @@ random conditional probability table), and a continuous node is Gaussian with a 
 its continuous parents plus a shift per category of each discrete parent. ``--model logit``
 also lets discrete nodes have continuous parents (multinomial logit) — outside the CG class,
 and outside the linear model the degenerate-Gaussian test assumes. For each size, row count and
-seed, PC runs on the same rows with ``--test dg`` and with ``--test gsq`` (continuous columns in
-4 quantile bins, what ``--test auto`` picks for mixed data); both graphs are scored against the
-truth.
+seed, PC runs on the same rows with ``--test cg``, ``--test dg`` and ``--test gsq`` (continuous
+columns in 4 quantile bins); every graph is scored against the truth.
 
     python examples/bench_mixed.py [--vars 20,50] [--rows 2000,20000] [--seeds 5]
 
-With andrey-core installed (``pip install -e '.[bench]'``), the script first checks the
-degenerate-Gaussian p-values against andrey-core's ``DGTest`` (an independent implementation of
-the same test), and adds a third contender: PC (causalllm's engine) with andrey-core's
-conditional-Gaussian likelihood-ratio test (Andrews, Ramsey & Cooper 2018).
+With andrey-core installed (``pip install -e '.[bench]'``), the script first checks both
+mixed tests' p-values against andrey-core's ``CGTest`` and ``DGTest``, independent
+implementations of the same published tests.
 """
 
 from __future__ import annotations
@@ -73,55 +71,28 @@ def cg_network(p: int, n: int, seed: int, model: str = "cg", share: float = 0.5
     return frame, [(names[a], names[b]) for a, b in edges]
 
 
-class AndreyCG:
-    """andrey-core's conditional-Gaussian LRT behind the engine's batch interface (benchmark only)."""
-
-    name = "cg"
-
-    def __init__(self, X: np.ndarray, discrete: np.ndarray) -> None:
-        from andrey.core.ci import CGTest
-
-        self._t = CGTest(X, categorical=discrete)
-        self.n_vars = X.shape[1]
-
-    def pvalues(self, x: np.ndarray, y: np.ndarray, S: np.ndarray) -> np.ndarray:
-        return np.array([float(self._t(int(a), int(b), [int(v) for v in row])) for a, b, row in zip(x, y, S)])
-
-
-def cg_graph(ds: Dataset) -> object | None:
-    """PC (the native engine) with andrey-core's conditional-Gaussian test, or None without andrey-core."""
-    try:
-        import andrey  # noqa: F401
-    except ImportError:
-        return None
-    from causalllm.engine import pc_stable
-    from causalllm.pc import encode, endpoints_to_networkx
-
-    X = encode(ds, "dg")
-    discrete = np.array([ds.types[c] == "discrete" for c in ds.columns])
-    return endpoints_to_networkx(pc_stable(AndreyCG(X, discrete), 0.05).graph, ds.columns)
-
-
 def check_against_andrey() -> None:
+    """The two mixed tests' p-values against andrey-core's independent implementations of the same tests."""
     try:
-        from andrey.core.ci import DGTest
+        from andrey.core.ci import CGTest, DGTest
     except ImportError:
-        print("andrey-core not installed: DG p-values not cross-checked (pip install andrey-core)")
+        print("andrey-core not installed: p-values not cross-checked (pip install -e '.[bench]')")
         return
     frame, _ = cg_network(12, 3000, 99)
     ds = Dataset.from_frame(frame)
-    pc = PCDiscovery(test="dg").fit(ds)
-    theirs = DGTest(pc.data_, categorical=pc.discrete_)
-    rng = np.random.default_rng(0)
-    worst = 0.0
-    for _ in range(300):
-        x, y, *S = rng.choice(12, size=2 + int(rng.integers(0, 4)), replace=False).tolist()
-        a = pc.ci_test(pc.columns_[x], pc.columns_[y], [pc.columns_[s] for s in S])
-        b = float(theirs(x, y, S))
-        if max(a, b) > 1e-12:
-            worst = max(worst, abs(a - b) / max(a, b))
-    print(f"degenerate-Gaussian p-values vs andrey-core's DGTest, 300 random tests: max relative difference "
-          f"{worst:.1e}")
+    for test, theirs_cls in (("cg", CGTest), ("dg", DGTest)):
+        pc = PCDiscovery(test=test).fit(ds)
+        theirs = theirs_cls(pc.data_, categorical=pc.discrete_)
+        rng = np.random.default_rng(0)
+        worst = 0.0
+        for _ in range(300):
+            x, y, *S = rng.choice(12, size=2 + int(rng.integers(0, 4)), replace=False).tolist()
+            a = pc.ci_test(pc.columns_[x], pc.columns_[y], [pc.columns_[s] for s in S])
+            b = float(theirs(x, y, S))
+            if max(a, b) > 1e-12:
+                worst = max(worst, abs(a - b) / max(a, b))
+        print(f"--test {test} p-values vs andrey-core's {theirs_cls.__name__}, 300 random tests: max relative "
+              f"difference {worst:.1e}")
 
 
 def calibration(n: int = 2000, reps: int = 2000) -> None:
@@ -158,24 +129,20 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for p in (int(v) for v in args.vars.split(",")):
         for n in (int(v) for v in args.rows.split(",")):
-            scores: dict[str, list[dict]] = {"cg": [], "dg": [], "gsq": [], "andrey-cg": []}
+            scores: dict[str, list[dict]] = {"cg": [], "dg": [], "gsq": []}
             for seed in range(args.seeds):
                 frame, edges = cg_network(p, n, 1000 * p + seed, args.model, args.discrete_share)
                 ds = Dataset.from_frame(frame)
                 truth = make_graph(ds.columns)
                 for a, b in edges:
                     add_edge(truth, a, b)
-                for test in ("cg", "dg", "gsq", "andrey-cg"):
+                for test in ("cg", "dg", "gsq"):
                     t0 = time.process_time()
-                    graph = cg_graph(ds) if test == "andrey-cg" else PCDiscovery(test=test).fit(ds).graph_
-                    if graph is None:
-                        continue
-                    m = compare(graph, truth)  # type: ignore[arg-type]
+                    m = compare(PCDiscovery(test=test).fit(ds).graph_, truth)
                     m["seconds"] = time.process_time() - t0
                     scores[test].append(m)
-            for test, label in (("cg", "conditional Gaussian, common covariance (--test cg)"),
-                                ("dg", "degenerate Gaussian (--test dg)"), ("gsq", "G², 4 bins"),
-                                ("andrey-cg", "conditional Gaussian, cell covariances (andrey-core)")):
+            for test, label in (("cg", "conditional Gaussian (--test cg)"), ("dg", "degenerate Gaussian (--test dg)"),
+                                ("gsq", "G², 4 bins")):
                 rs = scores[test]
                 if not rs:
                     continue

@@ -196,15 +196,15 @@ def test_degenerate_data_is_a_one_line_error():
             PCDiscovery(test=test).fit(pd.DataFrame(X[:3], columns=names))
 
 
-def test_conditional_gaussian_special_cases():
-    """G² on discrete columns, -n log(1 - r²) on continuous ones, the ANOVA likelihood ratio in between."""
+def test_conditional_gaussian_special_cases_and_definition():
+    """G² on discrete columns, -n log(1 - r²) on continuous ones, and the published likelihood in between."""
     from scipy.stats import chi2
 
     rng = np.random.default_rng(5)
     n = 4000
     d1 = rng.integers(0, 3, size=n)
     d2 = (d1 + rng.integers(0, 2, size=n)) % 3
-    c1 = 0.8 * (d1 == 2) + rng.normal(size=n)
+    c1 = 0.8 * (d1 == 2) + (1 + 0.5 * (d1 == 1)) * rng.normal(size=n)
     c2 = 0.5 * c1 + rng.normal(size=n)
     X = np.column_stack([d1, d2, c1, c2]).astype(float)
     disc = np.array([True, True, False, False])
@@ -217,7 +217,19 @@ def test_conditional_gaussian_special_cases():
     assert p(0, 1) == pytest.approx(g.pvalues(np.array([0]), np.array([1]), np.zeros((1, 0), np.int64))[0], rel=1e-9)
     r = np.corrcoef(c1, c2)[0, 1]
     assert p(2, 3) == pytest.approx(chi2.sf(-n * np.log(1 - r * r), 1), rel=1e-9)
-    within = sum(((c1[d1 == k] - c1[d1 == k].mean()) ** 2).sum() for k in range(3))
-    anova = n * np.log(((c1 - c1.mean()) ** 2).sum() / within)
-    assert p(0, 2) == pytest.approx(chi2.sf(anova, 2), rel=1e-9)
+
+    # d1 against c1, straight from the definition: cells of d1, covariances shrunk by one pseudo-row
+    z = (c1 - c1.mean()) / c1.std()
+    def loglik(cells):
+        ll = 0.0
+        for c in np.unique(cells):
+            zc = z[cells == c]
+            m = len(zc)
+            s2 = zc.var()
+            v = (m * s2 + 1.0) / (m + 1)
+            ll += m * np.log(m / n) - m / 2 * (np.log(v) + np.log(2 * np.pi) + s2 / v)
+        return ll
+    stat = 2 * (loglik(d1) - loglik(np.zeros(n, int)) - sum(m * np.log(m / n) for m in np.bincount(d1)))
+    df = 3 * (1 * 4 // 2 + 1) - 1 - (1 * 4 // 2 + 1 - 1) - (3 - 1)
+    assert p(0, 2) == pytest.approx(chi2.sf(stat, df), rel=1e-9)
     assert p(1, 2, (0,)) > 0.01  # d2 depends on c1 only through d1

@@ -101,11 +101,13 @@ def test_auto_test_choice_and_mixed_data(caplog):
     df = pd.DataFrame({"x": rng.normal(size=300) + (g == "a"), "g": g})
     with caplog.at_level("WARNING", logger="causalllm"):
         m = PCDiscovery().fit(df)
-    assert m.test_ == "gsq" and "quantile bins" in caplog.text  # binning is said, and how to avoid it
-    assert "--test cg or --test dg" in caplog.text
-    for test in ("cg", "dg"):
+    assert m.test_ == "cg" and "quantile bins" not in caplog.text  # mixed data: the conditional-Gaussian test
+    for test in ("cg", "dg", "gsq"):
         m = PCDiscovery(test=test).fit(df)
         assert m.test_ == test and (m.graph_.has_edge("x", "g") or m.graph_.has_edge("g", "x"))
+    with caplog.at_level("WARNING", logger="causalllm"):
+        PCDiscovery(test="gsq").fit(df)
+    assert "quantile bins" in caplog.text  # binning only when asked for, and said
     assert PCDiscovery().fit(load_dataset("sachs")).test_ == "fisherz"
 
 
