@@ -15,24 +15,20 @@ from causalllm.config import LLMConfig, RunConfig, choose_backend, default_cache
 from causalllm.errors import ConfigError
 
 
-def resolve_config(**kw):
-    return C.resolve_endpoint(**kw)
-
-
 def test_config_lookup_order():
     """Options first, then the environment, then defaults; the key never in repr or public()."""
     env = {"OPENAI_API_KEY": "k1", "MYKEY": "k2", "OPENAI_BASE_URL": "http://localhost:8000/v1", "CAUSALLLM_MODEL": "llama"}
-    c = resolve_config(environ=env)
+    c = C.resolve_endpoint(environ=env)
     assert (c.api_key, c.base_url, c.model, c.key_source) == ("k1", "http://localhost:8000/v1", "llama", "$OPENAI_API_KEY")
-    c = resolve_config(api_key_env="MYKEY", model="x", base_url="http://h:1/v1", environ=env)
+    c = C.resolve_endpoint(api_key_env="MYKEY", model="x", base_url="http://h:1/v1", environ=env)
     assert (c.api_key, c.base_url, c.model) == ("k2", "http://h:1/v1", "x")
     assert "k2" not in repr(c) and "k2" not in json.dumps(c.public())
     with pytest.raises(ConfigError, match="MISSING"):
-        resolve_config(api_key_env="MISSING", environ=env)
+        C.resolve_endpoint(api_key_env="MISSING", environ=env)
     with pytest.raises(ConfigError, match="no API key"):
-        resolve_config(environ={})
+        C.resolve_endpoint(environ={})
     with pytest.raises(ConfigError, match="not an http"):
-        resolve_config(base_url="localhost:11434", environ={})
+        C.resolve_endpoint(base_url="localhost:11434", environ={})
 
 
 def test_backend_and_cache_lookup():
