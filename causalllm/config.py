@@ -182,6 +182,10 @@ class LLMConfig:
             raise ConfigError(f"--timeout must be positive, got {self.timeout}")
 
 
+#: LLMConfig fields that RunConfig.from_options and RunConfig.replace accept flat (``llm`` is the backend)
+_LLM_FIELDS = frozenset(f.name for f in dataclasses.fields(LLMConfig)) - {"backend"}
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """One run of ``discover`` (or ``ask``): the data, the data side, the LLM, the merge, the outputs.
@@ -254,7 +258,7 @@ class RunConfig:
         ``llm`` is the backend name; every :class:`LLMConfig` field may be given flat.
         ``columns`` may be a comma-separated string.
         """
-        llm_fields = {f.name for f in dataclasses.fields(LLMConfig)} - {"backend"}
+        llm_fields = _LLM_FIELDS
         run_fields = {f.name for f in dataclasses.fields(cls)} - {"llm"}
         unknown = sorted(set(opts) - llm_fields - run_fields - {"llm"})
         if unknown:
@@ -273,8 +277,7 @@ class RunConfig:
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some fields changed (flat LLM fields allowed, as in :meth:`from_options`)."""
-        llm_fields = {f.name for f in dataclasses.fields(LLMConfig)} - {"backend"}
-        llm_kw = {k: changes.pop(k) for k in list(changes) if k in llm_fields}
+        llm_kw = {k: changes.pop(k) for k in list(changes) if k in _LLM_FIELDS}
         if "llm" in changes and not isinstance(changes["llm"], LLMConfig):
             llm_kw["backend"] = changes.pop("llm")
         llm = dataclasses.replace(changes.pop("llm", self.llm), **llm_kw)

@@ -20,7 +20,6 @@ violates fewer implications than at least 95% of its permutations.
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import networkx as nx
 
@@ -80,14 +79,14 @@ def lmc_implications(G: nx.DiGraph) -> list[tuple[str, str, tuple[str, ...]]]:
     return out
 
 
-def _share(G: nx.DiGraph, ci: Any, idx: dict[str, int], alpha: float, max_tests: int, rng: random.Random
-           ) -> tuple[float, int, list[dict]]:
+def _share(G: nx.DiGraph, pc: PCDiscovery, max_tests: int, rng: random.Random) -> tuple[float, int, list[dict]]:
     imps = lmc_implications(G)
     if len(imps) > max_tests:
         imps = rng.sample(imps, max_tests)
     violated = []
+    alpha = pc.alpha
     for x, y, S in imps:
-        p = ci(idx[x], idx[y], [idx[s] for s in S])
+        p = pc.ci_test(x, y, S)
         if p <= alpha:
             violated.append({"node": x, "independent_of": y, "given": list(S), "p_value": p})
     return (len(violated) / len(imps) if imps else 0.0), len(imps), violated
@@ -97,16 +96,12 @@ def falsify_graph(G: nx.DiGraph, pc: PCDiscovery, *, n_permutations: int = 20, m
                   seed: int = 0) -> dict:
     """Local-Markov falsification of ``G`` on PC's data with a node-permutation baseline."""
     names = list(pc.columns_)
-    idx = {n: i for i, n in enumerate(names)}
-
-    def ci(i: int, j: int, S: list[int]) -> float:
-        return pc.ci_test(names[i], names[j], [names[k] for k in S])
-
+    known = set(names)
     rng = random.Random(seed)
     H = nx.DiGraph()
     H.add_nodes_from(names)
-    H.add_edges_from((u, v) for u, v in directed_part(G).edges if u in idx and v in idx)
-    share, n_tests, violated = _share(H, ci, idx, pc.alpha, max_tests, rng)
+    H.add_edges_from((u, v) for u, v in directed_part(G).edges if u in known and v in known)
+    share, n_tests, violated = _share(H, pc, max_tests, rng)
     baseline: list[float] = []
     own = set(H.edges)
     for _ in range(20 * n_permutations):
@@ -117,7 +112,7 @@ def falsify_graph(G: nx.DiGraph, pc: PCDiscovery, *, n_permutations: int = 20, m
         P = nx.relabel_nodes(H, dict(zip(names, perm)))
         if set(P.edges) == own:
             continue  # a symmetry of the graph gives the graph itself, not another one
-        baseline.append(_share(P, ci, idx, pc.alpha, max_tests, rng)[0])
+        baseline.append(_share(P, pc, max_tests, rng)[0])
     n_permutations = len(baseline)
     as_good = sum(1 for b in baseline if b <= share)
     p_value = (1 + as_good) / (1 + n_permutations)

@@ -98,6 +98,11 @@ def check_correlation(corr: np.ndarray, n: int, names: Sequence[str], what: str 
                     f"others, e.g. a total next to its parts); drop one of them (--columns)")
 
 
+def _one_by_one(one: Any, x: np.ndarray, y: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """p-values of tests evaluated one at a time by ``one(x, y, S_tuple)``."""
+    return np.array([one(int(a), int(b), tuple(int(v) for v in row)) for a, b, row in zip(x, y, S)], dtype=float)
+
+
 class FisherZ:
     """Fisher's z test of partial correlation, from the correlation matrix and the row count.
 
@@ -146,14 +151,14 @@ class DiscreteTest:
     """
 
     def __init__(self, codes: np.ndarray, *, gsq: bool = True) -> None:
-        self.codes = np.ascontiguousarray(codes, dtype=np.int64)
-        self.n, self.n_vars = self.codes.shape
-        self.cards = self.codes.max(axis=0) + 1
+        codes = np.asarray(codes, dtype=np.int64)
+        self.n, self.n_vars = codes.shape
+        self.cards = codes.max(axis=0) + 1
         self.gsq = gsq
         self.name = "gsq" if gsq else "chisq"
         self._strata: dict[tuple[int, ...], tuple[np.ndarray, int]] = {}
-        self._cols = [self.codes[:, j].copy() for j in range(self.n_vars)]
-        self._codes_t = np.ascontiguousarray(self.codes.T)
+        # one row per variable: the numpy path reads a column as a row, the kernel reads them all
+        self._cols = np.ascontiguousarray(codes.T)
 
     def _stratum(self, S: tuple[int, ...]) -> tuple[np.ndarray, int]:
         """Each row's stratum of ``S`` as 0..k-1 over the strata present, and k."""
@@ -210,9 +215,7 @@ class DiscreteTest:
         # the compiled kernel pays off once a batch counts a few million cells (loading it costs ~0.3 s)
         kernel = _count_kernel() if m * self.n >= _KERNEL_MIN_WORK else None
         if kernel is None:
-            for t in range(m):
-                out[t] = self._one(int(x[t]), int(y[t]), tuple(int(v) for v in S[t]))
-            return out
+            return _one_by_one(self._one, x, y, S)
         # tables small enough to count densely go to the compiled kernel in one call
         width = self.cards[S].prod(axis=1) * self.cards[x] * self.cards[y] if d else self.cards[x] * self.cards[y]
         dense = width <= max(4 * self.n, 1 << 16)
@@ -225,12 +228,12 @@ class DiscreteTest:
             else:
                 uniq, which = np.zeros((1, 0), dtype=np.int64), np.zeros(len(idx), dtype=np.int64)
             order = np.argsort(which, kind="stable")
-            stat, df = kernel(self._codes_t, self.cards, x[idx][order], y[idx][order], np.ascontiguousarray(uniq),
+            stat, df = kernel(self._cols, self.cards, x[idx][order], y[idx][order], np.ascontiguousarray(uniq),
                               which[order], self.gsq, int(width[idx].max()))
             res = np.where(df == 0, 1.0, chdtrc(np.maximum(df, 1), stat))
             out[idx[order]] = res
-        for t in np.flatnonzero(~dense).tolist():
-            out[t] = self._one(int(x[t]), int(y[t]), tuple(int(v) for v in S[t]))
+        sparse = np.flatnonzero(~dense)
+        out[sparse] = _one_by_one(self._one, x[sparse], y[sparse], S[sparse])
         return out
 
 
@@ -352,19 +355,16 @@ class DegenerateGaussian:
     def _one(self, x: int, y: int, S: tuple[int, ...]) -> float:
         bx, by = self.blocks[x], self.blocks[y]
         bs = np.concatenate([self.blocks[s] for s in S]) if S else np.zeros(0, dtype=int)
-        # log-likelihood ratio of X | (Y, S) against X | S, symmetrised over X and Y as in Tetrad
-        lr = 0.0
-        for a, b in ((bx, by), (by, bx)):
-            full = self._logdet(np.concatenate([a, b, bs])) - self._logdet(np.concatenate([b, bs]))
-            reduced = self._logdet(np.concatenate([a, bs])) - self._logdet(bs)
-            lr = max(lr, self.n * (reduced - full))
+        # log-likelihood ratio of X | (Y, S) against X | S; the Gaussian terms make it symmetric in X and Y
+        lr = self.n * (self._logdet(np.concatenate([bx, bs])) + self._logdet(np.concatenate([by, bs]))
+                       - self._logdet(np.concatenate([bx, by, bs])) - self._logdet(bs))
         df = len(bx) * len(by)
         if not np.isfinite(lr):
             return 0.0
         return float(chdtrc(df, max(lr, 0.0)))
 
     def pvalues(self, x: np.ndarray, y: np.ndarray, S: np.ndarray) -> np.ndarray:
-        return np.array([self._one(int(a), int(b), tuple(int(s) for s in row)) for a, b, row in zip(x, y, S)])
+        return _one_by_one(self._one, x, y, S)
 
 
 class ConditionalGaussian:
@@ -494,7 +494,7 @@ class ConditionalGaussian:
         return float(chdtrc(df, max(stat, 0.0)))
 
     def pvalues(self, x: np.ndarray, y: np.ndarray, S: np.ndarray) -> np.ndarray:
-        return np.array([self._one(int(a), int(b), tuple(int(s) for s in row)) for a, b, row in zip(x, y, S)])
+        return _one_by_one(self._one, x, y, S)
 
 
 # ------------------------------------------------------------------ the skeleton
