@@ -96,6 +96,12 @@ def data_options(f: Callable) -> Callable:
         click.option("--columns", type=_CommaList(), default=None, metavar="A,B,C", help="Use only these columns."),
         click.option("--missing", type=click.Choice(C.MISSING), default="drop", show_default=True,
                      help="Drop rows with missing values (reported) or refuse them."),
+        click.option("--stream", type=click.Choice(C.STREAMING), default="auto", show_default=True,
+                     help="Read the file in one streaming pass into the statistics PC needs (auto: files of "
+                          "256 MB or more); never loads it whole."),
+        click.option("--dask", default=None, metavar="ADDRESS",
+                     help="Compute the statistics on a Dask cluster: its scheduler address (tcp://host:8786), or "
+                          "'local' for a local one; DATA may then be a glob such as 'data/*.parquet'."),
     ])
 
 

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TESTS", "ENGINES", "POLICIES", "STRATEGIES", "CONFOUNDER_MODES", "BACKENDS", "EVALUATE_BACKENDS", "FORMATS",
-    "RANKDIRS", "MISSING", "PROFILES", "PAIR_BENCHMARKS",
+    "RANKDIRS", "MISSING", "STREAMING", "PROFILES", "PAIR_BENCHMARKS",
     "DEFAULT_ALPHA", "DEFAULT_PRIOR_THRESHOLD", "DEFAULT_TIMEOUT", "DEFAULT_RETRIES", "DEFAULT_CONCURRENCY",
     "DEFAULT_MODEL", "DEFAULT_PROFILE", "DEFAULT_BINS",
     "LLMConfig", "RunConfig", "EndpointConfig",
@@ -67,6 +67,8 @@ FORMATS = ("svg", "png", "pdf", "dot")
 RANKDIRS = ("LR", "TB", "RL", "BT")
 #: What to do with rows holding missing values.
 MISSING = ("drop", "error")
+#: How a data file is read: auto streams files of 256 MB or more into statistics (causalllm.stream).
+STREAMING = ("auto", "always", "never")
 #: Simulated expert profiles (``flip=P`` with P in [0, 1]).
 PROFILES = ("perfect", "gpt4", "random", "flip=P")
 #: Pairwise benchmarks of ``evaluate --pairs``.
@@ -212,6 +214,8 @@ class RunConfig:
     columns: tuple[str, ...] | None = None
     context: str | None = None
     missing: str = "drop"
+    stream: str = "auto"
+    dask: str | None = None
     alpha: float = DEFAULT_ALPHA
     test: str = "auto"
     engine: str = "native"
@@ -234,6 +238,7 @@ class RunConfig:
         if self.columns is not None and not isinstance(self.columns, tuple):
             object.__setattr__(self, "columns", tuple(self.columns))
         _check_choice("--missing", self.missing, MISSING)
+        _check_choice("--stream", self.stream, STREAMING)
         _check_choice("CI test", self.test, TESTS)
         _check_choice("--engine", self.engine, ENGINES)
         _check_choice("--merge policy", self.merge, POLICIES)
@@ -289,8 +294,8 @@ class RunConfig:
         return {
             "llm": self.backend_requested, "context": self.context,
             "columns": ",".join(self.columns) if self.columns else None, "missing": self.missing,
-            "alpha": self.alpha, "test": self.test, "engine": self.engine, "fmt": self.fmt, "layout": self.layout,
-            "rankdir": self.rankdir,
+            "stream": self.stream, "dask": self.dask, "alpha": self.alpha, "test": self.test, "engine": self.engine,
+            "fmt": self.fmt, "layout": self.layout, "rankdir": self.rankdir,
             "model": L.model, "base_url": L.base_url, "api_key_env": L.api_key_env, "truth": L.truth,
             "profile": L.profile, "order_bias": L.order_bias, "latency": L.latency, "fail_rate": L.fail_rate,
             "samples": L.samples, "single_order": L.single_order, "confounders": L.confounders,

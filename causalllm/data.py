@@ -28,8 +28,14 @@ from .errors import ConfigError, DataError
 
 __all__ = [
     "Dataset",
+    "Moments",
+    "ColumnFacts",
+    "decide_type",
     "load_dataset",
     "read_table",
+    "read_sample",
+    "clean",
+    "check_described",
     "read_variables",
     "infer_types",
     "variables_template",
@@ -50,13 +56,119 @@ MAX_DISCRETE_LEVELS = 10
 
 
 @dataclass
+class ColumnFacts:
+    """What the type rule needs to know about one column, however it was gathered.
+
+    :func:`infer_types` reads these off a whole frame; :mod:`causalllm.stream` gathers them
+    batch by batch, so both loaders decide every column by the one rule in :func:`decide_type`.
+
+    Attributes
+    ----------
+    kind : {"bool", "numeric", "text"}
+    count : int
+        Non-missing values.
+    k : int
+        Distinct non-missing values (a streamed count stops just above what the rule needs).
+    integral : bool
+        Every numeric value is a whole number.
+    strictly_monotonic : bool
+        Numeric values strictly increase (or strictly decrease) down the rows.
+    all_distinct : bool
+        No value repeats.
+    """
+
+    kind: str
+    count: int
+    k: int
+    integral: bool = True
+    strictly_monotonic: bool = False
+    all_distinct: bool = False
+
+    @classmethod
+    def of(cls, s: pd.Series) -> ColumnFacts:
+        """The facts of a whole column."""
+        nn = s.dropna()
+        k = int(nn.nunique())
+        if pd.api.types.is_bool_dtype(s):
+            return cls("bool", len(nn), k, all_distinct=k == len(nn))
+        if pd.api.types.is_numeric_dtype(s):
+            integral = bool(np.all(np.mod(nn.to_numpy(dtype=float), 1) == 0))
+            strict = k == len(nn) and bool(nn.is_monotonic_increasing or nn.is_monotonic_decreasing)
+            return cls("numeric", len(nn), k, integral=integral, strictly_monotonic=strict, all_distinct=k == len(nn))
+        return cls("text", len(nn), k, all_distinct=k == len(nn))
+
+
+def decide_type(facts: ColumnFacts, n_rows: int) -> tuple[str | None, str | None]:
+    """The one type rule: ``(type, None)`` for a usable column, ``(None, reason)`` for an excluded one.
+
+    Examples
+    --------
+    >>> decide_type(ColumnFacts("numeric", count=100, k=3), 100)
+    ('discrete', None)
+    >>> decide_type(ColumnFacts("numeric", count=100, k=100, strictly_monotonic=True), 100)
+    (None, 'ID-like (a distinct increasing integer per row)')
+    """
+    if facts.count == 0:
+        return None, "all values missing"
+    if facts.k <= 1:
+        return None, "constant"
+    if facts.kind == "bool":
+        return "discrete", None
+    if facts.kind == "numeric":
+        if facts.integral and facts.strictly_monotonic and n_rows >= 20:
+            return None, "ID-like (a distinct increasing integer per row)"
+        return ("discrete" if facts.integral and facts.k <= MAX_DISCRETE_LEVELS else "continuous"), None
+    if facts.all_distinct and facts.count >= 10:
+        return None, "ID-like (a distinct text value per row)"
+    return "discrete", None
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Sufficient statistics of continuous columns: all that Fisher-z PC needs from the rows.
+
+    Attributes
+    ----------
+    names : list of str
+    n : int
+        Rows.
+    mean, minimum, maximum : numpy.ndarray
+        Per column.
+    cov : numpy.ndarray
+        Sample covariance (``n - 1`` denominator), as :func:`numpy.cov`.
+    """
+
+    names: list[str]
+    n: int
+    mean: np.ndarray
+    cov: np.ndarray
+    minimum: np.ndarray
+    maximum: np.ndarray
+
+    def corr(self) -> np.ndarray:
+        """The correlation matrix, computed as :func:`numpy.corrcoef` does."""
+        d = np.sqrt(np.diag(self.cov))
+        c = self.cov / d[:, None] / d[None, :]
+        np.clip(c, -1, 1, out=c)
+        return c
+
+    def select(self, names: Sequence[str]) -> Moments:
+        """The statistics of a subset of the columns."""
+        idx = [self.names.index(c) for c in names]
+        return Moments(list(names), self.n, self.mean[idx], self.cov[np.ix_(idx, idx)], self.minimum[idx],
+                       self.maximum[idx])
+
+
+@dataclass
 class Dataset:
     """A table ready for causal discovery.
 
     Attributes
     ----------
-    frame : pandas.DataFrame
-        Usable columns only, rows with missing values already handled.
+    frame : pandas.DataFrame or None
+        Usable columns only, rows with missing values already handled. ``None`` when a big
+        continuous table was streamed into ``stats`` instead (:mod:`causalllm.stream`); a
+        streamed discrete or mixed table keeps its discrete columns as compact categoricals.
     types : dict
         Column name → ``"continuous"`` or ``"discrete"``.
     descriptions : dict
@@ -73,9 +185,15 @@ class Dataset:
         Rows dropped because of missing values.
     inputs : dict
         Input file path → SHA-256, for the run manifest.
+    undescribed : list of str
+        Columns without a description.
+    stats : Moments or None
+        The sufficient statistics of a streamed continuous table (``frame`` is then ``None``).
+    load_info : dict
+        What loading decided: the reader, rows read and dropped (for the run manifest).
     """
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None
     types: dict[str, str]
     descriptions: dict[str, str]
     name: str = "data"
@@ -85,6 +203,8 @@ class Dataset:
     n_dropped: int = 0
     inputs: dict[str, str] = field(default_factory=dict)
     undescribed: list[str] = field(default_factory=list)
+    stats: Moments | None = None
+    load_info: dict[str, Any] = field(default_factory=dict)
 
     def with_frame(self, frame: pd.DataFrame) -> Dataset:
         """The same variables, types and descriptions over other rows (resamples, simulations)."""
@@ -94,7 +214,22 @@ class Dataset:
     @property
     def columns(self) -> list[str]:
         """Column names in data order."""
-        return list(self.frame.columns)
+        return list(self.frame.columns) if self.frame is not None else list(self.types)
+
+    @property
+    def n_rows(self) -> int:
+        """Rows used (after missing values were handled)."""
+        if self.frame is not None:
+            return len(self.frame)
+        assert self.stats is not None
+        return self.stats.n
+
+    def rows(self, why: str) -> pd.DataFrame:
+        """The frame, or a one-line error saying that ``why`` needs rows a streamed table does not keep."""
+        if self.frame is None:
+            raise ConfigError(f"{why} needs the data rows, but this table was streamed into its correlation matrix; "
+                              "use --stream never to load it whole (needs memory for every row)")
+        return self.frame
 
     @property
     def kind(self) -> str:
@@ -297,32 +432,12 @@ def infer_types(df: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
     """
     types: dict[str, str] = {}
     excluded: dict[str, str] = {}
-    n = len(df)
     for col in df.columns:
-        s = df[col]
-        nn = s.dropna()
-        if nn.empty:
-            excluded[col] = "all values missing"
-            continue
-        k = nn.nunique()
-        if k <= 1:
-            excluded[col] = "constant"
-            continue
-        if pd.api.types.is_bool_dtype(s):
-            types[col] = "discrete"
-        elif pd.api.types.is_numeric_dtype(s):
-            integral = bool(np.all(np.mod(nn.to_numpy(dtype=float), 1) == 0))
-            if integral and k == len(nn) and n >= 20 and (nn.is_monotonic_increasing or nn.is_monotonic_decreasing):
-                excluded[col] = "ID-like (a distinct increasing integer per row)"
-            elif integral and k <= MAX_DISCRETE_LEVELS:
-                types[col] = "discrete"
-            else:
-                types[col] = "continuous"
+        kind, why = decide_type(ColumnFacts.of(df[col]), len(df))
+        if kind is None:
+            excluded[col] = str(why)
         else:
-            if k == len(nn) and len(nn) >= 10:
-                excluded[col] = "ID-like (a distinct text value per row)"
-            else:
-                types[col] = "discrete"
+            types[col] = kind
     return types, excluded
 
 
@@ -345,6 +460,68 @@ def _check_stray_text(df: pd.DataFrame, path: str) -> None:
                 "fix or blank that value (blanks are treated as missing)")
 
 
+def check_described(descriptions: Mapping[str, str], header: Sequence[str], columns: Sequence[str] | None) -> None:
+    """Every described variable and every ``--columns`` name must be a column of the data."""
+    unknown_desc = [v for v in descriptions if v not in header]
+    if unknown_desc:
+        raise DataError(
+            f"described variable(s) not in the data: {', '.join(unknown_desc)}; fix the names in the variables file "
+            f"(data columns: {', '.join(map(str, header[:12]))}{', ...' if len(header) > 12 else ''})")
+    if columns:
+        unknown = [c for c in columns if c not in header]
+        if unknown:
+            raise DataError(f"--columns names unknown column(s): {', '.join(unknown)}; "
+                            f"available: {', '.join(map(str, header))}")
+
+
+def clean(df: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Stray text refused; blank cells missing; text columns that are all numbers made numeric."""
+    _check_stray_text(df, source)
+    df = df.replace(r"^\s*$", np.nan, regex=True)
+    for col in df.columns:
+        if not pd.api.types.is_numeric_dtype(df[col]) and _is_numeric_like(df[col].dropna()).all() and df[col].notna().any():
+            df[col] = pd.to_numeric(df[col])
+    return df
+
+
+def read_sample(path: Path, nrows: int) -> tuple[pd.DataFrame, list[str]]:
+    """The first ``nrows`` rows of a CSV/TSV/Parquet file, read and cleaned as the small path reads them,
+    and the file's header."""
+    if not path.exists():
+        raise DataError(f"data file {path} does not exist; check the path (or run 'causalllm datasets' for bundled names)")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        import polars as pl
+
+        try:
+            head = pl.read_parquet(path, n_rows=nrows)
+        except (pl.exceptions.PolarsError, OSError) as e:
+            raise DataError(f"{path} is not a readable Parquet file ({e.__class__.__name__}); check the file") from None
+        df = pd.DataFrame({c: head[c].to_numpy() for c in head.columns})
+    else:
+        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+        with open(path, newline="", encoding="utf-8", errors="replace") as f:
+            first = next(csv.reader(f, delimiter=sep), None)
+        if not first or not any(h.strip() for h in first):
+            raise DataError(f"{path} is empty; give a file with a header row and data rows")
+        header = [h.strip() for h in first]
+        dups = sorted({h for h in header if header.count(h) > 1})
+        if dups:
+            raise DataError(f"{path} has duplicate column names: {', '.join(dups)}; rename them so each is unique")
+        if "" in header:
+            raise DataError(f"{path} has an empty column name (column {header.index('') + 1}); "
+                            "name every column in the header row")
+        try:
+            df = pd.read_csv(path, sep=sep, skipinitialspace=True, keep_default_na=False,
+                             na_values=list(MISSING_MARKERS), nrows=nrows)
+        except UnicodeDecodeError:
+            raise DataError(f"{path} is not valid UTF-8; re-save it as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+        except pd.errors.ParserError as e:
+            raise DataError(f"{path} could not be parsed: {str(e).strip().splitlines()[-1]}; fix the ragged rows") from None
+        df.columns = header
+    df.columns = [str(c).strip() for c in df.columns]
+    return clean(df, str(path)), list(df.columns)
+
+
 def _prepare(
     df: pd.DataFrame,
     descriptions: dict[str, str],
@@ -358,23 +535,10 @@ def _prepare(
 ) -> Dataset:
     if missing not in MISSING:
         raise ConfigError(f"--missing must be 'drop' or 'error', not {missing!r}")
-    unknown_desc = [v for v in descriptions if v not in df.columns]
-    if unknown_desc:
-        raise DataError(
-            f"described variable(s) not in the data: {', '.join(unknown_desc)}; fix the names in the variables file "
-            f"(data columns: {', '.join(map(str, df.columns[:12]))}{', ...' if len(df.columns) > 12 else ''})")
+    check_described(descriptions, list(df.columns), columns)
     if columns:
-        unknown = [c for c in columns if c not in df.columns]
-        if unknown:
-            raise DataError(f"--columns names unknown column(s): {', '.join(unknown)}; "
-                            f"available: {', '.join(map(str, df.columns))}")
         df = df[list(columns)]
-    _check_stray_text(df, source)
-    # whitespace-only strings are missing values too
-    df = df.replace(r"^\s*$", np.nan, regex=True)
-    for col in df.columns:
-        if not pd.api.types.is_numeric_dtype(df[col]) and _is_numeric_like(df[col].dropna()).all() and df[col].notna().any():
-            df[col] = pd.to_numeric(df[col])
+    df = clean(df, source)
     types, excluded = infer_types(df)
     for col, why in excluded.items():
         log.warning("excluding column '%s': %s", col, why)
@@ -411,9 +575,10 @@ def _prepare(
     if descriptions and undescribed:
         log.warning("no description for %d column(s): %s (their names are used)", len(undescribed), ", ".join(undescribed))
     desc = {c: (descriptions.get(c) or c) for c in frame.columns}
+    info = {"reader": f"pandas {pd.__version__}", "streamed": False, "rows_read": len(df), "rows_dropped": n_dropped}
     return Dataset(frame=frame, types={c: types[c] for c in frame.columns}, descriptions=desc, name=name,
                    context=context, excluded=excluded, n_dropped=n_dropped, inputs=inputs,
-                   undescribed=undescribed)
+                   undescribed=undescribed, load_info=info)
 
 
 def load_dataset(

@@ -103,10 +103,11 @@ def _subsample(ds: Dataset, n: int | None, seed: int) -> Dataset:
     No bootstrap: duplicated rows inflate the power of every CI test, which makes PC's skeleton
     denser (and much slower) than on real data of that size.
     """
-    if n is not None and n < len(ds.frame):
-        frame = ds.frame.sample(n=n, replace=False, random_state=seed).reset_index(drop=True)
+    rows = ds.rows("evaluate")
+    if n is not None and n < len(rows):
+        frame = rows.sample(n=n, replace=False, random_state=seed).reset_index(drop=True)
     else:
-        frame = ds.frame
+        frame = rows
     return ds.with_frame(frame)
 
 
@@ -209,7 +210,7 @@ def evaluate(
                 t0 = time.perf_counter()
                 pc = PCDiscovery(alpha=alpha, test=test, engine=engine).fit(ds)
                 pc_time = time.perf_counter() - t0
-                base = {"dataset": full.name, "rows": len(ds.frame), "seed": seed}
+                base = {"dataset": full.name, "rows": ds.n_rows, "seed": seed}
                 records.append({**base, "expert": "-", "method": "pc", **compare(pc.graph_, truth),
                                 "llm_questions": 0, "llm_calls": 0, "cache_hits": 0, "tokens": 0,
                                 "wall_s": pc_time})
@@ -237,7 +238,7 @@ def evaluate(
                                    "trust": r.merge_info.calibration.get("trust") if r.merge_info else None}
                             records.append(rec)
                 if progress:
-                    log.info("evaluated %s, %d rows, seed %d", full.name, len(ds.frame), seed)
+                    log.info("evaluated %s, %d rows, seed %d", full.name, ds.n_rows, seed)
     return {"records": records, "summary": summarize(records),
             "options": {"datasets": list(datasets), "rows": list(rows), "seeds": seeds, "llm": llm,
                         "from_network": from_network,

@@ -126,13 +126,16 @@ def encode(ds: Dataset, test: str, bins: int = DEFAULT_BINS) -> np.ndarray:
     (the degenerate-Gaussian test then embeds them as indicators).
     """
     discrete_test = test in ("chisq", "gsq")
+    frame = ds.rows(f"the {test} test")
     if not discrete_test and all(t == "continuous" for t in ds.types.values()):
-        return np.ascontiguousarray(ds.frame.to_numpy(dtype=float))
+        return np.ascontiguousarray(frame.to_numpy(dtype=float))
     cols = []
     for c in ds.columns:
-        s = ds.frame[c]
+        s = frame[c]
         if ds.types[c] == "discrete":
-            if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            if isinstance(s.dtype, pd.CategoricalDtype):  # a streamed column: sorted levels, so codes keep their order
+                cols.append(s.cat.codes.to_numpy(dtype=float))
+            elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
                 cols.append(s.to_numpy(dtype=float))
             else:
                 cols.append(pd.Categorical(s.astype(str)).codes.astype(float))
@@ -316,8 +319,9 @@ class PCDiscovery:
         The CI test used.
     engine_ : str
         The engine that ran (``native`` or ``causal-learn``).
-    data_ : numpy.ndarray
-        The encoded matrix (for re-use by FCI).
+    data_ : numpy.ndarray or None
+        The encoded matrix (for re-use by FCI); ``None`` when the test was built from a streamed
+        table's statistics or codes (FCI and background knowledge then use that test).
 
     Examples
     --------
@@ -415,21 +419,42 @@ class PCDiscovery:
                             uc_rule=self.uc_rule, uc_priority=self.uc_priority, bins=self.bins, required=required,
                             forbidden=forbidden)
         other._validate()
-        return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_)
+        return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_,
+                                 native=self._native if self.data_ is None else None)
 
     def fit(self, data: Dataset | pd.DataFrame) -> PCDiscovery:
         """Run PC; sets the learned attributes and returns ``self``."""
         self._validate()
         ds = data if isinstance(data, Dataset) else Dataset.from_frame(data)
         test = choose_test(ds.kind, self.test)
+        discrete = np.array([ds.types[c] == "discrete" for c in ds.columns])
+        compact = self._compact_test(ds, test)
+        if compact is not None:
+            return self._fit_matrix(None, ds.columns, test, discrete, native=compact)
         if ds.kind == "mixed" and test in ("gsq", "chisq"):
             log.warning("mixed continuous/discrete data: continuous columns cut into %d quantile bins for the %s "
                         "test (--test auto uses the conditional-Gaussian test on the raw values)", self.bins,
                         "G^2" if test == "gsq" else "chi-square")
         X = encode(ds, test, self.bins)
-        discrete = np.array([ds.types[c] == "discrete" for c in ds.columns])
         return self._fit_matrix(X, ds.columns, test, discrete)
 
+    def _compact_test(self, ds: Dataset, test: str) -> CITest | None:
+        """The test built straight from a streamed table's statistics or category codes, without
+        the float matrix (``None`` for an in-memory table: it goes through :func:`encode`)."""
+        names = ds.columns
+        if ds.stats is not None:
+            if test != "fisherz" or (self.engine == "causal-learn" and test == "kci"):
+                raise ConfigError(f"the {test} test needs the data rows, but this table was streamed into its "
+                                  "correlation matrix; use --test fisherz, or --stream never to load every row")
+            stats = ds.stats.select(names)
+            corr = stats.corr()
+            check_correlation(corr, stats.n, names)
+            return FisherZ(corr, stats.n)
+        frame = ds.frame
+        if (test in ("gsq", "chisq") and ds.kind == "discrete" and frame is not None
+                and all(isinstance(frame[c].dtype, pd.CategoricalDtype) for c in names)):
+            return DiscreteTest(np.column_stack([frame[c].cat.codes.to_numpy() for c in names]), gsq=test == "gsq")
+        return None
     def _engine_for(self, test: str) -> str:
         if test in ("cg", "dg"):
             if self.engine != "native":
@@ -483,9 +508,11 @@ class PCDiscovery:
             bk.add_forbidden_by_node(nodes[a], nodes[b])
         return bk
 
-    def _fit_matrix(self, X: np.ndarray, names: list[str], test: str, discrete: np.ndarray) -> PCDiscovery:
+    def _fit_matrix(self, X: np.ndarray | None, names: list[str], test: str, discrete: np.ndarray,
+                    native: CITest | None = None) -> PCDiscovery:
         names = list(names)
-        n, p = X.shape
+        p = len(names)
+        n = X.shape[0] if X is not None else native.n  # type: ignore[union-attr]
         if n <= p:
             raise DataError(f"{n} rows for {p} columns: PC needs more rows than columns; add rows or choose fewer "
                             "columns with --columns")
@@ -493,16 +520,20 @@ class PCDiscovery:
         t0 = time.perf_counter()
         self._native = None
         self._run = None
+        if native is None and engine == "native":
+            assert X is not None
+            native = self._native_test(X, names, test, discrete)
+        self._native = native
         if engine == "native":
-            self._native = self._native_test(X, names, test, discrete)
-            self._run = pc_stable(self._native, self.alpha)
+            assert native is not None
+            self._run = pc_stable(native, self.alpha)
             M = self._run.graph
             sepsets = self._run.sepsets
             summary = self._run.log.summary()
             self.n_tests_ = self._run.n_tests
             self._pair_tests = None
         else:
-            M, sepsets, pair_tests = self._causallearn(X, names, test)
+            M, sepsets, pair_tests = self._causallearn(X, names, test, native)
             self._pair_tests = pair_tests
             summary = {}
             for key, lst in pair_tests.items():
@@ -538,16 +569,24 @@ class PCDiscovery:
         self.graph_ = G
         return self
 
-    def _causallearn(self, X: np.ndarray, names: list[str], test: str
+    def _causallearn(self, X: np.ndarray | None, names: list[str], test: str, native: CITest | None = None
                      ) -> tuple[np.ndarray, dict[tuple[int, int], tuple[int, ...]], dict]:
-        """causal-learn's ``pc``: the reference engine (and KCI, and background knowledge)."""
+        """causal-learn's ``pc``: the reference engine (and KCI, and background knowledge).
+
+        Without the rows (a streamed table), causal-learn's algorithm runs on the native test
+        built from the statistics, through its public registry of CI tests."""
         from causallearn.search.ConstraintBased.PC import pc
 
-        if test == "fisherz":
+        kwargs: dict[str, Any] = {}
+        if X is None:
+            assert native is not None
+            X, test = _stand_in(native), _NATIVE_CIT
+            kwargs["native"] = native
+            _register_native_cit()
+        elif test == "fisherz":
             check_correlation(np.corrcoef(X.T), X.shape[0], names)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            kwargs: dict[str, Any] = {}
             bk = self._knowledge(names)
             if bk is not None:
                 kwargs["background_knowledge"] = bk
@@ -565,6 +604,12 @@ class PCDiscovery:
 
 
 _NATIVE_CIT = "causalllm-native"
+
+
+def _stand_in(native: CITest) -> np.ndarray:
+    """What causal-learn is handed for the data when the registered native test reads statistics:
+    it only takes the shape (and hashes the values) of this array, never tests on it."""
+    return np.zeros((native.n_vars + 1, native.n_vars))
 
 
 def _register_native_cit() -> None:
@@ -604,5 +649,6 @@ def fci_graph(pc: PCDiscovery) -> nx.DiGraph:
     # causal-learn's FCI prints every orientation it makes to stdout: keep stdout for results
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
-        G_cl, _ = fci(pc.data_, test, pc.alpha, show_progress=False, node_names=list(pc.columns_), **kwargs)
+        data = pc.data_ if pc.data_ is not None else _stand_in(pc._native)  # type: ignore[arg-type]
+        G_cl, _ = fci(data, test, pc.alpha, show_progress=False, node_names=list(pc.columns_), **kwargs)
     return causallearn_to_networkx(G_cl)

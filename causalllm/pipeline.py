@@ -23,6 +23,7 @@ import platform
 import sys
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -35,15 +36,16 @@ from .answers import PairAnswer, llm_graph, priors_rows, read_priors
 from .cache import AnswerCache
 from .config import RunConfig, default_cache_path
 from .crosscheck import falsify_graph, fci_confounders
-from .data import Dataset, file_sha256, load_dataset, read_variables
+from .data import MISSING_MARKERS, Dataset, file_sha256, load_dataset, read_variables
 from .engine import ENGINE_VERSION
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 from .llm import ChatModel, open_llm
 from .merge import merge
 from .pc import PCDiscovery
 from .priors import LLMPriors
 from .prompts import Prompts, load_prompts
 from .results import DiscoveryResult, build_rows, ensure_out_dir
+from .stream import STREAM_MIN_BYTES, dask_dataset, stream_dataset, streamable
 
 __all__ = ["Answers", "RunOutcome", "run", "discover", "ask", "plan", "load", "fit_pc", "make_asker", "combine",
            "build_manifest", "package_versions", "engine_info"]
@@ -114,10 +116,11 @@ def build_manifest(ds: Dataset, options: dict[str, Any], timings: dict[str, floa
         "dataset": ds.name,
         "title": ds.name,
         "inputs": ds.inputs,
-        "n_rows": int(len(ds.frame)),
+        "n_rows": ds.n_rows,
         "n_dropped_rows": ds.n_dropped,
         "columns": {c: ds.types[c] for c in ds.columns},
         "excluded_columns": ds.excluded,
+        "loading": ds.load_info,
         "options": options,
         "seed": options.get("seed", 0),
         "versions": package_versions(),
@@ -143,6 +146,22 @@ def load(cfg: RunConfig) -> Dataset:
         if descriptions is not None and desc is None:
             desc = read_variables(descriptions)  # type: ignore[arg-type]
         return Dataset.from_frame(frame, desc, context=cfg.context, missing=cfg.missing)
+    if cfg.dask:
+        return _load_dask(cfg, str(data), descriptions, columns)
+    path = Path(data)
+    if cfg.stream == "always" or (cfg.stream == "auto" and path.is_file() and streamable(path)
+                                  and path.stat().st_size >= STREAM_MIN_BYTES):
+        desc = dict(descriptions) if isinstance(descriptions, Mapping) else (
+            read_variables(descriptions) if descriptions is not None else {})
+        # the manifest's hash of a big file reads it once more: beside the pass, not after it
+        with ThreadPoolExecutor(1) as pool:
+            digest = pool.submit(file_sha256, path)
+            ds = stream_dataset(path, desc, columns=columns, missing=cfg.missing, progress=_progress(cfg))
+            ds.inputs = {str(path): digest.result()}
+        ds.name, ds.context = path.stem, cfg.context
+        if descriptions is not None and not isinstance(descriptions, Mapping):
+            ds.inputs[str(descriptions)] = file_sha256(descriptions)
+        return ds
     if isinstance(descriptions, Mapping):
         ds = load_dataset(data, None, columns=columns, missing=cfg.missing, context=cfg.context)
         for k, v in descriptions.items():
@@ -150,6 +169,46 @@ def load(cfg: RunConfig) -> Dataset:
                 ds.descriptions[k] = v
         return ds
     return load_dataset(data, descriptions, columns=columns, missing=cfg.missing, context=cfg.context)
+
+
+def _load_dask(cfg: RunConfig, pattern: str, descriptions: Any, columns: list[str] | None) -> Dataset:
+    """The statistics of the files ``pattern`` matches, computed on the Dask cluster at ``cfg.dask``."""
+    try:
+        import dask.dataframe as dd
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ConfigError("--dask needs Dask: pip install 'causalllm[dask]'") from None
+    import glob
+
+    files = sorted(glob.glob(pattern))
+    if not files:
+        raise DataError(f"no file matches {pattern}; give a path or a glob such as 'data/*.parquet'")
+    parquet = all(Path(f).suffix.lower() in (".parquet", ".pq") for f in files)
+    if not parquet and not all(Path(f).suffix.lower() in (".csv", ".tsv", ".tab") for f in files):
+        raise DataError(f"{pattern} mixes file kinds; give only Parquet files or only CSV/TSV files")
+    desc = dict(descriptions) if isinstance(descriptions, Mapping) else (
+        read_variables(descriptions) if descriptions is not None else {})
+    cluster = LocalCluster(n_workers=2, processes=True, host="127.0.0.1") if cfg.dask == "local" else None
+    try:
+        with Client(cluster if cluster is not None else cfg.dask, timeout=30) as client:
+            if parquet:
+                ddf = dd.read_parquet(files)
+            else:
+                sep = "\t" if Path(files[0]).suffix.lower() in (".tsv", ".tab") else ","
+                # text first, as the small path reads it: the type rule decides, not Dask's per-file guess
+                ddf = dd.read_csv(files, sep=sep, dtype=str, keep_default_na=False, na_values=list(MISSING_MARKERS))
+            ds = dask_dataset(ddf, desc, columns=columns, missing=cfg.missing, name=Path(files[0]).parent.name
+                              or "data")
+            ds.load_info["dask"] = client.scheduler.address if client.scheduler else cfg.dask
+    except OSError as e:
+        raise ConfigError(f"cannot reach the Dask scheduler at {cfg.dask} ({e}); check the address "
+                          "(tcp://host:8786) or use --dask local") from None
+    finally:
+        if cluster is not None:
+            cluster.close()
+    ds.context = cfg.context
+    ds.inputs = {f: file_sha256(f) for f in files}
+    return ds
 
 
 def _progress(cfg: RunConfig) -> bool:

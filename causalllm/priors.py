@@ -121,10 +121,14 @@ def _to_canonical(answer: str, first: str, source: str) -> str:
 
 def _pair_summary(ds: Dataset, pc: Any, a: str, b: str) -> PairSummary:
     """The numbers ``--share-stats`` may put in a prompt (never rows): association and CI evidence."""
-    x, y = ds.frame[a], ds.frame[b]
     if ds.types[a] == "continuous" and ds.types[b] == "continuous":
-        measure, value = "pearson", float(np.corrcoef(x.to_numpy(float), y.to_numpy(float))[0, 1])
+        if ds.stats is not None:  # a streamed table: its correlation matrix is all there is
+            measure, value = "pearson", float(ds.stats.select([a, b]).corr()[0, 1])
+        else:
+            x, y = ds.rows("--share-stats")[a], ds.rows("--share-stats")[b]
+            measure, value = "pearson", float(np.corrcoef(x.to_numpy(float), y.to_numpy(float))[0, 1])
     else:
+        x, y = ds.rows("--share-stats")[a], ds.rows("--share-stats")[b]
         tab = pd.crosstab(x.astype(str), y.astype(str)).to_numpy(float)
         n = tab.sum()
         exp = tab.sum(1, keepdims=True) @ tab.sum(0, keepdims=True) / n

@@ -14,7 +14,8 @@ import causalllm.errors as E
 PROGRAMMING_ERRORS = {"ValueError", "TypeError", "AssertionError", "AttributeError", "KeyError"}
 #: (module, exception) pairs where a builtin is part of an internal contract, caught inside the package
 INTERNAL = {("prompts", "ValueError"),  # parse_direction/parse_confounders: priors turns it into a re-ask
-            ("data", "ValueError")}  # parse_mapping: its callers turn it into DataError or ConfigError
+            ("data", "ValueError"),  # parse_mapping: its callers turn it into DataError or ConfigError
+            ("stream", "_read_error")}  # builds the DataError a polars read failure becomes
 
 
 def test_the_tree():

@@ -1,0 +1,224 @@
+"""The streaming pass and the Dask reduction give what the in-memory loader gives, without the float frame."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from fakes import linear_data
+
+from causalllm import stream
+from causalllm.cli import cli
+from causalllm.data import load_dataset
+from causalllm.engine import DiscreteTest
+from causalllm.errors import CausalLLMError, ConfigError, DataError
+from causalllm.pc import PCDiscovery, fci_graph
+from causalllm.stream import dask_dataset, stream_dataset
+
+EDGES = [("a", "b"), ("b", "c"), ("a", "d"), ("d", "c"), ("c", "e")]
+
+
+@pytest.fixture(autouse=True)
+def small_sample(monkeypatch):
+    # a small type-guessing sample, so these small files exercise what a big file meets after its first rows
+    monkeypatch.setattr(stream, "SAMPLE_ROWS", 200)
+
+
+def _mixed(n: int = 3000, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = linear_data(EDGES, n=n, seed=seed)
+    df["k"] = (df["b"] > 0).astype(int) + rng.integers(0, 2, n)
+    df["t"] = np.where(df["e"] + rng.normal(size=n) > 0.5, "high", "low")
+    df["id"] = np.arange(n)
+    df.loc[rng.random(n) < 0.03, "d"] = np.nan
+    df.loc[7, "t"] = None
+    df["late"] = 0  # constant through the sample, varying after it: the guess must be corrected
+    df.loc[2000:, "late"] = rng.integers(0, 3, n - 2000)
+    return df
+
+
+def assert_same_dataset(a, b):
+    assert a.types == b.types and a.excluded == b.excluded and a.n_dropped == b.n_dropped
+    assert a.n_rows == b.n_rows and a.columns == b.columns
+
+
+def assert_same_pc(a: PCDiscovery, b: PCDiscovery):
+    assert a.test_ == b.test_
+    assert sorted(a.graph_.edges(data="mark")) == sorted(b.graph_.edges(data="mark"))
+    assert a.sepsets_ == b.sepsets_ and a.p_values_.keys() == b.p_values_.keys()
+    assert max(abs(a.p_values_[k] - b.p_values_[k]) for k in a.p_values_) < 1e-9
+
+
+@pytest.mark.parametrize("kind", ["continuous", "discrete", "mixed"])
+def test_streamed_file_gives_the_in_memory_result(tmp_path, kind):
+    df = _mixed()
+    if kind == "continuous":
+        df = df[["a", "b", "c", "d", "e", "id"]]
+    elif kind == "discrete":
+        df = df[["k", "t", "late"]].assign(bd=(df["b"] > 0.3).astype(int), cq=pd.qcut(df["c"], 3, labels=False))
+    path = tmp_path / "data.csv"
+    df.to_csv(path, index=False)
+    small, big = load_dataset(path), stream_dataset(path)
+    assert_same_dataset(small, big)
+    assert big.load_info["streamed"] and big.load_info["rows_read"] == len(df)
+    if kind == "continuous":
+        assert big.frame is None and big.stats is not None  # no float frame is kept
+        assert np.allclose(big.stats.corr(), np.corrcoef(small.frame.to_numpy(float).T), atol=1e-12)
+    else:
+        assert big.load_info["passes"] == 2  # 'late' looked constant in the sample
+    assert_same_pc(PCDiscovery().fit(small), PCDiscovery().fit(big))
+
+
+def test_discrete_codes_take_one_byte_per_cell(tmp_path):
+    df = _mixed()[["k", "t", "late"]]
+    df.to_csv(tmp_path / "d.csv", index=False)
+    ds = stream_dataset(tmp_path / "d.csv")
+    assert all(ds.frame[c].cat.codes.dtype == np.int8 for c in ds.columns)
+    codes = np.column_stack([ds.frame[c].cat.codes.to_numpy() for c in ds.columns])
+    assert DiscreteTest(codes)._cols.dtype == np.uint8
+    assert list(ds.frame["t"].cat.categories) == ["high", "low"]  # sorted, as the small path's codes
+
+
+def test_streamed_tables_work_with_knowledge_and_fci(tmp_path):
+    path = tmp_path / "c.csv"
+    linear_data(EDGES, n=3000).to_csv(path, index=False)
+    small, big = PCDiscovery().fit(load_dataset(path)), PCDiscovery().fit(stream_dataset(path))
+    assert big.data_ is None
+    # causal-learn's algorithm (background knowledge) on the statistics, against it on the rows
+    req = [("b", "c")]
+    assert_same_pc(small.with_knowledge(req, [("e", "c")]), big.with_knowledge(req, [("e", "c")]))
+    assert sorted(fci_graph(small).edges(data="mark")) == sorted(fci_graph(big).edges(data="mark"))
+
+
+def test_a_test_that_needs_rows_says_so(tmp_path):
+    path = tmp_path / "c.csv"
+    linear_data(EDGES, n=500).to_csv(path, index=False)
+    with pytest.raises(ConfigError, match="needs the data rows.*--stream never"):
+        PCDiscovery(test="kci").fit(stream_dataset(path))
+
+
+def test_stray_text_after_the_sample_is_reported_with_its_line(tmp_path):
+    df = linear_data(EDGES, n=1000)
+    lines = df.to_csv(index=False).splitlines()
+    row = 800
+    cells = lines[row].split(",")
+    cells[2] = "n/a?"
+    lines[row] = ",".join(cells)
+    (tmp_path / "s.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=rf"column 'c' .* non-numeric value 'n/a\?' \(line {row + 1}\)"):
+        stream_dataset(tmp_path / "s.csv")
+
+
+def test_numbers_after_an_empty_start_and_a_typo_among_them(tmp_path):
+    df = linear_data(EDGES, n=1000)
+    df["late"] = np.nan
+    df.loc[500:, "late"] = df.loc[500:, "a"] * 2
+    df.to_csv(tmp_path / "ok.csv", index=False)
+    small, big = load_dataset(tmp_path / "ok.csv"), stream_dataset(tmp_path / "ok.csv")
+    assert big.types["late"] == "continuous" and big.n_dropped == small.n_dropped == 500
+    df["late"] = df["late"].astype(object)
+    df.loc[900, "late"] = "oops"
+    df.to_csv(tmp_path / "typo.csv", index=False)
+    with pytest.raises(DataError, match=r"column 'late' .* 'oops' \(line 902\)"):
+        stream_dataset(tmp_path / "typo.csv")
+
+
+def test_missing_error_and_bad_files(tmp_path):
+    df = _mixed()[["a", "b", "d"]]
+    df.to_csv(tmp_path / "m.csv", index=False)
+    with pytest.raises(DataError, match=r"missing values in d \(\d+\); fill them in or use --missing drop"):
+        stream_dataset(tmp_path / "m.csv", missing="error")
+    (tmp_path / "r.csv").write_text("a,b\n" + "1,2\n" * 300 + "3,4,5\n")
+    with pytest.raises(DataError, match="more fields than its header"):
+        stream_dataset(tmp_path / "r.csv")
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(ConfigError, match="only .csv, .tsv and .parquet"):
+        stream_dataset(tmp_path / "x.json")
+
+
+def test_cli_streams_and_records_it(tmp_path):
+    path = tmp_path / "c.csv"
+    linear_data(EDGES, n=2000).to_csv(path, index=False)
+    runner = CliRunner()
+    outs = {}
+    for mode in ("always", "never"):
+        out = tmp_path / mode
+        res = runner.invoke(cli, ["discover", str(path), "--llm", "none", "--stream", mode, "--format", "dot",
+                                  "--out", str(out), "--quiet"])
+        assert res.exit_code == 0, res.output
+        outs[mode] = out
+    assert (outs["always"] / "edges.csv").read_text() == (outs["never"] / "edges.csv").read_text()
+    loading = json.loads((outs["always"] / "manifest.json").read_text())["loading"]
+    assert loading["streamed"] is True and loading["rows_read"] == 2000 and loading["reader"].startswith("polars")
+    assert json.loads((outs["never"] / "manifest.json").read_text())["loading"]["streamed"] is False
+
+
+# ------------------------------------------------------------------ Dask
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed", reason="the dask extra is part of the test extra")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as c:
+        yield c
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_in_process_graph(tmp_path, cluster):
+    import dask.dataframe as dd
+    from distributed import Client
+
+    df = _mixed(4000).drop(columns=["late"])
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i in range(4):
+        df.iloc[i * 1000:(i + 1) * 1000].to_parquet(parts / f"p{i}.parquet")
+    df.to_csv(tmp_path / "all.csv", index=False)
+    with Client(cluster):
+        on_cluster = dask_dataset(dd.read_parquet(str(parts / "*.parquet")))
+    local = load_dataset(tmp_path / "all.csv")
+    assert_same_dataset(local, on_cluster)
+    assert on_cluster.load_info["partitions"] == 4
+    assert_same_pc(PCDiscovery().fit(local), PCDiscovery().fit(on_cluster))
+    # and through the CLI, pointed at the cluster's scheduler
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["discover", str(parts / "*.parquet"), "--dask", cluster.scheduler_address,
+                                   "--llm", "none", "--format", "dot", "--out", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    ref = tmp_path / "ref"
+    res = CliRunner().invoke(cli, ["discover", str(tmp_path / "all.csv"), "--llm", "none", "--format", "dot",
+                                   "--out", str(ref), "--quiet"])
+    assert (out / "edges.csv").read_text() == (ref / "edges.csv").read_text()
+    loading = json.loads((out / "manifest.json").read_text())["loading"]
+    assert loading["dask"] == cluster.scheduler_address and loading["partitions"] == 4
+
+
+@pytest.mark.slow
+def test_dask_errors_are_one_line(tmp_path, cluster):
+    res = CliRunner().invoke(cli, ["discover", str(tmp_path / "none*.parquet"), "--dask", cluster.scheduler_address,
+                                   "--llm", "none", "--out", str(tmp_path / "o")])
+    assert res.exit_code != 0 and "no file matches" in res.output
+    df = linear_data(EDGES, n=400).astype(object)
+    df.loc[350, "c"] = "oops"
+    (tmp_path / "p").mkdir()
+    df.iloc[:200].to_csv(tmp_path / "p" / "a.csv", index=False)
+    df.iloc[200:].to_csv(tmp_path / "p" / "b.csv", index=False)
+    res = CliRunner().invoke(cli, ["discover", str(tmp_path / "p" / "*.csv"), "--dask", cluster.scheduler_address,
+                                   "--llm", "none", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1 and "non-numeric value 'oops'" in res.output, res.output
+    assert isinstance(res.exception, SystemExit) and not isinstance(res.exception, CausalLLMError)
+
+
+def test_progress_on_stderr(tmp_path, capsys):
+    path = tmp_path / "c.csv"
+    linear_data(EDGES, n=500).to_csv(path, index=False)
+    stream_dataset(path, progress=True)
+    err = capsys.readouterr().err
+    assert "reading c.csv" in err and "500 rows" in err
+    pd.read_csv(path).to_parquet(tmp_path / "c.parquet")
+    stream_dataset(tmp_path / "c.parquet", progress=True)
+    assert "500 rows" in capsys.readouterr().err
+    stream_dataset(path, progress=False)
+    assert capsys.readouterr().err == ""
