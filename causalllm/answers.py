@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pandas as pd
@@ -21,7 +22,7 @@ from .errors import DataError
 from .graph import add_edge, make_graph, pair_key
 
 __all__ = ["ANSWERS", "PRIORS_COLUMNS", "PairAnswer", "combine_votes", "normalize_name", "priors_rows",
-           "read_priors", "llm_graph"]
+           "read_priors", "llm_graph", "answer_health"]
 
 #: A pair's answer in canonical order: source causes target, the reverse, no direct relation, unsure.
 ANSWERS = ("-->", "<--", "none", "unsure")
@@ -179,6 +180,20 @@ def read_priors(path: str | Path, ds: Dataset) -> tuple[dict[frozenset, PairAnsw
                                      "rationale": ""}
                                     for n in names]
     return pairs, conf
+
+
+def answer_health(pairs: dict[frozenset, PairAnswer]) -> dict[str, Any]:
+    """How many of the LLM's combined answers are usable (an answer, even "unsure") and how many are not.
+
+    Examples
+    --------
+    >>> answer_health({frozenset("ab"): PairAnswer("a", "b", "invalid"), frozenset("bc"): PairAnswer("b", "c", "-->")})
+    {'asked': 2, 'usable': 1, 'invalid': 1, 'unanswered': 0, 'unusable_share': 0.5}
+    """
+    asked = len(pairs)
+    bad = {k: sum(1 for p in pairs.values() if p.answer == k) for k in ("invalid", "unanswered")}
+    usable = asked - sum(bad.values())
+    return {"asked": asked, "usable": usable, **bad, "unusable_share": round(1 - usable / asked, 4) if asked else 0.0}
 
 
 def llm_graph(pairs: dict[frozenset, PairAnswer], nodes: list[str]) -> tuple[nx.DiGraph, list[dict]]:

@@ -221,6 +221,11 @@ def _print_outcome(outcome: Any) -> None:
     click.echo("statuses     " + ", ".join(f"{k} {v}" for k, v in outcome.result.status_counts().items()))
     for name, path in outcome.written.items():
         click.echo(f"{name:<12} {path}")
+    if outcome.llm_failed:
+        h = outcome.result.manifest["llm_health"]
+        raise click.ClickException(
+            f"the LLM gave no usable answer ({h['invalid']} invalid, {h['unanswered']} unanswered of {h['asked']}); "
+            "the outputs above hold the data's graph only: check --base-url, --model and llm_answers.jsonl")
 
 
 # ---------------------------------------------------------------- commands

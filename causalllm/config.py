@@ -79,6 +79,8 @@ PAIR_BENCHMARKS = ("tuebingen",)
 DEFAULT_ALPHA = 0.05
 #: ``prior`` policy: minimum confidence for an answer to become background knowledge.
 DEFAULT_PRIOR_THRESHOLD = 0.7
+#: Above this share of unusable LLM answers (invalid or unanswered) a run warns loudly (stderr, report banner).
+UNUSABLE_WARN_SHARE = 0.5
 #: Seconds per LLM request.
 DEFAULT_TIMEOUT = 60.0
 #: Retries after the first attempt (429, 5xx, timeouts, connection errors).

@@ -72,10 +72,19 @@ class Status(NamedTuple):
 #: Every status an edge (or a drawn helper edge) can have, in legend order.
 STATUSES: dict[str, Status] = {s.name: s for s in (
     Status("data", "data: PC's edge, no usable LLM direction",
-           "the data's edge; the LLM gave no usable direction (or was not asked)", "#333333", "solid", "1.4", False),
-    Status("agree", "agree: data and LLM", "data and LLM give the same direction", "#1b7837", "solid", "2.0", False),
-    Status("oriented_by_llm", "oriented by the LLM (PC undirected)",
-           "PC left it undirected; the LLM's direction was used", "#2166ac", "solid", "2.0", False),
+           "the data's edge as PC marked it; the LLM gave no usable direction (or was not asked)", "#333333",
+           "solid", "1.4", False),
+    Status("revised", "data, re-analysed: differs from PC's mark",
+           "the data side's conservative collider analysis marks it differently from PC's own rule (PC's mark is "
+           "in the pc column); the LLM gave no usable direction", "#01665e", "solid", "1.8", False),
+    Status("implied", "implied by other edges' orientations",
+           "neither the data side nor the LLM's answer for this pair gives this direction: it follows from other "
+           "edges' orientations (Meek's rules, or the prior policy's PC re-run; the decision column says which)",
+           "#4393c3", "dashed", "1.6", False),
+    Status("agree", "agree: data and LLM", "data and LLM give the same direction", "#1b7837", "solid", "2.0",
+           False),
+    Status("oriented_by_llm", "oriented by the LLM (data undirected)",
+           "the data side left it undirected; the LLM's direction was used", "#2166ac", "solid", "2.0", False),
     Status("reversed", "reversed: LLM opposes the data", "the LLM says the opposite of the data's orientation",
            "#d6604d", "bold", "2.4", True),
     Status("data_only", "data only: LLM says no direct link",

@@ -33,9 +33,9 @@ Policies
     each followed by Meek's rules; an orientation that would close a directed cycle or create a
     v-structure at a robust non-collider is skipped and recorded.
 ``orient``
-    Conservative: PC keeps every orientation it made; the expert's order-consistent answers
-    orient only PC's undirected edges, most confident first, each followed by Meek's rules,
-    with the same cycle and v-structure checks.
+    Conservative: the data side keeps every orientation it made; the expert's order-consistent
+    answers orient only its undirected edges, most confident first, each followed by Meek's
+    rules, with the same cycle and v-structure checks.
 ``prior``
     Confident (``>= prior_threshold``), order-consistent directional answers become causal-learn
     background knowledge (required ``a → b`` and forbidden ``b → a``) and PC is re-run with
@@ -43,7 +43,16 @@ Policies
     makes causal-learn record an empty separating set and invent colliders. Every constraint is
     checked in the output and violations are listed (causal-learn can drop required edges).
 ``report``
-    PC's graph unchanged; the LLM only labels the edges.
+    The data side's graph unchanged; the LLM only labels the edges.
+
+The data side
+-------------
+Every policy reads the data through the same analysis, the one ``--llm none`` draws: ``auto``'s
+procedure with no answers — the robust collider orientations first, then PC's other
+orientations where they pass the cycle and v-structure checks, then Meek's rules. Against PC's
+own CPDAG it was never worse and usually better (orientation F1 0.48 → 0.71 on 12 random
+Gaussian DAGs at 500 rows, 0.62 → 0.75 at 2 000; child at 10 000 rows 0.82 → 0.95). Where it
+differs from PC's mark the edge is labelled ``revised``.
 
 Whatever the policy, the final graph's causal claims are acyclic: a remaining cycle is broken
 by making its least supported edge undirected, and that is recorded.
@@ -131,11 +140,17 @@ class MergeInfo:
 
 @dataclass
 class MergeOutcome:
-    """The merged graph and the record of every decision."""
+    """The merged graph, the record of every decision, and the data side's own graph.
+
+    ``data_graph`` is what the data alone says: PC's skeleton with its orientations re-checked by
+    the conservative collider analysis (module docstring, *The data side*). It is the same whatever the policy
+    and whether or not an LLM was asked, and it is what ``--llm none`` draws.
+    """
 
     graph: nx.DiGraph
     decisions: dict[frozenset, Decision]
     info: MergeInfo
+    data_graph: nx.DiGraph = field(default_factory=nx.DiGraph)
 
 
 @dataclass(frozen=True, order=True)
@@ -284,19 +299,29 @@ def merge(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str = "au
 
     pc_edges = {pair_key(u, v): (u, v, d["mark"]) for u, v, d in pc.graph_.edges(data=True)}
     decisions = {key: Decision(data_class=data_class(u, v, mark)) for key, (u, v, mark) in pc_edges.items()}
+    # the data side alone: auto's procedure with nothing from the LLM
+    data_decisions = {key: Decision(data_class=d.data_class) for key, d in decisions.items()}
+    D = _orient(pc, {}, "auto", triples, R, robust, calibrate({}, R), pc_edges, data_decisions, MergeInfo("auto"))
 
     if policy == "report":
-        G = pc.graph_.copy()
-        for dec in decisions.values():
-            dec.kept = "data"
+        G = D.copy()
+        decisions = data_decisions
+        for key, dec in decisions.items():
+            llm_dir = usable_direction(pairs.get(key))
+            if llm_dir is not None and mark_between(G, *llm_dir) != "-->":
+                dec.why = f"the report policy never changes the data side's graph ({dec.why or 'undirected'})"
+    elif policy == "prior" and not _required(pairs, prior_threshold):
+        # no constraint to re-run PC with: the data side stands (and the note says so)
+        G, decisions = D.copy(), data_decisions
+        info.required, info.prior_threshold = 0, prior_threshold
     elif policy == "prior":
         G = _prior(pc, pairs, prior_threshold, info)
     else:
-        G = _orient(pc, pairs, policy, triples, R, robust, cal, pc_edges, decisions, info)
+        G = _orient(pc, pairs, policy, triples, R, robust, cal, pc_edges, decisions, info, base=D)
     support = {k: (2.0 if d.data_class == "robust" else 1.0) + (pairs[k].confidence if k in pairs else 0.0)
                for k, d in decisions.items()}
     info.cycles_broken = _break_cycles(G, support)
-    return MergeOutcome(graph=G, decisions=decisions, info=info)
+    return MergeOutcome(graph=G, decisions=decisions, info=info, data_graph=D)
 
 
 def _plan(policy: str, pairs: dict[frozenset, PairAnswer], cal: dict, pc_edges: dict[frozenset, tuple[str, str, str]],
@@ -336,8 +361,10 @@ def _plan(policy: str, pairs: dict[frozenset, PairAnswer], cal: dict, pc_edges: 
 
 def _orient(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str, triples: list[Triple], R: nx.DiGraph,
             robust: dict[frozenset, tuple[str, str]], cal: dict, pc_edges: dict[frozenset, tuple[str, str, str]],
-            decisions: dict[frozenset, Decision], info: MergeInfo) -> nx.DiGraph:
-    """The ``auto`` and ``orient`` policies: apply the planned orientations one at a time, with checks."""
+            decisions: dict[frozenset, Decision], info: MergeInfo, base: nx.DiGraph | None = None) -> nx.DiGraph:
+    """The ``auto`` and ``orient`` policies: apply the planned orientations one at a time, with checks.
+
+    ``orient`` starts from ``base``, the data side's graph, and only fills in its undirected edges."""
     noncolliders = {(t.z, pair_key(t.x, t.y)) for t in triples if t.kind == "noncollider"}
     overridden = {k for k, (u, v) in robust.items()
                   if usable_direction(pairs.get(k)) not in (None, (u, v)) and cal["trust"] > DATA_RELIABILITY["robust"]}
@@ -346,11 +373,17 @@ def _orient(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str, tr
         # those the expert is trusted enough to overturn
         start = robust_orientations(pc, triples, exclude=overridden) if overridden else R.copy()
     else:
-        start = pc.graph_.copy()
+        assert base is not None
+        start = base.copy()
+        pc_edges = {pair_key(u, v): (u, v, d["mark"]) for u, v, d in start.edges(data=True)}
     orienter = _Orienter(start, noncolliders)
     for u, v, d in start.edges(data=True):
         if d["mark"] == "-->":
-            orienter.origin[pair_key(u, v)] = "data"
+            key = pair_key(u, v)
+            orienter.origin[key] = "data"
+            if key in decisions and policy == "orient":
+                decisions[key].kept = "data"
+                decisions[key].why = "the orient policy keeps every orientation the data side made"
     for step in _plan(policy, pairs, cal, pc_edges, decisions):
         dec = decisions[pair_key(step.u, step.v)]
         # auto: orientations are collected first and propagated once at the end, because a
@@ -366,18 +399,29 @@ def _orient(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str, tr
     if policy == "auto":
         orienter.propagate()
     for key, origin in orienter.origin.items():
-        if origin == "meek" and key in decisions and not decisions[key].kept:
+        if key not in decisions or decisions[key].kept:
+            continue
+        if origin == "meek":
             decisions[key].kept, decisions[key].why = "meek", "implied by Meek's rules from the orientations above"
+        elif origin == "data":
+            decisions[key].kept = "data"
+            decisions[key].why = "data: a robust collider orientation (the conservative re-analysis of PC's colliders)"
     return orienter.G
 
 
-def _prior(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], threshold: float, info: MergeInfo) -> nx.DiGraph:
-    """The ``prior`` policy: PC re-run with the confident answers as background knowledge, then checked."""
+def _required(pairs: dict[frozenset, PairAnswer], threshold: float) -> list[tuple[str, str]]:
+    """The confident, order-consistent directions ``prior`` turns into background knowledge."""
     required = []
     for p in sorted(pairs.values(), key=lambda a: (a.source, a.target)):
         d = usable_direction(p)
         if d and p.confidence >= threshold:
             required.append(d)
+    return required
+
+
+def _prior(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], threshold: float, info: MergeInfo) -> nx.DiGraph:
+    """The ``prior`` policy: PC re-run with the confident answers as background knowledge, then checked."""
+    required = _required(pairs, threshold)
     G = pc.with_knowledge(required, [(b, a) for a, b in required]).graph_
     for a, b in required:
         if G.has_edge(a, b) and G.edges[a, b]["mark"] == "-->":

@@ -453,7 +453,12 @@ class PCDiscovery:
         frame = ds.frame
         if (test in ("gsq", "chisq") and ds.kind == "discrete" and frame is not None
                 and all(isinstance(frame[c].dtype, pd.CategoricalDtype) for c in names)):
-            return DiscreteTest(np.column_stack([frame[c].cat.codes.to_numpy() for c in names]), gsq=test == "gsq")
+            # built variable-major, as the test stores it, so the codes are not copied again
+            top = max(len(frame[c].cat.categories) for c in names)
+            cols = np.empty((len(names), len(frame)), dtype=np.uint8 if top <= 256 else np.uint16)
+            for j, c in enumerate(names):
+                cols[j] = frame[c].cat.codes.to_numpy()
+            return DiscreteTest(cols.T, gsq=test == "gsq")
         return None
     def _engine_for(self, test: str) -> str:
         if test in ("cg", "dg"):

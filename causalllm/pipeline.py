@@ -32,9 +32,9 @@ from typing import Any
 
 import pandas as pd
 
-from .answers import PairAnswer, llm_graph, priors_rows, read_priors
+from .answers import PairAnswer, answer_health, llm_graph, priors_rows, read_priors
 from .cache import AnswerCache
-from .config import RunConfig, default_cache_path
+from .config import UNUSABLE_WARN_SHARE, RunConfig, default_cache_path
 from .crosscheck import falsify_graph, fci_confounders
 from .data import MISSING_MARKERS, Dataset, file_sha256, load_dataset, read_variables
 from .engine import ENGINE_VERSION
@@ -91,6 +91,12 @@ class RunOutcome:
     written: dict[str, Path] = field(default_factory=dict)
     plan: dict[str, Any] | None = None
     simulated: bool = False
+
+    @property
+    def llm_failed(self) -> bool:
+        """An LLM was asked and not one answer was usable (the CLI then exits non-zero, after writing)."""
+        h = self.result.manifest.get("llm_health") if self.result is not None else None
+        return bool(h and h["asked"] and not h["usable"])
 
 
 # ------------------------------------------------------------------ the manifest
@@ -235,7 +241,8 @@ def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, *, policy: st
             timings: dict[str, float] | None = None) -> DiscoveryResult:
     """The second half of a run: merge, cross-check, build the rows; the manifest is left to the caller.
 
-    Without answers the merged graph is PC's (policy ``report``, every edge ``data``).
+    Without answers the merged graph is the data side's (policy ``report``): PC's, re-checked by the
+    collider analysis, every edge ``data`` or ``revised``.
     """
     timings = timings if timings is not None else {}
     has_llm = answers is not None
@@ -307,7 +314,20 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
         log.info(result.manifest["llm_summary"])
     result.manifest = build_manifest(ds, _discover_options(cfg, pc), timings, llm=dict(info), engine=engine_info(pc),
                                      **result.manifest)
+    if asker is not None and answers is not None:
+        result.manifest["llm_health"] = _health(answers.pairs)
     return result
+
+
+def _health(pairs: Mapping[frozenset, PairAnswer]) -> dict[str, Any]:
+    """The answers' health for the manifest; loud on stderr when most are unusable."""
+    h = answer_health(dict(pairs))
+    if h["asked"] and h["unusable_share"] > UNUSABLE_WARN_SHARE:
+        log.warning("%d of %d LLM answers are unusable (%d invalid, %d unanswered): %s; check --base-url, --model "
+                    "and the replies in llm_answers.jsonl", h["asked"] - h["usable"], h["asked"], h["invalid"],
+                    h["unanswered"], "the graph is the data's alone" if not h["usable"] else
+                    "the LLM's part of the graph rests on the few that are")
+    return h
 
 
 def _ask(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLMPriors,
@@ -328,7 +348,7 @@ def _ask(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLMPrior
                              llm_graph=G, llm_cycles_removed=removed)
     result.confounders = fci_confounders(ds, None, asker.confounders_, run_fci=False)
     result.manifest = build_manifest(ds, _ask_options(cfg), timings, llm=dict(info), llm_stats=asker.stats_,
-                                     prompt_version=asker.stats_["prompt_version"])
+                                     prompt_version=asker.stats_["prompt_version"], llm_health=_health(asker.pairs_))
     return result
 
 

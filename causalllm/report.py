@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .config import UNUSABLE_WARN_SHARE
 from .graph import STATUSES
 
 __all__ = ["write_report", "report_html"]
@@ -27,6 +28,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .sim{background:#fff3cd;border:1px solid #e0b000;padding:8px 12px;border-radius:6px;margin:10px 0;font-weight:600}
+.fail{background:#f8d7da;border:2px solid #b02a37;color:#58151c;padding:8px 12px;border-radius:6px;margin:10px 0;font-weight:700}
 .chips span{display:inline-block;margin:2px 6px 2px 0;padding:3px 9px;border-radius:12px;background:#eef;font-size:13px}
 .graph{border:1px solid #ddd;border-radius:6px;padding:8px;overflow:auto;max-height:900px}
 table{border-collapse:collapse;font-size:13px;width:100%} th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
@@ -106,6 +108,14 @@ def report_html(result: Any, svg: str) -> str:
         parts.append(f"<div class='sim' id='simulated-banner'>SIMULATION: the LLM answers in this report come from a "
                      f"simulated expert (profile {_e(llm.get('profile'))}) answering from a known truth graph, "
                      "not from a real language model.</div>")
+    health = m.get("llm_health") or {}
+    if health.get("asked") and health["unusable_share"] > UNUSABLE_WARN_SHARE:
+        lost = health["asked"] - health["usable"]
+        parts.append(f"<div class='fail' id='llm-failure-banner'>LLM FAILURE: {lost} of {health['asked']} answers are "
+                     f"unusable ({health['invalid']} invalid, {health['unanswered']} unanswered). "
+                     + ("Nothing in this graph comes from the LLM." if not health["usable"] else
+                        "The LLM's part of this graph rests on the few usable answers.")
+                     + " Check the endpoint, the model and the replies in llm_answers.jsonl.</div>")
     counts = result.status_counts()
     parts.append("<h2>Summary</h2><div class='chips' id='summary'>")
     for st, n in counts.items():

@@ -31,7 +31,7 @@ from .config import FORMATS
 from .data import Dataset
 from .errors import ConfigError, RenderError
 from .graph import DISAGREEMENTS, add_edge, make_graph, mark_between, pair_key
-from .merge import MergeInfo, MergeOutcome, usable_direction
+from .merge import Decision, MergeInfo, MergeOutcome, usable_direction
 from .pc import PCDiscovery
 from .render import render, to_dot
 from .report import write_report
@@ -42,7 +42,7 @@ __all__ = ["EDGE_COLUMNS", "LLM_COLUMNS", "CONFOUNDER_COLUMNS", "EdgeRow", "buil
 log = logging.getLogger("causalllm")
 
 #: Always present, in this order.
-EDGE_COLUMNS = ["source", "target", "in_graph", "directed", "status", "pc", "p_value", "sepset"]
+EDGE_COLUMNS = ["source", "target", "in_graph", "directed", "status", "pc", "data", "p_value", "sepset"]
 #: Present when an LLM (or a priors file) was used.
 LLM_COLUMNS = ["llm", "llm_confidence", "order_consistent", "rationale", "llm_votes", "decision", "kept",
                "confounders"]
@@ -52,7 +52,7 @@ CONFOUNDER_COLUMNS = ["source", "target", "confounder", "measured", "fci_verdict
 class EdgeRow(TypedDict, total=False):
     """One row of ``edges.csv``: a pair any source connects, read from ``source`` to ``target``.
 
-    The first eight keys are always there (:data:`EDGE_COLUMNS`); the rest when an LLM or a
+    The first nine keys are always there (:data:`EDGE_COLUMNS`); the rest when an LLM or a
     priors file was used (:data:`LLM_COLUMNS`).
     """
 
@@ -62,6 +62,7 @@ class EdgeRow(TypedDict, total=False):
     directed: bool  # ... and oriented source -> target
     status: str  # a key of causalllm.graph.STATUSES
     pc: str  # PC's mark read from source to target, "none" if PC removed the pair, "not run"
+    data: str  # the data side's mark (PC's re-checked by the collider analysis), read the same way
     p_value: float | None  # the pair's largest CI-test p-value
     sepset: str  # the separating set of a removed pair ("{}" for the empty set)
     llm: str  # the LLM's combined answer read from source to target
@@ -70,7 +71,7 @@ class EdgeRow(TypedDict, total=False):
     rationale: str
     llm_votes: str
     decision: str  # why the final graph shows what it shows
-    kept: str  # whose orientation the graph shows: data, llm, both, meek, neither
+    kept: str  # whose orientation the graph shows: data, llm, both, meek, rerun (prior), "" (undirected)
     confounders: list[str]
 
 
@@ -308,25 +309,46 @@ def render_saved(path: str | Path, *, fmt: str = "svg", only_disagreements: bool
 
 # ------------------------------------------------------------------ rows
 
-def _status(pc_mark: str | None, pc_dir: tuple[str, str] | None, p: PairAnswer | None,
+def _direction(G: nx.DiGraph, a: str, b: str) -> tuple[str | None, tuple[str, str] | None]:
+    m = mark_between(G, a, b)
+    return m, ((a, b) if m == "-->" else (b, a) if m == "<--" else None)
+
+
+def _status(pc_mark: str | None, data_mark: str | None, data_dir: tuple[str, str] | None, p: PairAnswer | None,
             final_mark: str | None, final_dir: tuple[str, str] | None) -> str:
-    """A pair's status (see :data:`causalllm.graph.STATUSES`) from PC's mark, the answer and the final mark."""
-    llm_dir = usable_direction(p)
+    """A pair's status (see :data:`causalllm.graph.STATUSES`), read off the final graph and its sources.
+
+    ``data_*`` is the data side's graph (PC's, re-checked by the collider analysis): the same
+    with or without an LLM, so a status never credits a source with an orientation it did not give.
+    """
     if pc_mark is None:
         if p is not None and p.directed() is not None:
             return "llm_only"
         return "data" if final_mark else "none"  # an edge only the prior policy's PC re-run found
-    if p is None:
-        return "data" if final_dir or pc_dir else "unresolved"
-    if p.answer == "none":
+    own = "data" if data_mark == pc_mark else "revised"
+    llm_dir = usable_direction(p)
+    if p is not None and p.answer == "none":
         return "data_only"
     if llm_dir is None:
-        return "data" if final_dir else "unresolved"
-    if pc_dir is not None:
-        return "agree" if pc_dir == llm_dir else "reversed"
+        if final_mark == data_mark:
+            return own if final_dir or p is None else "unresolved"
+        return "implied" if final_dir else "unresolved"
     if final_dir is None:
         return "unresolved"
-    return "oriented_by_llm" if final_dir == llm_dir else "reversed"
+    if final_dir == llm_dir:
+        return "agree" if data_dir == llm_dir else "oriented_by_llm" if data_dir is None else "reversed"
+    return "reversed" if data_dir is not None and data_dir != llm_dir else "implied"
+
+
+def _kept(final_dir: tuple[str, str] | None, data_dir: tuple[str, str] | None, llm_dir: tuple[str, str] | None,
+          policy: str) -> str:
+    """Whose orientation the final graph shows, read off the graph: data, llm, both, or neither's —
+    ``meek`` (derived from other edges) or, under ``prior``, ``rerun`` (PC re-run with knowledge)."""
+    if final_dir is None:
+        return ""
+    if final_dir == data_dir:
+        return "both" if final_dir == llm_dir else "data"
+    return "llm" if final_dir == llm_dir else "rerun" if policy == "prior" else "meek"
 
 
 def _llm_cells(p: PairAnswer | None, src: str, confounders: list[dict]) -> dict[str, Any]:
@@ -359,7 +381,7 @@ def build_rows(ds: Dataset, pairs: dict[frozenset, PairAnswer], confounders: dic
         if llm_graph is None:
             raise ValueError("build_rows needs pc and outcome, or llm_graph")
         return _llm_rows(ds, pairs, confounders, llm_graph)
-    G = outcome.graph
+    G, D = outcome.graph, outcome.data_graph
     idx = {c: i for i, c in enumerate(ds.columns)}
     keys = {pair_key(u, v) for u, v in pc.graph_.edges} | {pair_key(u, v) for u, v in G.edges}
     keys |= {k for k, p in pairs.items() if p.directed() is not None or k in outcome.decisions}
@@ -367,45 +389,69 @@ def build_rows(ds: Dataset, pairs: dict[frozenset, PairAnswer], confounders: dic
     marks: list[str | None] = []
     for key in sorted(keys, key=lambda k: sorted(idx[n] for n in k)):
         a, b = sorted(key, key=idx.__getitem__)
-        pcm = mark_between(pc.graph_, a, b)
-        pc_dir = (a, b) if pcm == "-->" else (b, a) if pcm == "<--" else None
-        fm = mark_between(G, a, b)
-        f_dir = (a, b) if fm == "-->" else (b, a) if fm == "<--" else None
-        p = pairs.get(key)
-        status = _status(pcm, pc_dir, p, fm, f_dir) if has_llm else "data"
+        pcm, pc_dir = _direction(pc.graph_, a, b)
+        dm, d_dir = _direction(D, a, b)
+        fm, f_dir = _direction(G, a, b)
+        p = pairs.get(key) if has_llm else None
+        status = _status(pcm, dm, d_dir, p, fm, f_dir)
         if status == "none":
             continue
         src, tgt = f_dir or pc_dir or (p.directed() if p is not None and p.directed() else None) or (a, b)
         ev = pc.evidence_.get(key)
-        pc_rel = "none" if pcm is None else ("-->" if pc_dir == (src, tgt) else "<--" if pc_dir else pcm)
         row: EdgeRow = {
             "source": src, "target": tgt, "in_graph": fm is not None, "directed": f_dir is not None,
-            "status": status, "pc": pc_rel, "p_value": ev.p_value if ev else None,
+            "status": status, "pc": _relative(pcm, pc_dir, src, tgt), "data": _relative(dm, d_dir, src, tgt),
+            "p_value": ev.p_value if ev else None,
             # "{}" marks the empty separating set (marginal independence), unlike "" (not removed)
             "sepset": (";".join(ev.cond_set) or "{}") if pcm is None and ev is not None else "",
         }
         if has_llm:
             dec = outcome.decisions.get(key)
-            llm_dir = p.directed() if p is not None else None
-            kept = ("llm" if f_dir == llm_dir and f_dir != pc_dir else "data" if f_dir == pc_dir and f_dir is not None
-                    else "neither") if status == "reversed" else (dec.kept if dec else "")
-            why = dec.why if dec else ""
-            if status == "reversed" and not why:
-                why = {"report": "the report policy never changes the data's graph",
-                       "orient": "the orient policy keeps every orientation the data made",
-                       "prior": "PC re-run with the LLM's background knowledge still orients it this way"}.get(
-                           outcome.info.policy, "") if kept == "data" else ""
-            if status == "llm_only" and ev is not None and not ev.adjacent:
-                why = why or (f"data found them independent given {{{', '.join(ev.cond_set)}}} "
-                              f"(p = {ev.p_value:.3g})")
+            llm_dir = usable_direction(p)
+            kept = _kept(f_dir, d_dir, llm_dir, outcome.info.policy)
             cells = _llm_cells(p, src, confounders.get(key, []))
             row.update({"llm": cells["llm"], "llm_confidence": cells["llm_confidence"],
                         "order_consistent": cells["order_consistent"], "rationale": cells["rationale"],
-                        "llm_votes": cells["llm_votes"], "decision": why, "kept": kept,
-                        "confounders": cells["confounders"]})
+                        "llm_votes": cells["llm_votes"], "decision": _decision(key, dec, status, kept, ev, outcome.info),
+                        "kept": kept, "confounders": cells["confounders"]})
         rows.append(row)
         marks.append("-->" if f_dir else fm)
     return rows, _final_graph(ds, rows, marks)
+
+
+def _relative(mark: str | None, direction: tuple[str, str] | None, src: str, tgt: str) -> str:
+    """A graph's mark for the pair read from ``src`` to ``tgt``: ``-->``, ``<--``, ``---`` or ``none``."""
+    if mark is None:
+        return "none"
+    if direction is None:
+        return mark
+    return "-->" if direction == (src, tgt) else "<--"
+
+
+_SHOWS = {"data": "the data side's orientation", "llm": "the LLM's orientation",
+          "both": "the orientation data side and LLM agree on", "meek": "an orientation implied by Meek's rules",
+          "rerun": "the orientation of PC re-run with the LLM's background knowledge"}
+
+
+def _decision(key: frozenset, dec: Decision | None, status: str, kept: str, ev: Any, info: MergeInfo) -> str:
+    """Why the graph shows what it shows, never at odds with it: the merge's reason, and what overrode it."""
+    why = dec.why if dec else ""
+    if status == "llm_only" and ev is not None and not ev.adjacent:
+        return why or f"data found them independent given {{{', '.join(ev.cond_set)}}} (p = {ev.p_value:.3g})"
+    broken = [c for c in info.cycles_broken if pair_key(c["source"], c["target"]) == key]
+    if broken:
+        return f"{why + '; ' if why else ''}{broken[0]['action']} ({broken[0]['cycle']})"
+    if not kept:
+        return why or "left undirected"
+    applied = dec.kept if dec else ""
+    if why and (applied == kept or {applied, kept} <= {"both", "data", "llm"} and applied == "both"):
+        return why
+    if not why and status == "reversed" and kept == "data":
+        return {"report": "the report policy never changes the data side's graph",
+                "orient": "the orient policy keeps every orientation the data side made",
+                "prior": "PC re-run with the LLM's background knowledge still orients it this way"}.get(info.policy,
+                                                                                                     _SHOWS[kept])
+    return f"{why}; the graph shows {_SHOWS[kept]}" if why else _SHOWS[kept]
 
 
 def _llm_rows(ds: Dataset, pairs: dict[frozenset, PairAnswer], confounders: dict[frozenset, list[dict]],

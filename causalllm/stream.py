@@ -220,8 +220,8 @@ class Partial:
             if keep_values:
                 part.values.append(np.ascontiguousarray(X))
         if plan.discrete:
-            block = np.empty((part.n, len(plan.discrete)), dtype=np.uint16)
-            for j, c in enumerate(plan.discrete):
+            found = []
+            for c in plan.discrete:
                 if c in num_at:
                     codes, uniques = pd.factorize(num[keep, num_at[c]])
                 else:
@@ -229,9 +229,13 @@ class Partial:
                     codes, uniques = all_codes[keep], all_uniques
                 if len(uniques) > MAX_LEVELS:
                     raise DataError(f"column '{c}' has more than {MAX_LEVELS} categories, too many for a contingency "
-                                    "test; leave it out with --columns (or give it a 'type' of continuous)")
-                block[:, j] = codes
+                                    "test; leave it out with --columns")
+                found.append(codes)
                 part.levels.append(list(uniques))
+            # one byte per cell while every column has at most 256 categories
+            block: np.ndarray = np.empty((part.n, len(plan.discrete)), dtype=_code_type(max(map(len, part.levels))))
+            for j, codes in enumerate(found):
+                block[:, j] = codes
             part.codes.append(block)
         return part
 
@@ -253,7 +257,7 @@ class Partial:
             out.maximum = np.maximum(self.maximum, other.maximum)  # type: ignore[arg-type]
         out.values = self.values + other.values
         out.levels = [list(lv) for lv in self.levels]
-        remapped = [np.array(b) for b in other.codes] if other.codes else []
+        remapped = list(other.codes)  # other's blocks are its own: remapped in place
         for j, theirs in enumerate(other.levels):
             index = {v: i for i, v in enumerate(out.levels[j])}
             lookup = np.empty(len(theirs), dtype=np.uint32)
@@ -265,7 +269,9 @@ class Partial:
             if len(out.levels[j]) > MAX_LEVELS:
                 raise DataError(f"a discrete column has more than {MAX_LEVELS} categories, too many for a "
                                 "contingency test; leave it out with --columns")
-            for b in remapped:
+            for i, b in enumerate(remapped):
+                if lookup.size and lookup.max() > np.iinfo(b.dtype).max:
+                    b = remapped[i] = b.astype(np.uint16)
                 b[:, j] = lookup[b[:, j]]
         out.codes = self.codes + remapped
         return out
@@ -341,27 +347,37 @@ def _finish(part: Partial, plan: _Plan, *, missing: str, source: str) -> Dataset
 
 
 def _final_codes(part: Partial, disc: list[str], out: dict[str, Any]) -> None:
-    """Each discrete column as a categorical over its sorted levels, one or two bytes per cell."""
-    n = part.n
-    for j, c in enumerate(disc):
+    """Each discrete column as a categorical over its sorted levels, one byte per cell up to 256 levels.
+
+    The row blocks are copied into one column-major array and released one by one, so the codes
+    are held about once, not twice."""
+    ranks, cats = [], []
+    for j in range(len(disc)):
         levels = part.levels[j] if part.levels else []
         present = np.zeros(len(levels), dtype=bool)
         for b in part.codes:
             present[np.unique(b[:, j])] = True
-        used = [v for v, p in zip(levels, present) if p]
-        order = sorted(range(len(used)), key=lambda i: _sort_key(used[i]))
-        rank = np.empty(len(levels), dtype=np.int64)
-        rank[[i for i, p in enumerate(present) if p]] = np.argsort(order)
-        dtype = np.int8 if len(used) <= 127 else np.int16
-        col = np.empty(n, dtype=dtype)
-        at = 0
-        for b in part.codes:
-            col[at:at + len(b)] = rank[b[:, j]]
-            at += len(b)
-        cats = [used[i] for i in order]
-        index = pd.Index(cats, dtype=object if cats and isinstance(cats[0], str) else None)
-        out[c] = pd.Categorical.from_codes(col, categories=index, validate=False)  # type: ignore[arg-type]
-    part.codes = []
+        used = [i for i in range(len(levels)) if present[i]]
+        order = sorted(used, key=lambda i: _sort_key(levels[i]))
+        rank = np.zeros(len(levels), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        ranks.append(rank)
+        cats.append([levels[i] for i in order])
+    dtype = np.int8 if max((len(c) for c in cats), default=0) <= 127 else np.int16
+    codes = np.empty((part.n, len(disc)), dtype=dtype, order="F")
+    at = 0
+    while part.codes:
+        b = part.codes.pop(0)
+        for j in range(len(disc)):
+            codes[at:at + len(b), j] = ranks[j][b[:, j]]
+        at += len(b)
+    for j, c in enumerate(disc):
+        index = pd.Index(cats[j], dtype=object if cats[j] and isinstance(cats[j][0], str) else None)
+        out[c] = pd.Categorical.from_codes(codes[:, j], categories=index, validate=False)
+
+
+def _code_type(levels: int) -> np.dtype:
+    return np.dtype(np.uint8 if levels <= 256 else np.uint16)
 
 
 def _sort_key(v: Any) -> tuple:

@@ -9,8 +9,12 @@ interleaved, each job in its own process (wall time measured outside it, peak RS
 * ``dask``       ``causalllm discover 'parts/*.parquet' --dask local`` (the file as 16 Parquet parts,
   a 2-worker LocalCluster started inside the job), for the largest size only.
 
-Continuous rows come from a random linear-Gaussian DAG; discrete rows from the same DAG cut into 3 or 4
-levels. The ratio column is each job's median wall time over polars'.
+Rows come from a random DAG (about 1.5 parents per node): linear-Gaussian, or a discrete Bayesian network
+with 2-4 states per node. The ratio column is each job's median wall time over polars'; "load s" and "PC s" are the
+manifest's timings of causalllm's loading pass and PC search. Peak RSS is the job's own process (for
+``dask``, the client; the workers are separate processes). On discrete data the wall time is PC's
+G² counting over every row (each test reads all n rows), not loading: run the discrete kind with
+``--repeats 1`` if time is short.
 
     python examples/bench_scale.py [--rows 1000000,5000000] [--kinds continuous,discrete] [--repeats 3]
 """
@@ -33,23 +37,33 @@ COLS = 50
 
 
 def generate(path: Path, rows: int, kind: str, seed: int = 0) -> None:
+    """A random DAG over 50 columns (about 1.5 parents each): linear-Gaussian rows, or rows of a discrete
+    Bayesian network with 2-4 states per node and random conditional probability tables."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
     rng = np.random.default_rng(seed)
-    W = np.triu(rng.normal(size=(COLS, COLS)) * (rng.random((COLS, COLS)) < 0.06), 1)
-    cuts = [np.sort(rng.normal(size=int(rng.integers(2, 4)))) for _ in range(COLS)]
+    parents = [sorted(rng.choice(j, size=min(j, int(rng.integers(0, 3))), replace=False)) for j in range(COLS)]
+    W = [rng.uniform(0.5, 1.0, len(ps)) * rng.choice([-1, 1], len(ps)) for ps in parents]
+    states = rng.integers(2, 5, COLS)
+    cpts = [np.cumsum(rng.dirichlet(np.ones(states[j]) * 0.7, size=int(np.prod(states[parents[j]]))), axis=1)
+            for j in range(COLS)]
     typ = pa.float64() if kind == "continuous" else pa.int8()
     with pcsv.CSVWriter(str(path), pa.schema([(f"x{i}", typ) for i in range(COLS)])) as w:
         for start in range(0, rows, 250_000):
             m = min(250_000, rows - start)
-            X = rng.normal(size=(m, COLS))
+            X = np.zeros((m, COLS))
             for j in range(COLS):
-                X[:, j] += X[:, :j] @ W[:j, j]
-                X[:, j] /= np.sqrt(1 + (W[:j, j] ** 2).sum())
-            if kind == "discrete":
-                X = np.column_stack([np.searchsorted(cuts[j], X[:, j]) for j in range(COLS)]).astype(np.int8)
-            w.write_table(pa.table({f"x{i}": X[:, i] for i in range(COLS)}))
+                if kind == "continuous":
+                    X[:, j] = rng.normal(size=m) + X[:, parents[j]] @ W[j]
+                    X[:, j] /= X[:, j].std()
+                else:
+                    config = np.zeros(m, dtype=np.int64)
+                    for q in parents[j]:
+                        config = config * states[q] + X[:, q].astype(np.int64)
+                    X[:, j] = (rng.random(m)[:, None] > cpts[j][config]).sum(axis=1)
+            w.write_table(pa.table({f"x{i}": X[:, i].astype(np.int8) if kind == "discrete" else X[:, i]
+                                    for i in range(COLS)}))
 
 
 def job(name: str, path: str, kind: str, work: str) -> None:
@@ -82,17 +96,21 @@ def job(name: str, path: str, kind: str, work: str) -> None:
             X = b.to_numpy()
             X = X - X.mean(axis=0)
             S = X.T @ X if S is None else S + X.T @ X
-    print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    timings = {}
+    if name in ("causalllm", "dask"):
+        timings = json.loads((Path(work) / "manifest.json").read_text())["timings_s"]
+    print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "load_s": timings.get("load"), "pc_s": timings.get("pc")}))
 
 
-def run(name: str, path: Path, kind: str, tmp: Path) -> tuple[float, float]:
+def run(name: str, path: Path, kind: str, tmp: Path) -> tuple[float, dict]:
     t0 = time.perf_counter()
     out = subprocess.run([sys.executable, __file__, "--job", name, str(path), kind, str(tmp / f"out-{name}")],
                          capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if out.returncode != 0:
         raise SystemExit(f"{name} failed on {path.name}:\n{out.stderr[-2000:]}")
-    return wall, json.loads(out.stdout.strip().splitlines()[-1])["rss_mb"]
+    return wall, json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -114,7 +132,8 @@ def main() -> None:
     print(f"files in {base}: need about {need / 1e9:.1f} GB, {free / 1e9:.1f} GB free")
     if free < need:
         raise SystemExit(f"not enough free disk in {base}: pass --dir on a bigger disk or fewer --rows")
-    print(f"{'kind':<11} {'rows':>9} {'job':<10} {'median s':>9} {'ratio':>6} {'peak RSS MB':>12}")
+    print(f"{'kind':<11} {'rows':>9} {'job':<10} {'median s':>9} {'ratio':>6} {'peak RSS MB':>12} "
+          f"{'load s':>7} {'PC s':>7}")
     try:
         for kind in kinds:
             for rows in sizes:
@@ -131,16 +150,20 @@ def main() -> None:
                         lf.filter(pl.col("_r") % 16 == i).drop("_r").sink_parquet(parts / f"p{i:02}.parquet")
                     jobs["dask"] = parts / "*.parquet"
                 times: dict[str, list[float]] = {j: [] for j in jobs}
-                rss: dict[str, float] = {}
+                stages: dict[str, list[dict]] = {j: [] for j in jobs}
                 for _ in range(args.repeats):
                     for name, p in jobs.items():
-                        wall, mb = run(name, p, kind, base)
+                        wall, got = run(name, p, kind, base)
                         times[name].append(wall)
-                        rss[name] = max(rss.get(name, 0.0), mb)
+                        stages[name].append(got)
                 floor = statistics.median(times["polars"])
                 for name in jobs:
                     med = statistics.median(times[name])
-                    print(f"{kind:<11} {rows:>9,} {name:<10} {med:>9.1f} {med / floor:>6.2f} {rss[name]:>12.0f}",
+                    rss = max(g["rss_mb"] for g in stages[name])
+                    load, pc = ([statistics.median(g[k] for g in stages[name]) if stages[name][0][k] is not None
+                                 else None for k in ("load_s", "pc_s")])
+                    cells = " ".join(f"{v:>7.1f}" if v is not None else f"{'':>7}" for v in (load, pc))
+                    print(f"{kind:<11} {rows:>9,} {name:<10} {med:>9.1f} {med / floor:>6.2f} {rss:>12.0f} {cells}",
                           flush=True)
                 path.unlink()
                 if "dask" in jobs:

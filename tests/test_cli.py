@@ -18,7 +18,8 @@ def test_discover_writes_every_output(run, tmp_path):
         assert (tmp_path / name).exists(), name
         assert str(tmp_path / name) in res.stdout  # stdout says where outputs are
     edges = pd.read_csv(tmp_path / "edges.csv")
-    assert list(edges.columns[:8]) == ["source", "target", "in_graph", "directed", "status", "pc", "p_value", "sepset"]
+    assert list(edges.columns[:9]) == ["source", "target", "in_graph", "directed", "status", "pc", "data", "p_value",
+                                      "sepset"]
     assert set(edges["pc"]) <= {"-->", "---"}
     assert (edges["directed"] == (edges["pc"] == "-->")).all()
     assert edges["p_value"].between(0, 0.05).all()  # kept edges: the tests never separated them

@@ -41,9 +41,10 @@ def test_the_status_table_is_complete_and_used():
         assert s.legend and s.color.startswith("#") and s.style in ("solid", "dashed", "dotted", "bold")
         assert s.help or s.name in ("llm", "confounder")  # pseudo-statuses need no report entry
     # render draws each status with the table's style and legend text
-    G = make_graph(list("abcdefgh"))
+    nodes = "abcdefghijkl"
+    G = make_graph(list(nodes))
     for i, name in enumerate(n for n in STATUSES if n != "confounder"):
-        add_edge(G, "abcdefgh"[i], "abcdefgh"[(i + 1) % 8], "-->", status=name)
+        add_edge(G, nodes[i], nodes[(i + 1) % len(nodes)], "-->", status=name)
     dot = to_dot(G)
     for name, s in STATUSES.items():
         if name != "confounder":

@@ -33,7 +33,8 @@ def test_auto_skips_cycle_and_forbidden_collider_and_records_why():
     rows, F = build_rows(ds, pairs, {}, pc=pc, outcome=out)
     r = {(x["source"], x["target"]): x for x in rows}
     assert r[("x", "y")]["status"] == "oriented_by_llm" and "expected accuracy" in r[("x", "y")]["decision"]
-    assert r[("b", "c")]["status"] == "reversed" and r[("b", "c")]["kept"] == "neither"
+    # the data side left b - c undirected; the LLM said c -> b; Meek's rule 1 drew b -> c
+    assert r[("b", "c")]["status"] == "implied" and r[("b", "c")]["kept"] == "meek"
 
 
 def test_orient_policy_keeps_data_and_orients_undirected_with_meek():

@@ -222,3 +222,21 @@ def test_progress_on_stderr(tmp_path, capsys):
     assert "500 rows" in capsys.readouterr().err
     stream_dataset(path, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_partials_merge_codes_past_one_byte():
+    import dask.dataframe as dd
+
+    from causalllm.data import Dataset
+
+    n = 3000
+    rng = np.random.default_rng(3)
+    # 300 categories, the second half only in later partitions: merged codes outgrow one byte
+    lab = np.where(np.arange(n) < 1500, rng.integers(0, 200, n), rng.integers(100, 300, n))
+    df = pd.DataFrame({"g": [f"g{v:03}" for v in lab], "h": rng.integers(0, 3, n), "x": rng.normal(size=n)})
+    ds = dask_dataset(dd.from_pandas(df, npartitions=3), name="t")
+    ref = Dataset.from_frame(df)
+    assert ds.types == ref.types and ds.load_info["partitions"] == 3
+    assert ds.frame["g"].cat.codes.dtype == np.int16 and len(ds.frame["g"].cat.categories) == 300
+    assert (ds.frame["g"].astype(str).to_numpy() == df["g"].to_numpy()).all()
+    assert_same_pc(PCDiscovery().fit(ref), PCDiscovery().fit(ds))
