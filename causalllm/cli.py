@@ -96,9 +96,16 @@ def data_options(f: Callable) -> Callable:
         click.option("--columns", type=_CommaList(), default=None, metavar="A,B,C", help="Use only these columns."),
         click.option("--missing", type=click.Choice(C.MISSING), default="drop", show_default=True,
                      help="Drop rows with missing values (reported) or refuse them."),
+        click.option("--sep", default=None, metavar="CHAR",
+                     help="Field separator of a text file (',', ';', '\\t', '|', ' '); detected when not given."),
+        click.option("--decimal", type=click.Choice([".", ","]), default=None,
+                     help="Decimal mark; a decimal comma is detected in files not separated by commas."),
+        click.option("--encoding", default=None, help="Text encoding (default UTF-8, byte-order mark or not)."),
+        click.option("--na-values", type=_CommaList(), default=None, metavar="A,B",
+                     help="More cell values to read as missing (besides blank, NA, N/A, NaN, null)."),
         click.option("--stream", type=click.Choice(C.STREAMING), default="auto", show_default=True,
                      help="Read the file in one streaming pass into the statistics PC needs (auto: files of "
-                          "256 MB or more); never loads it whole."),
+                          "256 MB or 5 million cells or more)."),
         click.option("--dask", default=None, metavar="ADDRESS",
                      help="Compute the statistics on a Dask cluster: its scheduler address (tcp://host:8786), or "
                           "'local' for a local one; DATA may then be a glob such as 'data/*.parquet'."),
@@ -114,6 +121,12 @@ def pc_options(f: Callable) -> Callable:
                      help="CI test; auto: Fisher-z (continuous), G^2 (discrete), conditional-Gaussian cg (mixed)."),
         click.option("--engine", type=click.Choice(C.ENGINES), default="native", show_default=True,
                      help="PC engine: native (batched, same output) or causal-learn (the reference)."),
+        click.option("--max-depth", type=click.IntRange(min=0), default=None, metavar="N",
+                     help="Largest conditioning set PC tries (bounds its time; a warning says when it was hit)."),
+        click.option("--fci/--no-fci", default=True, show_default=True,
+                     help="Check suggested confounders with FCI (--no-fci skips it; the report says so)."),
+        click.option("--falsify/--no-falsify", default=True, show_default=True,
+                     help="Test the LLM's graph against the data (--no-falsify skips it)."),
     ])
 
 
@@ -122,8 +135,8 @@ def picture_options(f: Callable) -> Callable:
     return _apply(f, [
         click.option("--format", "fmt", type=click.Choice(C.FORMATS), default="svg", show_default=True,
                      help="Picture format (graph.dot is always written)."),
-        click.option("--layout", default="dot", show_default=True,
-                     help="Graphviz layout engine (dot, neato, fdp, sfdp, circo)."),
+        click.option("--layout", type=click.Choice(C.LAYOUTS), default="dot", show_default=True,
+                     help="Graphviz layout engine."),
         click.option("--rankdir", type=click.Choice(C.RANKDIRS), default="LR", show_default=True,
                      help="Graph direction."),
     ])
@@ -348,7 +361,8 @@ def simulate_expert(prompts: str | None, **opts: Any) -> None:
 @click.option("--only-disagreements", is_flag=True,
               help="Draw only the edges where data and LLM disagree (reversed, data_only, llm_only, unresolved).")
 @click.option("--out", "-o", type=click.Path(dir_okay=False), default=None, help="Output file (default beside PATH).")
-@click.option("--layout", default="dot", show_default=True, help="Graphviz layout engine.")
+@click.option("--layout", type=click.Choice(C.LAYOUTS), default="dot", show_default=True,
+              help="Graphviz layout engine.")
 @click.option("--rankdir", type=click.Choice(C.RANKDIRS), default="LR", show_default=True, help="Graph direction.")
 def render(path: str, **opts: Any) -> None:
     """Re-render a saved result (folder or graph.json/graphml) without recomputing.

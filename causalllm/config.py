@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TESTS", "ENGINES", "POLICIES", "STRATEGIES", "CONFOUNDER_MODES", "BACKENDS", "EVALUATE_BACKENDS", "FORMATS",
-    "RANKDIRS", "MISSING", "STREAMING", "PROFILES", "PAIR_BENCHMARKS",
+    "RANKDIRS", "LAYOUTS", "MISSING", "STREAMING", "PROFILES", "PAIR_BENCHMARKS",
     "DEFAULT_ALPHA", "DEFAULT_PRIOR_THRESHOLD", "DEFAULT_TIMEOUT", "DEFAULT_RETRIES", "DEFAULT_CONCURRENCY",
     "DEFAULT_MODEL", "DEFAULT_PROFILE", "DEFAULT_BINS",
     "LLMConfig", "RunConfig", "EndpointConfig",
@@ -65,6 +65,8 @@ EVALUATE_BACKENDS = ("simulated", "openai")
 #: Picture formats (``graph.dot`` is always written).
 FORMATS = ("svg", "png", "pdf", "dot")
 RANKDIRS = ("LR", "TB", "RL", "BT")
+#: Graphviz layout engines (``--layout``).
+LAYOUTS = ("dot", "neato", "fdp", "sfdp", "circo", "twopi", "osage", "patchwork")
 #: What to do with rows holding missing values.
 MISSING = ("drop", "error")
 #: How a data file is read: auto streams files of 256 MB or more into statistics (causalllm.stream).
@@ -218,9 +220,14 @@ class RunConfig:
     missing: str = "drop"
     stream: str = "auto"
     dask: str | None = None
+    sep: str | None = None
+    decimal: str | None = None
+    encoding: str | None = None
+    na_values: tuple[str, ...] = ()
     alpha: float = DEFAULT_ALPHA
     test: str = "auto"
     engine: str = "native"
+    max_depth: int | None = None
     merge: str = "auto"
     prior_threshold: float = DEFAULT_PRIOR_THRESHOLD
     priors: str | None = None
@@ -246,6 +253,17 @@ class RunConfig:
         _check_choice("--merge policy", self.merge, POLICIES)
         _check_choice("--format", self.fmt, FORMATS)
         _check_choice("--rankdir", self.rankdir, RANKDIRS)
+        _check_choice("--layout", self.layout, LAYOUTS)
+        if self.max_depth is not None and (not isinstance(self.max_depth, int) or self.max_depth < 0):
+            raise ConfigError(f"--max-depth must be a whole number of 0 or more, got {self.max_depth!r}")
+        if self.decimal not in (None, ".", ","):
+            raise ConfigError(f"--decimal must be '.' or ',', not {self.decimal!r}")
+        if self.sep is not None and len(self.sep.encode().decode("unicode_escape")) != 1:
+            raise ConfigError(f"--sep must be one character (',', ';', '\\t', '|', ' '), not {self.sep!r}")
+        if self.sep is not None:
+            object.__setattr__(self, "sep", self.sep.encode().decode("unicode_escape"))
+        if self.na_values and not isinstance(self.na_values, tuple):
+            object.__setattr__(self, "na_values", tuple(self.na_values))
         if not (isinstance(self.alpha, (int, float)) and 0 < float(self.alpha) < 1):
             raise ConfigError(f"alpha must be strictly between 0 and 1, got {self.alpha}; e.g. --alpha 0.05")
         if not 0 <= self.prior_threshold <= 1:
@@ -280,6 +298,10 @@ class RunConfig:
         run_kw = {k: opts[k] for k in run_fields if k in opts}
         if isinstance(run_kw.get("columns"), str):
             run_kw["columns"] = tuple(c.strip() for c in run_kw["columns"].split(",") if c.strip()) or None
+        if isinstance(run_kw.get("na_values"), str):
+            run_kw["na_values"] = tuple(c.strip() for c in run_kw["na_values"].split(",") if c.strip())
+        if run_kw.get("na_values") is None and "na_values" in run_kw:
+            run_kw["na_values"] = ()
         return cls(llm=llm, **run_kw)
 
     def replace(self, **changes: Any) -> RunConfig:
@@ -296,7 +318,10 @@ class RunConfig:
         return {
             "llm": self.backend_requested, "context": self.context,
             "columns": ",".join(self.columns) if self.columns else None, "missing": self.missing,
-            "stream": self.stream, "dask": self.dask, "alpha": self.alpha, "test": self.test, "engine": self.engine,
+            "stream": self.stream, "dask": self.dask, "sep": self.sep, "decimal": self.decimal,
+            "encoding": self.encoding, "na_values": ",".join(self.na_values) or None, "alpha": self.alpha,
+            "test": self.test, "engine": self.engine, "max_depth": self.max_depth, "fci": self.fci,
+            "falsify": self.falsify,
             "fmt": self.fmt, "layout": self.layout, "rankdir": self.rankdir,
             "model": L.model, "base_url": L.base_url, "api_key_env": L.api_key_env, "truth": L.truth,
             "profile": L.profile, "order_bias": L.order_bias, "latency": L.latency, "fail_rate": L.fail_rate,

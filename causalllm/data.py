@@ -15,6 +15,7 @@ import csv
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ from .errors import ConfigError, DataError
 
 __all__ = [
     "Dataset",
+    "Dialect",
+    "sniff",
     "Moments",
     "ColumnFacts",
     "decide_type",
@@ -36,7 +39,11 @@ __all__ = [
     "read_sample",
     "clean",
     "check_described",
+    "check_levels",
+    "apply_declared",
     "read_variables",
+    "read_types",
+    "DECLARED_TYPES",
     "infer_types",
     "variables_template",
     "write_variables_template",
@@ -269,15 +276,97 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def _check_delimited(path: Path, sep: str) -> list[str]:
+@dataclass(frozen=True)
+class Dialect:
+    """How a delimited text file is written. ``None`` fields are detected by :func:`sniff`.
+
+    Attributes
+    ----------
+    sep : str or None
+        Field separator (``--sep``); detected among ``,`` ``;`` tab and ``|``.
+    decimal : str or None
+        Decimal mark (``--decimal``); ``,`` is detected in files not separated by commas.
+    encoding : str or None
+        Text encoding (``--encoding``); default UTF-8, with or without a byte-order mark.
+    na_values : tuple of str
+        Cell values read as missing besides :data:`MISSING_MARKERS` (``--na-values``).
+    """
+
+    sep: str | None = None
+    decimal: str | None = None
+    encoding: str | None = None
+    na_values: tuple[str, ...] = ()
+
+    @property
+    def missing(self) -> list[str]:
+        return [*MISSING_MARKERS, *self.na_values]
+
+
+_SEPS = (",", ";", "\t", "|")
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+
+
+def sniff(path: Path, dialect: Dialect | None = None) -> Dialect:
+    """``dialect`` with its unset fields detected from the first 64 KB of ``path``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "d.csv")
+    >>> _ = open(p, "w").write("a;b\\n1,5;2,25\\n3,1;4,0\\n")
+    >>> d = sniff(Path(p)); d.sep, d.decimal
+    (';', ',')
+    """
+    dialect = dialect or Dialect()
+    encoding = dialect.encoding or "utf-8-sig"  # a byte-order mark is not part of the first column's name
+    try:
+        with open(path, encoding=encoding, newline="") as f:
+            text = f.read(1 << 16)
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path} is not valid {encoding.replace('-sig', '').upper()} (byte 0x{e.object[e.start]:02x} "
+                        f"at offset {e.start}); give its encoding with --encoding (e.g. --encoding latin-1) or "
+                        "re-save it as UTF-8") from None
+    except LookupError:
+        raise ConfigError(f"unknown --encoding {dialect.encoding!r}; e.g. utf-8, latin-1, cp1252") from None
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")) and len(text) == 1 << 16:
+        lines = lines[:-1]  # the last line may be cut by the 64 KB read
+    sep = dialect.sep
+    if sep is None:
+        default = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+
+        def fields(s: str) -> set[int]:
+            return {len(r) for r in csv.reader(lines, delimiter=s)}
+
+        sep = default
+        if not (len(fields(default)) == 1 and fields(default) != {1}):
+            found = [s for s in _SEPS if s != default and len(fields(s)) == 1 and fields(s) != {1}]
+            if found:
+                sep = found[0]
+                log.warning("reading %s as %s-separated (detected; --sep sets it)", path.name,
+                            {"\t": "tab", ";": "semicolon", "|": "pipe", ",": "comma"}[sep])
+            elif len(lines) > 1 and len({len(ln.split()) for ln in lines}) == 1 and len(lines[0].split()) > 1:
+                raise DataError(f"{path} looks separated by spaces; give --sep ' ' (or re-save it with commas)")
+    decimal = dialect.decimal
+    if decimal is None:
+        decimal = "."
+        if sep != ",":
+            cells = [c for r in csv.reader(lines[1:], delimiter=sep) for c in r if c.strip()]
+            if cells and sum(bool(_DECIMAL_COMMA.match(c)) for c in cells) > len(cells) / 4:
+                decimal = ","
+                log.warning("reading %s with decimal commas (detected; --decimal sets it)", path.name)
+    return Dialect(sep=sep, decimal=decimal, encoding=encoding, na_values=dialect.na_values)
+
+
+def _check_delimited(path: Path, sep: str, encoding: str = "utf-8-sig") -> list[str]:
     """Validate encoding, header and row lengths in one streaming pass; return the header.
 
     pandas silently renames duplicate columns (``a.1``) and pads short rows with NaN, so
     these checks must happen before it sees the file.
     """
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.reader(f, delimiter=sep)
+        with open(path, newline="", encoding=encoding) as f:
+            reader = csv.reader(f, delimiter=sep, skipinitialspace=sep == " ")
             header = next(reader, None)
             if header is None or not any(h.strip() for h in header):
                 raise DataError(f"{path} is empty; give a {'CSV' if sep == ',' else 'TSV'} file with a header row "
@@ -302,13 +391,17 @@ def _check_delimited(path: Path, sep: str) -> list[str]:
             if n_rows == 0:
                 raise DataError(f"{path} has a header but no data rows; add data rows")
     except UnicodeDecodeError as e:
-        raise DataError(f"{path} is not valid UTF-8 (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
-                        "re-save it as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+        raise DataError(f"{path} is not valid {encoding.replace('-sig', '').upper()} (byte 0x{e.object[e.start]:02x} "
+                        f"at offset {e.start}); give its encoding with --encoding (e.g. --encoding latin-1) or re-save "
+                        "it as UTF-8") from None
     return header
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV, TSV or Parquet file, with one-line errors for unusable files.
+def read_table(path: str | Path, dialect: Dialect | None = None) -> pd.DataFrame:
+    """Read a CSV, TSV, Parquet or Excel file, with one-line errors for unusable files.
+
+    A delimited file's separator, decimal mark and encoding are detected unless ``dialect``
+    sets them (:func:`sniff`).
 
     Examples
     --------
@@ -322,7 +415,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if not path.exists():
         raise DataError(f"data file {path} does not exist; check the path (or run 'causalllm datasets' for bundled names)")
     if path.is_dir():
-        raise DataError(f"{path} is a folder, not a data file; give a .csv, .tsv or .parquet file")
+        raise DataError(f"{path} is a folder, not a data file; give a .csv, .tsv, .parquet or .xlsx file")
     if path.stat().st_size == 0:
         raise DataError(f"{path} is empty; give a file with a header row and data rows")
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
@@ -333,24 +426,54 @@ def read_table(path: str | Path) -> pd.DataFrame:
             raise ConfigError("reading Parquet needs pyarrow; pip install pyarrow (or convert the file to CSV)") from None
         except (OSError, ValueError, TypeError) as e:  # pyarrow's ArrowException types derive from these
             raise DataError(f"{path} is not a readable Parquet file ({e.__class__.__name__}); check the file") from None
-        if df.shape[0] == 0:
-            raise DataError(f"{path} has no data rows; add data rows")
-        return df
-    sep = "\t" if suffix in (".tsv", ".tab", ".tsv.gz") else ","
-    if suffix.endswith(".gz"):
-        # compressed files skip the streaming pre-check; pandas still catches most problems
-        header = None
+    elif suffix in (".xlsx", ".xlsm", ".xls"):
+        df = _read_excel(path)
     else:
-        header = _check_delimited(path, sep)
-    try:
-        df = pd.read_csv(path, sep=sep, skipinitialspace=True, keep_default_na=False, na_values=list(MISSING_MARKERS))
-    except pd.errors.ParserError as e:
-        raise DataError(f"{path} could not be parsed: {str(e).strip().splitlines()[-1]}; fix the ragged rows") from None
-    if header is not None:
-        df.columns = header
+        df = _read_delimited(path, suffix, dialect)
     df.columns = [str(c).strip() for c in df.columns]
     if df.shape[0] == 0:
         raise DataError(f"{path} has a header but no data rows; add data rows")
+    return df
+
+
+def _read_excel(path: Path) -> pd.DataFrame:
+    """The first sheet of a workbook (openpyxl, the optional extra ``causalllm[excel]``)."""
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        raise ConfigError("reading Excel needs openpyxl: pip install 'causalllm[excel]' (or save the sheet as CSV)"
+                          ) from None
+    try:
+        df = pd.read_excel(path, sheet_name=0, na_values=list(MISSING_MARKERS), keep_default_na=False)
+    except (OSError, ValueError, KeyError) as e:  # openpyxl's InvalidFileException is an OSError
+        raise DataError(f"{path} is not a readable Excel workbook ({e.__class__.__name__}); save the sheet as CSV"
+                        ) from None
+    dups = sorted({c for c in df.columns if str(c).rsplit(".", 1)[0] in df.columns and "." in str(c)})
+    if dups:
+        raise DataError(f"{path} has duplicate column names ({', '.join(map(str, dups))}); rename them")
+    return df
+
+
+def _read_delimited(path: Path, suffix: str, dialect: Dialect | None) -> pd.DataFrame:
+    if suffix.endswith(".gz"):
+        # compressed files skip detection and the streaming pre-check; pandas still catches most problems
+        d = Dialect(sep=(dialect.sep if dialect else None) or ("\t" if suffix == ".tsv.gz" else ","),
+                    decimal=(dialect.decimal if dialect else None) or ".",
+                    encoding=(dialect.encoding if dialect else None) or "utf-8-sig",
+                    na_values=dialect.na_values if dialect else ())
+        header = None
+    else:
+        d = sniff(path, dialect)
+        header = _check_delimited(path, str(d.sep), str(d.encoding))
+    try:
+        df = pd.read_csv(path, sep=d.sep, decimal=str(d.decimal), encoding=d.encoding, skipinitialspace=True,
+                         keep_default_na=False, na_values=d.missing)
+    except pd.errors.ParserError as e:
+        raise DataError(f"{path} could not be parsed: {str(e).strip().splitlines()[-1]}; fix the ragged rows") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not valid {str(d.encoding).upper()}; give its encoding with --encoding") from None
+    if header is not None:
+        df.columns = header
     return df
 
 
@@ -377,16 +500,54 @@ def read_variables(path: str | Path) -> dict[str, str]:
     >>> read_variables(p)
     {'smoking': 'Cigarettes per day'}
     """
-    path = Path(path)
+    return _read_variables(Path(path))[0]
+
+
+#: Values of a variables file's ``type`` column: they override the inferred type (blank: infer).
+DECLARED_TYPES = ("continuous", "discrete", "exclude")
+
+
+def read_types(path: str | Path) -> dict[str, str]:
+    """The types a variables file declares (its ``type`` column, or ``type:`` in a YAML/JSON entry).
+
+    ``continuous``, ``discrete`` or ``exclude`` (``causalllm init`` writes ``excluded: why``,
+    read as ``exclude``); blank means infer.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "v.yaml")
+    >>> _ = open(p, "w").write("age: {description: Age in years, type: discrete}\\nid: {type: exclude}\\n")
+    >>> read_types(p)
+    {'age': 'discrete', 'id': 'exclude'}
+    """
+    return _read_variables(Path(path))[1]
+
+
+def _declared(path: Path, name: str, value: Any) -> str | None:
+    t = "" if value is None else str(value).strip().lower()
+    if not t:
+        return None
+    if t.startswith("exclude"):
+        return "exclude"
+    if t not in DECLARED_TYPES:
+        raise DataError(f"variables file {path}: type {value!r} for '{name}' is not one of "
+                        f"{', '.join(DECLARED_TYPES)} (leave it blank to infer)")
+    return t
+
+
+def _read_variables(path: Path) -> tuple[dict[str, str], dict[str, str]]:
     if not path.exists():
         raise DataError(f"variables file {path} does not exist; create one with 'causalllm init DATA'")
     suffix = path.suffix.lower()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise DataError(f"variables file {path} is not valid UTF-8; re-save it as UTF-8") from None
     if not text.strip():
         raise DataError(f"variables file {path} is empty; fill it in (see 'causalllm init DATA')")
+    desc: dict[str, str] = {}
+    types: dict[str, str] = {}
     if suffix in (".yaml", ".yml", ".json"):
         try:
             obj = parse_mapping(text, suffix)
@@ -394,22 +555,37 @@ def read_variables(path: str | Path) -> dict[str, str]:
             raise DataError(f"variables file {path} is not valid {suffix[1:].upper()} ({e}); fix its syntax") from None
         if not isinstance(obj, dict):
             raise DataError(f"variables file {path} must be a mapping of name -> description")
-        return {str(k).strip(): ("" if v is None else str(v).strip()) for k, v in obj.items()}
+        for k, v in obj.items():
+            name = str(k).strip()
+            if isinstance(v, dict):
+                desc[name] = str(v.get("description") or "").strip()
+                t = _declared(path, name, v.get("type"))
+                if t:
+                    types[name] = t
+            else:
+                desc[name] = "" if v is None else str(v).strip()
+        return desc, types
     try:
-        vdf = pd.read_csv(path, dtype=str, keep_default_na=False)
+        vdf = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise DataError(f"variables file {path} could not be parsed as CSV ({str(e).strip().splitlines()[-1]})") from None
     cols = [c.strip().lower() for c in vdf.columns]
     if "name" not in cols:
         raise DataError(f"variables file {path} needs a 'name' column (and 'description'); found {', '.join(vdf.columns)}")
     vdf.columns = cols
-    desc = vdf["description"] if "description" in cols else pd.Series([""] * len(vdf))
-    out: dict[str, str] = {}
-    for n, d in zip(vdf["name"], desc):
-        n = str(n).strip()
+    names = [str(n).strip() for n in vdf["name"]]
+    dups = sorted({n for n in names if n and names.count(n) > 1})
+    if dups:
+        raise DataError(f"variables file {path} lists {', '.join(dups)} more than once; keep one row per variable")
+    blank = pd.Series([""] * len(vdf))
+    for n, d, t in zip(names, vdf["description"] if "description" in cols else blank,
+                       vdf["type"] if "type" in cols else blank):
         if n:
-            out[n] = str(d).strip()
-    return out
+            desc[n] = str(d).strip()
+            declared = _declared(path, n, t)
+            if declared:
+                types[n] = declared
+    return desc, types
 
 
 def _is_numeric_like(s: pd.Series) -> pd.Series:
@@ -439,6 +615,35 @@ def infer_types(df: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
         else:
             types[col] = kind
     return types, excluded
+
+
+def apply_declared(types: dict[str, str], excluded: dict[str, str], declared: Mapping[str, str]
+                   ) -> tuple[dict[str, str], dict[str, str]]:
+    """The variables file's ``type`` column over the inferred types. A declared type wins, except
+    over a column with nothing to test (constant or all missing); ``exclude`` leaves a column out."""
+    types, excluded = dict(types), dict(excluded)
+    for col, t in declared.items():
+        if t == "exclude":
+            types.pop(col, None)
+            excluded[col] = "excluded in the variables file"
+        elif col in types or (col in excluded and excluded[col].startswith("ID-like")):
+            excluded.pop(col, None)
+            types[col] = t
+    return types, excluded
+
+
+def check_levels(levels: Mapping[str, int], n_rows: int, source: str, values: Mapping[str, Any] | None = None) -> None:
+    """Warn about discrete columns with many categories; refuse those with fewer than 5 rows per category,
+    for which a contingency test means nothing."""
+    for col, k in levels.items():
+        if k > max(MAX_DISCRETE_LEVELS, n_rows / 5):
+            hint = ""
+            if values is not None and _looks_formatted(pd.Series(values[col]).astype(object)):
+                hint = " (its values look like formatted numbers: give it type continuous in the variables file)"
+            raise DataError(f"column '{col}' in {source} has {k} categories for {n_rows} rows, too many for a CI test"
+                            f"{hint}; leave it out with --columns, or declare its type in the variables file")
+        if k > WARN_LEVELS:
+            log.warning("column '%s' has %d categories: the discrete tests need many rows per category", col, k)
 
 
 def _check_stray_text(df: pd.DataFrame, path: str) -> None:
@@ -474,19 +679,67 @@ def check_described(descriptions: Mapping[str, str], header: Sequence[str], colu
                             f"available: {', '.join(map(str, header))}")
 
 
-def clean(df: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Stray text refused; blank cells missing; text columns that are all numbers made numeric."""
+#: A number written for people: thousands separators, a percent sign or a currency symbol.
+_FORMATTED = re.compile(r"^\s*[-+(]?[$€£¥]?\s*(\d{1,3}([,. '\u00a0]\d{3})+|\d+)([.,]\d+)?\s*%?\)?\s*$")
+#: A discrete column with more categories than this gets a warning; with more than one per 5 rows, an error.
+WARN_LEVELS = 50
+
+
+def clean(df: pd.DataFrame, source: str, declared: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Stray text refused; blank cells missing; text columns that are all numbers made numeric;
+    infinite values refused; columns declared continuous parsed, formatting and all."""
+    declared = declared or {}
     _check_stray_text(df, source)
     df = df.replace(r"^\s*$", np.nan, regex=True)
     for col in df.columns:
-        if not pd.api.types.is_numeric_dtype(df[col]) and _is_numeric_like(df[col].dropna()).all() and df[col].notna().any():
-            df[col] = pd.to_numeric(df[col])
+        s = df[col]
+        if not pd.api.types.is_numeric_dtype(s) and s.notna().any():
+            if _is_numeric_like(s.dropna()).all():
+                df[col] = pd.to_numeric(s)
+            elif declared.get(col) == "continuous":
+                df[col] = _parse_formatted(s, col, source)
+            elif _looks_formatted(s):
+                log.warning("column '%s' holds formatted numbers (e.g. %r) and is read as text; give it type "
+                            "continuous in the variables file (or export plain numbers)", col, str(s.dropna().iloc[0]))
+        if pd.api.types.is_float_dtype(df[col]):
+            inf = np.flatnonzero(np.isinf(df[col].to_numpy()))
+            if len(inf):
+                raise DataError(f"column '{col}' in {source} has an infinite value ({df[col].iloc[inf[0]]}, line "
+                                f"{int(inf[0]) + 2}); replace it with a number or blank it (blanks are missing)")
     return df
 
 
-def read_sample(path: Path, nrows: int) -> tuple[pd.DataFrame, list[str]]:
+def _looks_formatted(s: pd.Series) -> bool:
+    """Most values are numbers with thousands separators, percent signs or currency symbols."""
+    nn = s.dropna().astype(str)
+    if nn.empty:
+        return False
+    hits = nn.str.match(_FORMATTED)
+    return bool(hits.mean() >= 0.9 and nn[hits].str.contains(r"[,%$€£¥ '\u00a0]|\d\.\d{3}\.", regex=True).any())
+
+
+def _parse_formatted(s: pd.Series, col: str, source: str) -> pd.Series:
+    """A column declared continuous: numbers with thousands separators, %, currency, or a one-line error."""
+    text = s.astype("string").str.strip()
+    neg = text.str.startswith("(") & text.str.endswith(")")
+    plain = text.str.replace(r"[$€£¥%()\s'\u00a0]", "", regex=True)
+    # 1.234,5 (European) when the last separator is a comma followed by 1-2 or 4+ digits, or dots group thousands
+    euro = plain.str.contains(r"\.\d{3}(,|$)", regex=True) | plain.str.contains(r",\d{1,2}$|,\d{4,}$", regex=True)
+    plain = plain.where(~euro, plain.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    plain = plain.where(euro, plain.str.replace(",", "", regex=False))
+    out = pd.to_numeric(plain, errors="coerce")
+    bad = out.isna() & s.notna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"column '{col}' in {source} is declared continuous but {s.iloc[i]!r} (line {i + 2}) is not a "
+                        "number; fix that value or declare the column discrete")
+    return out.where(~neg, -out).astype(float)
+
+
+def read_sample(path: Path, nrows: int, dialect: Dialect | None = None, declared: Mapping[str, str] | None = None
+                ) -> tuple[pd.DataFrame, list[str], Dialect]:
     """The first ``nrows`` rows of a CSV/TSV/Parquet file, read and cleaned as the small path reads them,
-    and the file's header."""
+    the file's header, and its dialect (detected where not given)."""
     if not path.exists():
         raise DataError(f"data file {path} does not exist; check the path (or run 'causalllm datasets' for bundled names)")
     if path.suffix.lower() in (".parquet", ".pq"):
@@ -498,9 +751,9 @@ def read_sample(path: Path, nrows: int) -> tuple[pd.DataFrame, list[str]]:
             raise DataError(f"{path} is not a readable Parquet file ({e.__class__.__name__}); check the file") from None
         df = pd.DataFrame({c: head[c].to_numpy() for c in head.columns})
     else:
-        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-        with open(path, newline="", encoding="utf-8", errors="replace") as f:
-            first = next(csv.reader(f, delimiter=sep), None)
+        d = sniff(path, dialect)
+        with open(path, newline="", encoding=d.encoding, errors="replace") as f:
+            first = next(csv.reader(f, delimiter=str(d.sep)), None)
         if not first or not any(h.strip() for h in first):
             raise DataError(f"{path} is empty; give a file with a header row and data rows")
         header = [h.strip() for h in first]
@@ -511,15 +764,16 @@ def read_sample(path: Path, nrows: int) -> tuple[pd.DataFrame, list[str]]:
             raise DataError(f"{path} has an empty column name (column {header.index('') + 1}); "
                             "name every column in the header row")
         try:
-            df = pd.read_csv(path, sep=sep, skipinitialspace=True, keep_default_na=False,
-                             na_values=list(MISSING_MARKERS), nrows=nrows)
+            df = pd.read_csv(path, sep=d.sep, decimal=str(d.decimal), encoding=d.encoding, skipinitialspace=True,
+                             keep_default_na=False, na_values=d.missing, nrows=nrows)
         except UnicodeDecodeError:
-            raise DataError(f"{path} is not valid UTF-8; re-save it as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+            raise DataError(f"{path} is not valid {str(d.encoding).upper()}; give its encoding with --encoding") from None
         except pd.errors.ParserError as e:
             raise DataError(f"{path} could not be parsed: {str(e).strip().splitlines()[-1]}; fix the ragged rows") from None
         df.columns = header
+        dialect = d
     df.columns = [str(c).strip() for c in df.columns]
-    return clean(df, str(path)), list(df.columns)
+    return clean(df, str(path), declared), list(df.columns), dialect or Dialect()
 
 
 def _prepare(
@@ -532,14 +786,17 @@ def _prepare(
     missing: str,
     inputs: dict[str, str],
     source: str = "data",
+    declared: Mapping[str, str] | None = None,
 ) -> Dataset:
     if missing not in MISSING:
         raise ConfigError(f"--missing must be 'drop' or 'error', not {missing!r}")
+    declared = dict(declared or {})
+    check_described(declared, list(df.columns), columns)
     check_described(descriptions, list(df.columns), columns)
     if columns:
         df = df[list(columns)]
-    df = clean(df, source)
-    types, excluded = infer_types(df)
+    df = clean(df, source, declared)
+    types, excluded = apply_declared(*infer_types(df), declared)
     for col, why in excluded.items():
         log.warning("excluding column '%s': %s", col, why)
     usable = [c for c in df.columns if c in types]
@@ -571,6 +828,8 @@ def _prepare(
         if frame.shape[1] < 2:
             raise DataError("fewer than two usable columns remain after dropping missing rows; fill in missing values")
     frame = frame.reset_index(drop=True)
+    check_levels({c: int(frame[c].nunique()) for c in frame.columns if types[c] == "discrete"}, len(frame), source,
+                 {c: frame[c] for c in frame.columns})
     undescribed = [c for c in frame.columns if not descriptions.get(c)]
     if descriptions and undescribed:
         log.warning("no description for %d column(s): %s (their names are used)", len(undescribed), ", ".join(undescribed))
@@ -588,6 +847,7 @@ def load_dataset(
     columns: Sequence[str] | None = None,
     missing: str = "drop",
     context: str | None = None,
+    dialect: Dialect | None = None,
 ) -> Dataset:
     """Load a data file (or a bundled dataset name) and its variable descriptions.
 
@@ -596,13 +856,16 @@ def load_dataset(
     data : str or Path
         A ``.csv``, ``.tsv`` or ``.parquet`` file, or a bundled dataset name (``sachs``).
     variables : str or Path, optional
-        ``name,description`` CSV or YAML/JSON mapping. Bundled datasets bring their own.
+        ``name,description`` CSV or YAML/JSON mapping. Bundled datasets bring their own. A
+        ``type`` column (as ``causalllm init`` writes) overrides the inferred types.
     columns : sequence of str, optional
         Use only these columns.
     missing : {"drop", "error"}
         Drop incomplete rows (and report how many), or refuse them.
     context : str, optional
         One sentence about the dataset for prompts (bundled datasets bring their own).
+    dialect : Dialect, optional
+        Separator, decimal mark, encoding and extra missing markers; detected when not given.
 
     Examples
     --------
@@ -624,14 +887,15 @@ def load_dataset(
             variables = info.variables_path
         if context is None:
             context = info.context
-    df = read_table(path)
+    df = read_table(path, dialect)
     inputs = {str(path): file_sha256(path)}
     descriptions: dict[str, str] = {}
+    declared: dict[str, str] = {}
     if variables is not None:
-        descriptions = read_variables(variables)
+        descriptions, declared = _read_variables(Path(variables))
         inputs[str(variables)] = file_sha256(variables)
     ds = _prepare(df, descriptions, name=name, context=context, columns=columns, missing=missing,
-                  inputs=inputs, source=str(path))
+                  inputs=inputs, source=str(path), declared=declared)
     ds.truth_path = truth
     return ds
 

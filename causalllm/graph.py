@@ -208,6 +208,7 @@ def edges_from_frame(df: pd.DataFrame, nodes: Iterable[str] | None = None) -> nx
             if n not in seen:
                 seen.append(n)
     G = make_graph(seen)
+    directed: dict[frozenset, tuple[str, str]] = {}
     for _, row in df.iterrows():
         if "in_graph" in cols and not _truthy(row[cols["in_graph"]]):
             continue
@@ -217,7 +218,13 @@ def edges_from_frame(df: pd.DataFrame, nodes: Iterable[str] | None = None) -> nx
             mark = "-->" if _truthy(row[cols["directed"]]) else "---"
         else:
             mark = "-->"
-        add_edge(G, str(row[cols["source"]]), str(row[cols["target"]]), mark)
+        a, b = str(row[cols["source"]]), str(row[cols["target"]])
+        if mark == "-->":
+            other = directed.setdefault(pair_key(a, b), (a, b))
+            if other != (a, b):
+                raise DataError(f"the edge list has both {b} -> {a} and {a} -> {b}; keep one direction, or give the "
+                                "pair one row with mark --- (undirected)")
+        add_edge(G, a, b, mark)
     return G
 
 

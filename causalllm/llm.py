@@ -154,6 +154,34 @@ class OpenAIChatModel:
                                                  timeout=self.timeout)
             return self._client
 
+    def check(self) -> None:
+        """One cheap request (``GET /models``) before any work: a wrong URL, a refused key or a web page
+        instead of the API is a one-line error now, not after PC. Servers without the route pass."""
+        if self.config.is_azure:
+            return  # Azure lists deployments elsewhere; its first question tells
+        url = self.config.base_url or "https://api.openai.com/v1"
+        try:
+            page = self._get_client().with_options(timeout=min(self.timeout, 10.0)).models.list()
+            names = [m.id for m in page.data] if hasattr(page, "data") else None
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
+            raise ConfigError(f"{url} refused the API key ({e.status_code}); check the key in "
+                              f"{self.config.key_source or 'the environment'}") from None
+        except openai.APIConnectionError as e:
+            # not fatal: cached answers may still carry the run (and a total failure is loud at the end)
+            log.warning("cannot reach %s (%s): only cached answers will be usable; check --base-url and that the "
+                        "server runs", url, _first_line(e))
+            return
+        except openai.APIStatusError:
+            return  # no model list here (404/405/501...): the questions will tell
+        except (openai.APIResponseValidationError, ValueError, TypeError, AttributeError):
+            names = None
+        if names is None:
+            raise ConfigError(f"{url} did not answer like an OpenAI-compatible API (no JSON model list); is the "
+                              "base URL missing /v1? e.g. --base-url http://localhost:11434/v1")
+        if names and self.model not in names:
+            log.warning("model %r is not among the %d models %s lists (%s); the server may still route it",
+                        self.model, len(names), url, ", ".join(names[:5]))
+
     def _echo(self, label: str, payload: Any) -> None:
         if self._debug:
             text = payload if isinstance(payload, str) else json.dumps(payload, default=str)

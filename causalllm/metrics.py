@@ -24,6 +24,7 @@ from typing import Any
 import networkx as nx
 
 from .bundled import truth_or_path
+from .errors import DataError
 from .graph import adjacent_pairs, pair_key, read_graph
 
 __all__ = ["compare", "compare_files", "shd", "arrowheads"]
@@ -119,4 +120,8 @@ def compare_files(pred: str | Path, truth: str | Path) -> dict[str, Any]:
     """
     T = read_graph(truth_or_path(truth))
     P = read_graph(truth_or_path(pred), nodes=list(T.nodes))
+    named = {n for n in P.nodes if P.degree(n)}
+    if named and not named & {n for n in T.nodes if T.degree(n)}:
+        raise DataError(f"{pred} and {truth} share no variable names ({', '.join(sorted(named)[:4])}... against "
+                        f"{', '.join(sorted(T.nodes)[:4])}...); compare graphs of the same data")
     return compare(P, T)

@@ -295,6 +295,9 @@ class PCDiscovery:
         Quantile bins for continuous columns under a discrete test.
     show_progress : bool
         causal-learn's progress bar on stderr.
+    max_depth : int, optional
+        Largest conditioning set tried (native engine); ``depth_limited_`` says whether it
+        stopped the search.
     required, forbidden : sequence of (str, str)
         Background knowledge: directed edges PC must keep or must not orient so (used by the
         ``prior`` merge policy). causal-learn may still delete a required edge by a CI test:
@@ -319,6 +322,8 @@ class PCDiscovery:
         The CI test used.
     engine_ : str
         The engine that ran (``native`` or ``causal-learn``).
+    depth_limited_ : bool
+        ``max_depth`` stopped the adjacency search before it ran out of tests.
     data_ : numpy.ndarray or None
         The encoded matrix (for re-use by FCI); ``None`` when the test was built from a streamed
         table's statistics or codes (FCI and background knowledge then use that test).
@@ -351,6 +356,7 @@ class PCDiscovery:
         show_progress: bool = False,
         required: Sequence[tuple[str, str]] = (),
         forbidden: Sequence[tuple[str, str]] = (),
+        max_depth: int | None = None,
     ) -> None:
         self.alpha = alpha
         self.test = test
@@ -362,6 +368,7 @@ class PCDiscovery:
         self.show_progress = show_progress
         self.required = required
         self.forbidden = forbidden
+        self.max_depth = max_depth
 
     # ---------------------------------------------------------- evidence
     @property
@@ -410,6 +417,8 @@ class PCDiscovery:
             raise ConfigError(f"bins must be at least 2, got {self.bins}")
         if self.engine not in ENGINES:
             raise ConfigError(f"unknown engine {self.engine!r}; use one of {', '.join(ENGINES)}")
+        if self.max_depth is not None and self.engine == "causal-learn":
+            raise ConfigError("--max-depth bounds the native engine; leave out --engine causal-learn")
 
     # ---------------------------------------------------------- fitting
     def with_knowledge(self, required: Sequence[tuple[str, str]], forbidden: Sequence[tuple[str, str]] = ()
@@ -417,7 +426,7 @@ class PCDiscovery:
         """A new fit on the same data, test and alpha, with background knowledge."""
         other = PCDiscovery(alpha=self.alpha, test=self.test_, engine=self.engine, stable=self.stable,
                             uc_rule=self.uc_rule, uc_priority=self.uc_priority, bins=self.bins, required=required,
-                            forbidden=forbidden)
+                            forbidden=forbidden, max_depth=self.max_depth)
         other._validate()
         return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_,
                                  native=self._native if self.data_ is None else None)
@@ -431,10 +440,13 @@ class PCDiscovery:
         compact = self._compact_test(ds, test)
         if compact is not None:
             return self._fit_matrix(None, ds.columns, test, discrete, native=compact)
-        if ds.kind == "mixed" and test in ("gsq", "chisq"):
-            log.warning("mixed continuous/discrete data: continuous columns cut into %d quantile bins for the %s "
-                        "test (--test auto uses the conditional-Gaussian test on the raw values)", self.bins,
-                        "G^2" if test == "gsq" else "chi-square")
+        if ds.kind != "discrete" and test in ("gsq", "chisq"):
+            log.warning("%s data: continuous columns cut into %d quantile bins for the %s test (--test auto uses "
+                        "the values: %s)", ds.kind, self.bins, "G^2" if test == "gsq" else "chi-square",
+                        choose_test(ds.kind))
+        elif ds.kind != "continuous" and test == "fisherz":
+            log.warning("%s data under Fisher-z: category codes are treated as numbers, which assumes ordered, evenly "
+                        "spaced categories (--test auto uses %s)", ds.kind, choose_test(ds.kind))
         X = encode(ds, test, self.bins)
         return self._fit_matrix(X, ds.columns, test, discrete)
 
@@ -531,7 +543,7 @@ class PCDiscovery:
         self._native = native
         if engine == "native":
             assert native is not None
-            self._run = pc_stable(native, self.alpha)
+            self._run = pc_stable(native, self.alpha, max_depth=self.max_depth)
             M = self._run.graph
             sepsets = self._run.sepsets
             summary = self._run.log.summary()
@@ -546,6 +558,11 @@ class PCDiscovery:
                 summary[key] = (pmax, cond, len(lst))
             self.n_tests_ = sum(len(v) for v in pair_tests.values())
         self.fit_time_ = time.perf_counter() - t0
+        self.depth_limited_ = bool(self.max_depth is not None and self._run is not None
+                                   and self._run.depth > self.max_depth)
+        if self.max_depth is not None and engine != "native":
+            log.warning("causal-learn's PC (background knowledge, KCI) has no depth bound: --max-depth %d was not "
+                        "applied to it", self.max_depth)
         self._tests = None
         self._known = None
         self.test_ = test

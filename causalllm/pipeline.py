@@ -36,16 +36,16 @@ from .answers import PairAnswer, answer_health, llm_graph, priors_rows, read_pri
 from .cache import AnswerCache
 from .config import UNUSABLE_WARN_SHARE, RunConfig, default_cache_path
 from .crosscheck import falsify_graph, fci_confounders
-from .data import MISSING_MARKERS, Dataset, file_sha256, load_dataset, read_variables
+from .data import MISSING_MARKERS, Dataset, Dialect, file_sha256, load_dataset, read_types, read_variables
 from .engine import ENGINE_VERSION
 from .errors import ConfigError, DataError
-from .llm import ChatModel, open_llm
+from .llm import ChatModel, OpenAIChatModel, open_llm
 from .merge import merge
 from .pc import PCDiscovery
 from .priors import LLMPriors
 from .prompts import Prompts, load_prompts
 from .results import DiscoveryResult, build_rows, ensure_out_dir
-from .stream import STREAM_MIN_BYTES, dask_dataset, stream_dataset, streamable
+from .stream import dask_dataset, stream_dataset, streamable, worth_streaming
 
 __all__ = ["Answers", "RunOutcome", "run", "discover", "ask", "plan", "load", "fit_pc", "make_asker", "combine",
            "build_manifest", "package_versions", "engine_info"]
@@ -155,26 +155,37 @@ def load(cfg: RunConfig) -> Dataset:
     if cfg.dask:
         return _load_dask(cfg, str(data), descriptions, columns)
     path = Path(data)
-    if cfg.stream == "always" or (cfg.stream == "auto" and path.is_file() and streamable(path)
-                                  and path.stat().st_size >= STREAM_MIN_BYTES):
-        desc = dict(descriptions) if isinstance(descriptions, Mapping) else (
-            read_variables(descriptions) if descriptions is not None else {})
+    dialect = Dialect(sep=cfg.sep, decimal=cfg.decimal, encoding=cfg.encoding, na_values=cfg.na_values)
+    if cfg.stream == "always" or (cfg.stream == "auto" and path.is_file() and streamable(path, dialect)
+                                  and worth_streaming(path)):
+        desc, declared = _variables(descriptions)
         # the manifest's hash of a big file reads it once more: beside the pass, not after it
         with ThreadPoolExecutor(1) as pool:
             digest = pool.submit(file_sha256, path)
-            ds = stream_dataset(path, desc, columns=columns, missing=cfg.missing, progress=_progress(cfg))
+            ds = stream_dataset(path, desc, columns=columns, missing=cfg.missing, progress=_progress(cfg), dialect=dialect,
+                                declared=declared)
             ds.inputs = {str(path): digest.result()}
         ds.name, ds.context = path.stem, cfg.context
         if descriptions is not None and not isinstance(descriptions, Mapping):
             ds.inputs[str(descriptions)] = file_sha256(descriptions)
         return ds
     if isinstance(descriptions, Mapping):
-        ds = load_dataset(data, None, columns=columns, missing=cfg.missing, context=cfg.context)
+        ds = load_dataset(data, None, columns=columns, missing=cfg.missing, context=cfg.context, dialect=dialect)
         for k, v in descriptions.items():
             if k in ds.descriptions and v:
                 ds.descriptions[k] = v
         return ds
-    return load_dataset(data, descriptions, columns=columns, missing=cfg.missing, context=cfg.context)
+    return load_dataset(data, descriptions, columns=columns, missing=cfg.missing, context=cfg.context,
+                        dialect=dialect)
+
+
+def _variables(descriptions: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """Descriptions and declared types from a variables file (a mapping brings descriptions only)."""
+    if isinstance(descriptions, Mapping):
+        return dict(descriptions), {}
+    if descriptions is None:
+        return {}, {}
+    return read_variables(descriptions), read_types(descriptions)
 
 
 def _load_dask(cfg: RunConfig, pattern: str, descriptions: Any, columns: list[str] | None) -> Dataset:
@@ -192,8 +203,7 @@ def _load_dask(cfg: RunConfig, pattern: str, descriptions: Any, columns: list[st
     parquet = all(Path(f).suffix.lower() in (".parquet", ".pq") for f in files)
     if not parquet and not all(Path(f).suffix.lower() in (".csv", ".tsv", ".tab") for f in files):
         raise DataError(f"{pattern} mixes file kinds; give only Parquet files or only CSV/TSV files")
-    desc = dict(descriptions) if isinstance(descriptions, Mapping) else (
-        read_variables(descriptions) if descriptions is not None else {})
+    desc, declared = _variables(descriptions)
     cluster = LocalCluster(n_workers=2, processes=True, host="127.0.0.1") if cfg.dask == "local" else None
     try:
         with Client(cluster if cluster is not None else cfg.dask, timeout=30) as client:
@@ -203,8 +213,8 @@ def _load_dask(cfg: RunConfig, pattern: str, descriptions: Any, columns: list[st
                 sep = "\t" if Path(files[0]).suffix.lower() in (".tsv", ".tab") else ","
                 # text first, as the small path reads it: the type rule decides, not Dask's per-file guess
                 ddf = dd.read_csv(files, sep=sep, dtype=str, keep_default_na=False, na_values=list(MISSING_MARKERS))
-            ds = dask_dataset(ddf, desc, columns=columns, missing=cfg.missing, name=Path(files[0]).parent.name
-                              or "data")
+            ds = dask_dataset(ddf, desc, columns=columns, missing=cfg.missing, declared=declared,
+                              name=Path(files[0]).parent.name or "data")
             ds.load_info["dask"] = client.scheduler.address if client.scheduler else cfg.dask
     except OSError as e:
         raise ConfigError(f"cannot reach the Dask scheduler at {cfg.dask} ({e}); check the address "
@@ -222,8 +232,13 @@ def _progress(cfg: RunConfig) -> bool:
 
 
 def fit_pc(ds: Dataset, cfg: RunConfig) -> PCDiscovery:
-    """PC with the configured test and alpha."""
-    return PCDiscovery(alpha=cfg.alpha, test=cfg.test, engine=cfg.engine, show_progress=_progress(cfg)).fit(ds)
+    """PC with the configured test, alpha and depth bound; warns when the bound was hit."""
+    pc = PCDiscovery(alpha=cfg.alpha, test=cfg.test, engine=cfg.engine, show_progress=_progress(cfg),
+                     max_depth=cfg.max_depth).fit(ds)
+    if pc.depth_limited_:
+        log.warning("PC stopped at conditioning sets of %d variable(s) (--max-depth): pairs that only larger sets "
+                    "separate are still adjacent in the graph", cfg.max_depth)
+    return pc
 
 
 def make_asker(chat: ChatModel, info: Mapping[str, Any], cfg: RunConfig, prompts: Prompts) -> LLMPriors:
@@ -258,14 +273,22 @@ def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, *, policy: st
     if answers is not None:
         result.priors_rows = priors_rows(pairs, confounders)
         result.llm_graph, result.llm_cycles_removed = llm_graph(pairs, ds.columns)
-        if confounders:
-            t0 = time.perf_counter()
-            result.confounders = fci_confounders(ds, pc, confounders, run_fci=fci)
-            timings["fci"] = time.perf_counter() - t0
-        if falsify and result.llm_graph.number_of_edges():
-            t0 = time.perf_counter()
-            result.falsification = falsify_graph(result.llm_graph, pc, seed=seed)
-            timings["falsify"] = time.perf_counter() - t0
+        # the optional checks: Ctrl-C here keeps everything above and records what is missing
+        try:
+            if confounders:
+                t0 = time.perf_counter()
+                result.confounders = fci_confounders(ds, pc, confounders, run_fci=fci)
+                timings["fci"] = time.perf_counter() - t0
+            if falsify and result.llm_graph.number_of_edges():
+                t0 = time.perf_counter()
+                result.falsification = falsify_graph(result.llm_graph, pc, seed=seed)
+                timings["falsify"] = time.perf_counter() - t0
+        except KeyboardInterrupt:
+            result.missing = [step for step, wanted in (("the FCI check of the suggested confounders", bool(
+                confounders) and not result.confounders), ("the falsification of the LLM's graph", falsify))
+                              if wanted]
+            if not result.confounders and confounders:
+                result.confounders = fci_confounders(ds, pc, confounders, run_fci=False)
     return result
 
 
@@ -273,7 +296,8 @@ def engine_info(pc: PCDiscovery) -> dict[str, Any]:
     """The engine that ran PC, its version and settings (for the manifest)."""
     info: dict[str, Any] = {"name": pc.engine_, "test": pc.test_, "alpha": pc.alpha, "stable": True,
                             "orientation": "uc_sepset priority 2 + Meek (causal-learn's default)",
-                            "n_tests": pc.n_tests_, "fit_s": round(pc.fit_time_, 4)}
+                            "n_tests": pc.n_tests_, "fit_s": round(pc.fit_time_, 4), "max_depth": pc.max_depth,
+                            "depth_limited": pc.depth_limited_}
     if pc.engine_ == "native":
         info["version"] = ENGINE_VERSION
     else:
@@ -352,6 +376,20 @@ def _ask(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLMPrior
     return result
 
 
+def _check_against_data(cfg: RunConfig, ds: Dataset, backend: str | None) -> None:
+    """Options that only the data can validate, checked before PC or the LLM costs anything."""
+    if backend == "simulated" and cfg.llm.truth:
+        from .graph import read_graph
+
+        T = read_graph(cfg.llm.truth)
+        unknown = sorted(set(map(str, T.nodes)) - set(ds.columns) - set(ds.excluded))
+        if unknown:
+            raise DataError(f"--truth {cfg.llm.truth} names {', '.join(unknown[:6])}{', ...' if len(unknown) > 6 else ''}"
+                            f", not columns of the data ({', '.join(ds.columns[:6])}...); fix the names")
+    if backend not in (None, "none") and cfg.llm.max_calls == 0:
+        log.warning("--max-calls 0: no new question is sent; only answers already in the cache are used")
+
+
 def _execute(cfg: RunConfig, command: str) -> RunOutcome:
     """Load, open the LLM, then the dry run or the whole job; the result stays in memory."""
     if command not in ("discover", "ask"):
@@ -361,6 +399,7 @@ def _execute(cfg: RunConfig, command: str) -> RunOutcome:
     ds = load(cfg)
     timings["load"] = time.perf_counter() - t0
     backend = cfg.backend_requested
+    _check_against_data(cfg, ds, backend)
     if command == "ask" and backend == "none":
         raise ConfigError("causalllm ask needs an LLM: --llm openai (with a key or --base-url) or --llm simulated")
     prompts = load_prompts(cfg.llm.prompts, ds.context)
@@ -369,11 +408,15 @@ def _execute(cfg: RunConfig, command: str) -> RunOutcome:
         if chat is None and command == "ask":
             raise ConfigError("causalllm ask needs an LLM: set OPENAI_API_KEY, use --base-url for a local server, "
                               "or --llm simulated --truth EDGES")
+        if isinstance(chat, OpenAIChatModel):
+            chat.check()  # before PC: a wrong URL or key is an error now, not after minutes of work
         asker = make_asker(chat, info, cfg, prompts) if chat is not None else None
         if cfg.dry_run:
             if asker is None:
                 raise ConfigError("--dry-run needs an LLM (--llm openai or simulated)")
-            pc = fit_pc(ds, cfg) if asker.strategy != "all" else None
+            # the questions depend on PC's skeleton unless every pair is asked and no confounder question is
+            needs_pc = asker.strategy != "all" or asker.confounders == "skeleton"
+            pc = fit_pc(ds, cfg) if needs_pc else None
             return RunOutcome(plan=asker.dry_run(ds, pc, cfg.price_per_1k))
         if command == "ask":
             assert asker is not None
@@ -397,6 +440,10 @@ def run(cfg: RunConfig, command: str = "discover") -> RunOutcome:
     outcome = _execute(cfg, command)
     if outcome.result is not None and cfg.out is not None:
         outcome.written = outcome.result.save(cfg.out, fmt=cfg.fmt, layout=cfg.layout, rankdir=cfg.rankdir)
+        if outcome.result.missing:
+            log.warning("interrupted: the graph, edges and LLM answers are written to %s; not done: %s", cfg.out,
+                        ", ".join(outcome.result.missing))
+            raise KeyboardInterrupt
     return outcome
 
 

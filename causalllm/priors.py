@@ -273,6 +273,7 @@ class LLMPriors:
         pairs = sorted({(q.source, q.target) for q in qs if q.kind == "direction"})
         out: dict[str, Any] = {"pairs": len(pairs), "questions": len(qs), "cached": cached, "calls": len(qs) - cached,
                "estimated_prompt_tokens": prompt_tokens, "estimated_completion_tokens": completion_tokens,
+               "re_asks": "not counted: at most one more call per invalid reply",
                "pair_list": [f"{a} - {b}" for a, b in pairs]}
         if price_per_1k is not None:
             share_uncached = out["calls"] / max(1, len(qs))

@@ -16,6 +16,7 @@ the same attributes) are made; what each status means is :data:`causalllm.graph.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import os
@@ -100,15 +101,19 @@ def _cell(v: Any) -> Any:
     return v
 
 
+def csv_text(rows: Iterable[Any], columns: list[str]) -> str:
+    """Rows (dicts) as CSV text with the given columns; lists become ``;``-joined, None empty."""
+    f = io.StringIO(newline="")
+    w = csv.writer(f)
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([_cell(r.get(c)) for c in columns])
+    return f.getvalue()
+
+
 def write_csv(path: Path, rows: Iterable[Any], columns: list[str]) -> None:
-    """Write rows (dicts) with the given columns; lists become ``;``-joined, None empty."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([_cell(r.get(c)) for c in columns])
-    os.replace(tmp, path)
+    """Write rows (dicts) with the given columns, whole (see :func:`csv_text`)."""
+    _write(path, csv_text(rows, columns))
 
 
 def graph_for_export(G: nx.DiGraph) -> nx.DiGraph:
@@ -167,6 +172,7 @@ class DiscoveryResult:
     merge_info: MergeInfo | None = None
     llm_graph: nx.DiGraph | None = None
     llm_cycles_removed: list[dict] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # steps an interruption left undone
 
     @property
     def has_llm(self) -> bool:
@@ -214,47 +220,86 @@ class DiscoveryResult:
 
     def save(self, out_dir: str | Path, *, fmt: str = "svg", layout: str = "dot", rankdir: str = "LR",
              ) -> dict[str, Path]:
-        """Write every output file into ``out_dir``; return name → path of what was written."""
+        """Write every output file into ``out_dir``; return name → path of what was written.
+
+        The data files come first and the picture after them (a slow render never holds back
+        ``edges.csv``); each file is written whole (to a temporary name, then renamed); the
+        previous run's files are removed first and ``manifest.json`` is written last, so a folder
+        without one is an interrupted save (:func:`check_complete`).
+        """
         out = ensure_out_dir(out_dir)
+        for name in (MANIFEST, *_OUTPUTS):  # nothing of an earlier run survives into this one
+            for old in out.glob(name):
+                old.unlink()
         written: dict[str, Path] = {}
         dot_src = self.to_dot(layout=layout, rankdir=rankdir)
-        (out / "graph.dot").write_text(dot_src, encoding="utf-8")
-        written["dot"] = out / "graph.dot"
+        written["dot"] = _write(out / "graph.dot", dot_src)
+        H = graph_for_export(self.graph)
+        buf = io.BytesIO()
+        nx.write_graphml(H, buf)
+        written["graphml"] = _write(out / "graph.graphml", buf.getvalue())
+        data = nx.node_link_data(H, edges="edges")
+        written["json"] = _write(out / "graph.json", json.dumps(data, indent=1, default=str))
+        written["edges"] = _write(out / "edges.csv", csv_text(self.rows, self.columns))
+        if self.answers:
+            written["answers"] = _write(out / "llm_answers.jsonl",
+                                        "".join(json.dumps(a, default=str) + "\n" for a in self.answers))
+        if self.priors_rows:
+            written["priors"] = _write(out / "priors.csv", csv_text(self.priors_rows, PRIORS_COLUMNS))
+        if self.confounders:
+            written["confounders"] = _write(out / "confounders.csv", csv_text(self.confounders, CONFOUNDER_COLUMNS))
         svg_text = ""
         if fmt != "dot":
             try:
-                (out / f"graph.{fmt}").write_bytes(render(dot_src, fmt, layout))
-                written[fmt] = out / f"graph.{fmt}"
+                picture = render(dot_src, fmt, layout)
+                written[fmt] = _write(out / f"graph.{fmt}", picture)
+                svg_text = picture.decode("utf-8") if fmt == "svg" else ""
             except RenderError as e:
                 log.warning("could not write graph.%s: %s (graph.dot is written)", fmt, e)
-        try:
-            svg_text = (out / "graph.svg").read_text(encoding="utf-8") if fmt == "svg" and "svg" in written \
-                else render(dot_src, "svg", layout).decode("utf-8")
-        except RenderError:
-            svg_text = ""
-        H = graph_for_export(self.graph)
-        nx.write_graphml(H, out / "graph.graphml")
-        written["graphml"] = out / "graph.graphml"
-        data = nx.node_link_data(H, edges="edges")
-        (out / "graph.json").write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
-        written["json"] = out / "graph.json"
-        write_csv(out / "edges.csv", self.rows, self.columns)
-        written["edges"] = out / "edges.csv"
-        if self.answers:
-            with open(out / "llm_answers.jsonl", "w", encoding="utf-8") as f:
-                for a in self.answers:
-                    f.write(json.dumps(a, default=str) + "\n")
-            written["answers"] = out / "llm_answers.jsonl"
-        if self.priors_rows:
-            write_csv(out / "priors.csv", self.priors_rows, PRIORS_COLUMNS)
-            written["priors"] = out / "priors.csv"
-        if self.confounders:
-            write_csv(out / "confounders.csv", self.confounders, CONFOUNDER_COLUMNS)
-            written["confounders"] = out / "confounders.csv"
-        (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2, default=str), encoding="utf-8")
-        written["manifest"] = out / "manifest.json"
+        if not svg_text:
+            try:
+                svg_text = render(dot_src, "svg", layout).decode("utf-8")
+            except RenderError:
+                svg_text = ""
+        manifest = dict(self.manifest, complete=not self.missing, missing=list(self.missing))
+        self.manifest = manifest
         written["report"] = write_report(self, out / "report.html", svg_text)
+        written["manifest"] = _write(out / MANIFEST, json.dumps(manifest, indent=2, default=str))
         return written
+
+
+MANIFEST = "manifest.json"
+#: Every file a run may write besides the manifest (globs).
+_OUTPUTS = ("graph.dot", "graph.svg", "graph.png", "graph.pdf", "graph.graphml", "graph.json", "edges.csv",
+            "llm_answers.jsonl", "priors.csv", "confounders.csv", "report.html", "graph.disagreements.*")
+
+
+def _write(path: Path, content: str | bytes) -> Path:
+    """Write a file whole: to a temporary name beside it, then renamed over it."""
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        if isinstance(content, bytes):
+            tmp.write_bytes(content)
+        else:
+            tmp.write_text(content, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise ConfigError(f"cannot write {path} ({e.strerror or e}); check the disk and choose another --out") from None
+    return path
+
+
+def check_complete(folder: Path) -> dict:
+    """The manifest of a results folder, or a one-line error when the run that wrote it did not finish."""
+    m = folder / MANIFEST
+    if not m.exists():
+        if (folder / "edges.csv").exists() or (folder / "graph.dot").exists():
+            raise ConfigError(f"{folder} is incomplete: the run that wrote it stopped before it finished (no "
+                              f"{MANIFEST}); re-run discover")
+        return {}
+    manifest = json.loads(m.read_text(encoding="utf-8"))
+    if manifest.get("missing"):
+        log.warning("%s was written by an interrupted run: %s not done", folder, ", ".join(manifest["missing"]))
+    return manifest
 
 
 def load_result_graph(path: str | Path) -> tuple[nx.DiGraph, dict]:
@@ -262,8 +307,7 @@ def load_result_graph(path: str | Path) -> tuple[nx.DiGraph, dict]:
     p = Path(path)
     manifest: dict = {}
     if p.is_dir():
-        if (p / "manifest.json").exists():
-            manifest = json.loads((p / "manifest.json").read_text(encoding="utf-8"))
+        manifest = check_complete(p)
         p = p / "graph.json"
     if not p.exists():
         raise ConfigError(f"{p} does not exist; give a results folder written by 'causalllm discover' or a graph file")

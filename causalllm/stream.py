@@ -33,23 +33,28 @@ import pandas as pd
 
 from .data import (
     MAX_DISCRETE_LEVELS,
-    MISSING_MARKERS,
     ColumnFacts,
     Dataset,
+    Dialect,
     Moments,
+    apply_declared,
     check_described,
+    check_levels,
     clean,
     decide_type,
     read_sample,
 )
 from .errors import ConfigError, DataError
 
-__all__ = ["STREAM_MIN_BYTES", "SAMPLE_ROWS", "MAX_LEVELS", "Partial", "streamable", "stream_dataset", "dask_dataset"]
+__all__ = ["STREAM_MIN_BYTES", "STREAM_MIN_CELLS", "worth_streaming", "SAMPLE_ROWS", "MAX_LEVELS", "Partial",
+           "streamable", "stream_dataset", "dask_dataset"]
 
 log = logging.getLogger("causalllm")
 
-#: With ``--stream auto``, files at least this big are streamed; smaller ones load whole (faster there).
+#: With ``--stream auto``, files at least this big are streamed; smaller ones load whole (faster there) ...
 STREAM_MIN_BYTES = 256 << 20
+#: ... unless they hold this many cells: loaded whole, 5M cells cost ~0.3-1.5 GB in pandas and the float matrix.
+STREAM_MIN_CELLS = 5_000_000
 #: Rows read up front to guess each column's type (verified over all rows afterwards).
 SAMPLE_ROWS = 10_000
 #: Categories a discrete column may have; more make a contingency test meaningless.
@@ -58,9 +63,33 @@ _NUMERIC_CAP = MAX_DISCRETE_LEVELS + 1  # the rule only asks whether a numeric c
 _STREAMABLE = (".csv", ".tsv", ".tab", ".parquet", ".pq")
 
 
-def streamable(path: str | Path) -> bool:
-    """Whether :func:`stream_dataset` can read ``path`` (uncompressed CSV/TSV, or Parquet)."""
-    return Path(path).suffix.lower() in _STREAMABLE
+def worth_streaming(path: Path) -> bool:
+    """``--stream auto``'s rule: a file of :data:`STREAM_MIN_BYTES` or more, or of about
+    :data:`STREAM_MIN_CELLS` cells or more (rows estimated from the first megabyte's line length)."""
+    size = path.stat().st_size
+    if size >= STREAM_MIN_BYTES:
+        return True
+    if path.suffix.lower() in (".parquet", ".pq"):
+        import polars as pl
+
+        lf = pl.scan_parquet(path)
+        return int(lf.select(pl.len()).collect().item()) * len(lf.collect_schema()) >= STREAM_MIN_CELLS
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    lines = head.split(b"\n")
+    if len(lines) < 3:
+        return False
+    fields = max(lines[0].count(b","), lines[0].count(b";"), lines[0].count(b"\t"), lines[0].count(b"|")) + 1
+    return size / (len(head) / (len(lines) - 1)) * fields >= STREAM_MIN_CELLS
+
+
+def streamable(path: str | Path, dialect: Dialect | None = None) -> bool:
+    """Whether :func:`stream_dataset` can read ``path``: uncompressed CSV/TSV in UTF-8, or Parquet."""
+    encoding = (dialect.encoding if dialect else None) or "utf-8"
+    return Path(path).suffix.lower() in _STREAMABLE and encoding.lower().replace("_", "-") in _UTF8
+
+
+_UTF8 = ("utf-8", "utf8", "utf-8-sig")
 
 
 @dataclass
@@ -69,6 +98,7 @@ class _Plan:
 
     kinds: dict[str, str]  # every column read -> "numeric" (read as floats), "text" or "bool" (read as strings)
     types: dict[str, str]  # usable columns, in data order -> "continuous" / "discrete"
+    declared: dict[str, str] = field(default_factory=dict)  # the variables file's type column
 
     @property
     def numeric(self) -> list[str]:
@@ -172,6 +202,10 @@ class Partial:
             if c in num_at:
                 v = num[:, num_at[c]]
                 nn = v[~np.isnan(v)] if has_nan[num_at[c]] else v
+                inf = np.flatnonzero(np.isinf(v))
+                if len(inf):
+                    raise DataError(f"column '{c}' has an infinite value ({v[inf[0]]}, line {start + int(inf[0]) + 2});"
+                                    " replace it with a number or blank it (blanks are missing)")
                 f.count = len(nn)
                 if len(nn):
                     f.first, f.last = float(nn[0]), float(nn[-1])
@@ -297,8 +331,10 @@ def _finish(part: Partial, plan: _Plan, *, missing: str, source: str) -> Dataset
             excluded[c] = str(why)
         else:
             types[c] = kind
+    types, excluded = apply_declared(types, excluded, plan.declared)
+    types = {c: types[c] for c in plan.kinds if c in types}  # data order
     if kinds != plan.kinds or types != plan.types:
-        return _Plan(kinds, types)
+        return _Plan(kinds, types, plan.declared)
     for col, why in excluded.items():
         log.warning("excluding column '%s': %s", col, why)
     if len(types) < 2:
@@ -329,6 +365,7 @@ def _finish(part: Partial, plan: _Plan, *, missing: str, source: str) -> Dataset
     for c in set(types) - set(keep):
         log.warning("excluding column '%s' after dropping rows: constant", c)
         excluded[c] = "constant"
+    check_levels({c: len(frame_cols[c].categories) for c in disc if c in keep}, part.n, source)
     if len(keep) < 2:
         raise DataError("fewer than two usable columns remain after dropping missing rows; fill in missing values")
     info = {"reader": "", "streamed": True, "rows_read": part.n_read, "rows_dropped": n_dropped}
@@ -385,12 +422,13 @@ def _sort_key(v: Any) -> tuple:
 
 
 # ------------------------------------------------------------------ planning from a sample
-def _plan(sample: pd.DataFrame, columns: Sequence[str] | None) -> _Plan:
+def _plan(sample: pd.DataFrame, columns: Sequence[str] | None, declared: dict[str, str]) -> _Plan:
     """First guesses from the sample: how to read each column, and its type."""
     from .data import infer_types
 
     if columns:
         sample = sample[list(columns)]
+    sample = sample[[c for c in sample.columns if declared.get(c) != "exclude"]]
     kinds = {}
     for c in sample.columns:
         s = sample[c]
@@ -400,12 +438,19 @@ def _plan(sample: pd.DataFrame, columns: Sequence[str] | None) -> _Plan:
             kinds[c] = "numeric"
         else:
             kinds[c] = "text"
-    types, _ = infer_types(sample)
-    return _Plan(kinds, {c: t for c, t in types.items()})
+    types, _ = apply_declared(*infer_types(sample), declared)
+    return _Plan(kinds, {str(c): types[c] for c in sample.columns if c in types}, declared)
 
 
 # ------------------------------------------------------------------ files, with polars
-def _lazy(path: Path, plan: _Plan, header: list[str]) -> Any:
+def _scan_csv(path: Path, dialect: Dialect, schema: dict[str, Any]) -> Any:
+    import polars as pl
+
+    return pl.scan_csv(path, separator=str(dialect.sep), schema=schema, null_values=dialect.missing,
+                       decimal_comma=dialect.decimal == ",")
+
+
+def _lazy(path: Path, plan: _Plan, header: list[str], dialect: Dialect) -> Any:
     import polars as pl
 
     suffix = path.suffix.lower()
@@ -414,8 +459,7 @@ def _lazy(path: Path, plan: _Plan, header: list[str]) -> Any:
         num = [pl.col(c).cast(pl.Float64, strict=True) for c in plan.numeric]
     else:
         schema = {c: (pl.Float64 if plan.kinds.get(c) == "numeric" else pl.String) for c in header}
-        lf = pl.scan_csv(path, separator="\t" if suffix in (".tsv", ".tab") else ",", schema=schema,
-                         null_values=list(MISSING_MARKERS))
+        lf = _scan_csv(path, dialect, schema)
         num = [pl.col(c) for c in plan.numeric]
     exprs = []
     for c in plan.text:
@@ -428,10 +472,10 @@ def _lazy(path: Path, plan: _Plan, header: list[str]) -> Any:
     return lf.select([*num, *exprs])
 
 
-def _batches(path: Path, plan: _Plan, header: list[str], progress: Any) -> Iterator[Partial]:
+def _batches(path: Path, plan: _Plan, header: list[str], dialect: Dialect, progress: Any) -> Iterator[Partial]:
     import polars as pl
 
-    lf = _lazy(path, plan, header)
+    lf = _lazy(path, plan, header, dialect)
     start = 0
     keep_values = bool(plan.discrete and plan.continuous)
     try:
@@ -443,10 +487,10 @@ def _batches(path: Path, plan: _Plan, header: list[str], progress: Any) -> Itera
             start += len(b)
             progress(len(b))
     except pl.exceptions.PolarsError as e:
-        raise _read_error(path, plan, header, e) from None
+        raise _read_error(path, plan, header, dialect, e) from None
 
 
-def _read_error(path: Path, plan: _Plan, header: list[str], e: Exception) -> DataError:
+def _read_error(path: Path, plan: _Plan, header: list[str], dialect: Dialect, e: Exception) -> DataError:
     """A polars read error as the one-line error the small path would give (column, value, line)."""
     import polars as pl
 
@@ -458,11 +502,11 @@ def _read_error(path: Path, plan: _Plan, header: list[str], e: Exception) -> Dat
         return DataError(f"{path} is not valid UTF-8; re-save it as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
     if path.suffix.lower() not in (".parquet", ".pq") and plan.numeric:
         # find the first cell of a numeric column that is not a number, with its line
-        lf = pl.scan_csv(path, separator="\t" if path.suffix.lower() in (".tsv", ".tab") else ",",
-                         schema={c: pl.String for c in header}, null_values=list(MISSING_MARKERS))
-        lf = lf.with_row_index("\0row")
+        lf = _scan_csv(path, dialect, {c: pl.String for c in header}).with_row_index("\0row")
         for c in plan.numeric:
             s = pl.col(c).str.strip_chars()
+            if dialect.decimal == ",":
+                s = s.str.replace(",", ".", literal=True)
             hit = lf.filter(s.is_not_null() & (s != "") & s.cast(pl.Float64, strict=False).is_null()).select(
                 "\0row", c).head(1).collect()
             if len(hit):
@@ -519,6 +563,8 @@ def stream_dataset(
     columns: Sequence[str] | None = None,
     missing: str = "drop",
     progress: bool = False,
+    dialect: Dialect | None = None,
+    declared: dict[str, str] | None = None,
 ) -> Dataset:
     """Read a CSV/TSV/Parquet file in one streaming pass into the statistics PC needs.
 
@@ -537,20 +583,22 @@ def stream_dataset(
     (True, 100, (3, 3))
     """
     path = Path(path)
-    if not streamable(path):
-        raise ConfigError(f"{path.name}: only .csv, .tsv and .parquet files can be streamed; use --stream never")
+    if not streamable(path, dialect):
+        raise ConfigError(f"{path.name}: only UTF-8 .csv and .tsv files, and .parquet files, can be streamed; use "
+                          "--stream never")
     t0 = time.perf_counter()
-    sample, header = read_sample(path, SAMPLE_ROWS)
+    declared = dict(declared or {})
+    sample, header, dialect = read_sample(path, SAMPLE_ROWS, dialect, declared)
     descriptions = dict(descriptions or {})
     check_described(descriptions, header, columns)
-    plan = _plan(sample, columns)
+    plan = _plan(sample, columns, declared)
     passes = 0
     while True:
         passes += 1
         bar = _Progress(path, progress)
         total = Partial()
         try:
-            for part in _batches(path, plan, header, bar):
+            for part in _batches(path, plan, header, dialect, bar):
                 total = total.merge(part)
             bar.close(done=True)
         finally:
@@ -616,6 +664,7 @@ def dask_dataset(
     columns: Sequence[str] | None = None,
     missing: str = "drop",
     name: str = "data",
+    declared: dict[str, str] | None = None,
 ) -> Dataset:
     """The statistics of a ``dask.dataframe``, computed where its partitions live.
 
@@ -641,10 +690,11 @@ def dask_dataset(
     sample = ddf.head(SAMPLE_ROWS, npartitions=-1, compute=True)
     if len(sample) == 0:
         raise DataError("the Dask dataframe has no rows; check the files it reads")
-    sample = clean(sample.reset_index(drop=True), name)
+    declared = dict(declared or {})
+    sample = clean(sample.reset_index(drop=True), name, declared)
     descriptions = dict(descriptions or {})
     check_described(descriptions, header, columns)
-    plan = _plan(sample, None)
+    plan = _plan(sample, None, declared)
     lengths = ddf.map_partitions(len).compute()
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int)
     parts = ddf.to_delayed()

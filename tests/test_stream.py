@@ -135,7 +135,7 @@ def test_missing_error_and_bad_files(tmp_path):
     with pytest.raises(DataError, match="more fields than its header"):
         stream_dataset(tmp_path / "r.csv")
     (tmp_path / "x.json").write_text("{}")
-    with pytest.raises(ConfigError, match="only .csv, .tsv and .parquet"):
+    with pytest.raises(ConfigError, match="only UTF-8 .csv and .tsv files, and .parquet files"):
         stream_dataset(tmp_path / "x.json")
 
 
