@@ -98,7 +98,7 @@ def data_options(f: Callable) -> Callable:
                      help="Drop rows with missing values (reported) or refuse them."),
         click.option("--sep", default=None, metavar="CHAR",
                      help="Field separator of a text file (',', ';', '\\t', '|', ' '); detected when not given."),
-        click.option("--decimal", type=click.Choice([".", ","]), default=None,
+        click.option("--decimal", type=click.Choice(C.DECIMALS), default=None,
                      help="Decimal mark; a decimal comma is detected in files not separated by commas."),
         click.option("--encoding", default=None, help="Text encoding (default UTF-8, byte-order mark or not)."),
         click.option("--na-values", type=_CommaList(), default=None, metavar="A,B",
@@ -121,10 +121,16 @@ def pc_options(f: Callable) -> Callable:
                      help="CI test; auto: Fisher-z (continuous), G^2 (discrete), conditional-Gaussian cg (mixed)."),
         click.option("--engine", type=click.Choice(C.ENGINES), default="native", show_default=True,
                      help="PC engine: native (batched, same output) or causal-learn (the reference)."),
+    ])
+
+
+def bound_options(f: Callable) -> Callable:
+    """Bounds on a run's data side: PC's depth, and the optional checks."""
+    return _apply(f, [
         click.option("--max-depth", type=click.IntRange(min=0), default=None, metavar="N",
                      help="Largest conditioning set PC tries (bounds its time; a warning says when it was hit)."),
         click.option("--fci/--no-fci", default=True, show_default=True,
-                     help="Check suggested confounders with FCI (--no-fci skips it; the report says so)."),
+                     help="Check suggested confounders with FCI (--no-fci skips it)."),
         click.option("--falsify/--no-falsify", default=True, show_default=True,
                      help="Test the LLM's graph against the data (--no-falsify skips it)."),
     ])
@@ -281,6 +287,7 @@ def datasets_cmd(as_json: bool) -> None:
 @cli.command()
 @data_options
 @pc_options
+@bound_options
 @output_options
 @llm_options
 @click.option("--strategy", type=click.Choice(C.STRATEGIES), default="skeleton", show_default=True,
@@ -306,6 +313,7 @@ def discover(**opts: Any) -> None:
 @cli.command()
 @data_options
 @pc_options
+@bound_options
 @output_options
 @llm_options
 @click.option("--strategy", type=click.Choice(C.STRATEGIES), default="all", show_default=True,

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TESTS", "ENGINES", "POLICIES", "STRATEGIES", "CONFOUNDER_MODES", "BACKENDS", "EVALUATE_BACKENDS", "FORMATS",
-    "RANKDIRS", "LAYOUTS", "MISSING", "STREAMING", "PROFILES", "PAIR_BENCHMARKS",
+    "RANKDIRS", "LAYOUTS", "DECIMALS", "MISSING", "STREAMING", "PROFILES", "PAIR_BENCHMARKS",
     "DEFAULT_ALPHA", "DEFAULT_PRIOR_THRESHOLD", "DEFAULT_TIMEOUT", "DEFAULT_RETRIES", "DEFAULT_CONCURRENCY",
     "DEFAULT_MODEL", "DEFAULT_PROFILE", "DEFAULT_BINS",
     "LLMConfig", "RunConfig", "EndpointConfig",
@@ -69,6 +69,8 @@ RANKDIRS = ("LR", "TB", "RL", "BT")
 LAYOUTS = ("dot", "neato", "fdp", "sfdp", "circo", "twopi", "osage", "patchwork")
 #: What to do with rows holding missing values.
 MISSING = ("drop", "error")
+#: Decimal marks of ``--decimal``.
+DECIMALS = (".", ",")
 #: How a data file is read: auto streams files of 256 MB or more into statistics (causalllm.stream).
 STREAMING = ("auto", "always", "never")
 #: Simulated expert profiles (``flip=P`` with P in [0, 1]).
@@ -256,7 +258,7 @@ class RunConfig:
         _check_choice("--layout", self.layout, LAYOUTS)
         if self.max_depth is not None and (not isinstance(self.max_depth, int) or self.max_depth < 0):
             raise ConfigError(f"--max-depth must be a whole number of 0 or more, got {self.max_depth!r}")
-        if self.decimal not in (None, ".", ","):
+        if self.decimal is not None and self.decimal not in DECIMALS:
             raise ConfigError(f"--decimal must be '.' or ',', not {self.decimal!r}")
         if self.sep is not None and len(self.sep.encode().decode("unicode_escape")) != 1:
             raise ConfigError(f"--sep must be one character (',', ';', '\\t', '|', ' '), not {self.sep!r}")

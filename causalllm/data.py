@@ -366,7 +366,7 @@ def _check_delimited(path: Path, sep: str, encoding: str = "utf-8-sig") -> list[
     """
     try:
         with open(path, newline="", encoding=encoding) as f:
-            reader = csv.reader(f, delimiter=sep, skipinitialspace=sep == " ")
+            reader = csv.reader(f, delimiter=sep, skipinitialspace=True)  # as pandas reads it
             header = next(reader, None)
             if header is None or not any(h.strip() for h in header):
                 raise DataError(f"{path} is empty; give a {'CSV' if sep == ',' else 'TSV'} file with a header row "
@@ -473,8 +473,16 @@ def _read_delimited(path: Path, suffix: str, dialect: Dialect | None) -> pd.Data
     except UnicodeDecodeError:
         raise DataError(f"{path} is not valid {str(d.encoding).upper()}; give its encoding with --encoding") from None
     if header is not None:
-        df.columns = header
+        _set_header(df, header, path)
     return df
+
+
+def _set_header(df: pd.DataFrame, header: list[str], path: Path) -> None:
+    """The header as read by the row check (pandas renames duplicates); the two readers must agree."""
+    if len(df.columns) != len(header):
+        raise DataError(f"{path}: its header reads as {len(header)} column(s) one way and {len(df.columns)} another "
+                        "(unbalanced quotes?); fix the quoting")
+    df.columns = header
 
 
 def parse_mapping(text: str, suffix: str) -> Any:
@@ -753,7 +761,7 @@ def read_sample(path: Path, nrows: int, dialect: Dialect | None = None, declared
     else:
         d = sniff(path, dialect)
         with open(path, newline="", encoding=d.encoding, errors="replace") as f:
-            first = next(csv.reader(f, delimiter=str(d.sep)), None)
+            first = next(csv.reader(f, delimiter=str(d.sep), skipinitialspace=True), None)
         if not first or not any(h.strip() for h in first):
             raise DataError(f"{path} is empty; give a file with a header row and data rows")
         header = [h.strip() for h in first]
@@ -770,7 +778,7 @@ def read_sample(path: Path, nrows: int, dialect: Dialect | None = None, declared
             raise DataError(f"{path} is not valid {str(d.encoding).upper()}; give its encoding with --encoding") from None
         except pd.errors.ParserError as e:
             raise DataError(f"{path} could not be parsed: {str(e).strip().splitlines()[-1]}; fix the ragged rows") from None
-        df.columns = header
+        _set_header(df, header, path)
         dialect = d
     df.columns = [str(c).strip() for c in df.columns]
     return clean(df, str(path), declared), list(df.columns), dialect or Dialect()

@@ -260,6 +260,17 @@ def _unquote(s: object) -> str:
     return s.replace('\\"', '"').replace("\\\\", "\\")
 
 
+#: Written last by a run: a results folder without it is an interrupted save.
+MANIFEST = "manifest.json"
+
+
+def require_complete(folder: Path) -> None:
+    """A one-line error for a results folder whose save never finished (outputs but no manifest)."""
+    if not (folder / MANIFEST).exists() and any((folder / f).exists() for f in ("edges.csv", "graph.dot")):
+        raise DataError(f"{folder} is incomplete: the run that wrote it stopped before it finished (no {MANIFEST}); "
+                        "re-run discover")
+
+
 def read_graph(path: str | Path, nodes: Iterable[str] | None = None) -> nx.DiGraph:
     """Read a graph from ``edges.csv`` / a ``source,target`` list, ``.dot``, ``.graphml`` or ``graph.json``.
 
@@ -274,6 +285,7 @@ def read_graph(path: str | Path, nodes: Iterable[str] | None = None) -> nx.DiGra
     """
     path = Path(path)
     if path.is_dir():
+        require_complete(path)
         for cand in ("edges.csv", "graph.json", "graph.graphml", "graph.dot"):
             if (path / cand).exists():
                 path = path / cand

@@ -277,6 +277,8 @@ def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, *, policy: st
         try:
             if confounders:
                 t0 = time.perf_counter()
+                if fci:
+                    log.info("checking the suggested confounders with FCI...")
                 result.confounders = fci_confounders(ds, pc, confounders, run_fci=fci)
                 timings["fci"] = time.perf_counter() - t0
             if falsify and result.llm_graph.number_of_edges():

@@ -31,7 +31,7 @@ from .answers import PRIORS_COLUMNS, PairAnswer
 from .config import FORMATS
 from .data import Dataset
 from .errors import ConfigError, RenderError
-from .graph import DISAGREEMENTS, add_edge, make_graph, mark_between, pair_key
+from .graph import DISAGREEMENTS, MANIFEST, add_edge, make_graph, mark_between, pair_key, require_complete
 from .merge import Decision, MergeInfo, MergeOutcome, usable_direction
 from .pc import PCDiscovery
 from .render import render, to_dot
@@ -268,7 +268,6 @@ class DiscoveryResult:
         return written
 
 
-MANIFEST = "manifest.json"
 #: Every file a run may write besides the manifest (globs).
 _OUTPUTS = ("graph.dot", "graph.svg", "graph.png", "graph.pdf", "graph.graphml", "graph.json", "edges.csv",
             "llm_answers.jsonl", "priors.csv", "confounders.csv", "report.html", "graph.disagreements.*")
@@ -290,11 +289,9 @@ def _write(path: Path, content: str | bytes) -> Path:
 
 def check_complete(folder: Path) -> dict:
     """The manifest of a results folder, or a one-line error when the run that wrote it did not finish."""
+    require_complete(folder)
     m = folder / MANIFEST
     if not m.exists():
-        if (folder / "edges.csv").exists() or (folder / "graph.dot").exists():
-            raise ConfigError(f"{folder} is incomplete: the run that wrote it stopped before it finished (no "
-                              f"{MANIFEST}); re-run discover")
         return {}
     manifest = json.loads(m.read_text(encoding="utf-8"))
     if manifest.get("missing"):

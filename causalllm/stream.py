@@ -501,19 +501,31 @@ def _read_error(path: Path, plan: _Plan, header: list[str], dialect: Dialect, e:
     if "utf-8" in first.lower() or "utf8" in first.lower():
         return DataError(f"{path} is not valid UTF-8; re-save it as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
     if path.suffix.lower() not in (".parquet", ".pq") and plan.numeric:
-        # find the first cell of a numeric column that is not a number, with its line
-        lf = _scan_csv(path, dialect, {c: pl.String for c in header}).with_row_index("\0row")
-        for c in plan.numeric:
-            s = pl.col(c).str.strip_chars()
-            if dialect.decimal == ",":
-                s = s.str.replace(",", ".", literal=True)
-            hit = lf.filter(s.is_not_null() & (s != "") & s.cast(pl.Float64, strict=False).is_null()).select(
-                "\0row", c).head(1).collect()
-            if len(hit):
-                row, value = hit.row(0)
-                return DataError(f"column '{c}' in {path} is numeric but has non-numeric value {value!r} "
-                                 f"(line {row + 2}); fix or blank that value (blanks are treated as missing)")
+        try:
+            found = _first_non_number(path, plan, header, dialect)
+        except pl.exceptions.PolarsError as again:  # the file is broken in another way: say that one
+            return _read_error(path, _Plan({}, {}), header, dialect, again)
+        if found is not None:
+            return found
     return DataError(f"{path} could not be read ({first}); check the file")
+
+
+def _first_non_number(path: Path, plan: _Plan, header: list[str], dialect: Dialect) -> DataError | None:
+    """The first cell of a numeric column that is not a number, as the stray-text error with its line."""
+    import polars as pl
+
+    lf = _scan_csv(path, dialect, {c: pl.String for c in header}).with_row_index("\0row")
+    for c in plan.numeric:
+        s = pl.col(c).str.strip_chars()
+        if dialect.decimal == ",":
+            s = s.str.replace(",", ".", literal=True)
+        hit = lf.filter(s.is_not_null() & (s != "") & s.cast(pl.Float64, strict=False).is_null()).select(
+            "\0row", c).head(1).collect()
+        if len(hit):
+            row, value = hit.row(0)
+            return DataError(f"column '{c}' in {path} is numeric but has non-numeric value {value!r} "
+                             f"(line {row + 2}); fix or blank that value (blanks are treated as missing)")
+    return None
 
 
 class _Progress:

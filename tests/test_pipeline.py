@@ -128,7 +128,9 @@ def test_library_entry_points():
     a = ask(RunConfig(data="cancer", llm=LLMConfig(backend="simulated", strategy="all", no_cache=True)))
     assert {row["status"] for row in a.rows} == {"llm"} and a.manifest["options"]["merge"] == "none (ask)"
     p = plan(data="cancer", llm="simulated", strategy="all")
-    assert p["pairs"] == 10 and p["questions"] == 20 + 0  # no PC, so no skeleton pairs for confounders
+    # every pair in both orders, and a confounder question per PC edge: exactly what the run asks
+    done = discover(data="cancer", llm="simulated", strategy="all", no_cache=True)
+    assert p["pairs"] == 10 and p["questions"] == 20 + done.pc_graph.number_of_edges() == len(done.answers)
     with pytest.raises(ConfigError, match="ask needs an LLM"):
         ask(data="cancer", llm="none")
     with pytest.raises(ConfigError, match="--out"):
