@@ -43,6 +43,7 @@ __all__ = [
     "apply_declared",
     "read_variables",
     "read_types",
+    "read_variables_file",
     "DECLARED_TYPES",
     "infer_types",
     "variables_template",
@@ -358,6 +359,20 @@ def sniff(path: Path, dialect: Dialect | None = None) -> Dialect:
     return Dialect(sep=sep, decimal=decimal, encoding=encoding, na_values=dialect.na_values)
 
 
+def _header(first: list[str] | None, path: Path) -> list[str]:
+    """A delimited file's header row, checked: present, unique names, none empty."""
+    if first is None or not any(h.strip() for h in first):
+        raise DataError(f"{path} is empty; give a file with a header row and data rows")
+    header = [h.strip() for h in first]
+    dups = sorted({h for h in header if header.count(h) > 1})
+    if dups:
+        raise DataError(f"{path} has duplicate column names: {', '.join(dups)}; rename them so each is unique")
+    if "" in header:
+        raise DataError(f"{path} has an empty column name (column {header.index('') + 1}); "
+                        "name every column in the header row")
+    return header
+
+
 def _check_delimited(path: Path, sep: str, encoding: str = "utf-8-sig") -> list[str]:
     """Validate encoding, header and row lengths in one streaming pass; return the header.
 
@@ -367,18 +382,7 @@ def _check_delimited(path: Path, sep: str, encoding: str = "utf-8-sig") -> list[
     try:
         with open(path, newline="", encoding=encoding) as f:
             reader = csv.reader(f, delimiter=sep, skipinitialspace=True)  # as pandas reads it
-            header = next(reader, None)
-            if header is None or not any(h.strip() for h in header):
-                raise DataError(f"{path} is empty; give a {'CSV' if sep == ',' else 'TSV'} file with a header row "
-                                "and data rows")
-            header = [h.strip() for h in header]
-            seen: set[str] = set()
-            dups = sorted({h for h in header if h in seen or seen.add(h)})  # type: ignore[func-returns-value]
-            if dups:
-                raise DataError(f"{path} has duplicate column names: {', '.join(dups)}; rename them so each is unique")
-            if any(not h for h in header):
-                raise DataError(f"{path} has an empty column name (column {header.index('') + 1}); "
-                                "name every column in the header row")
+            header = _header(next(reader, None), path)
             n_rows = 0
             for row in reader:
                 if not row:
@@ -508,7 +512,7 @@ def read_variables(path: str | Path) -> dict[str, str]:
     >>> read_variables(p)
     {'smoking': 'Cigarettes per day'}
     """
-    return _read_variables(Path(path))[0]
+    return read_variables_file(path)[0]
 
 
 #: Values of a variables file's ``type`` column: they override the inferred type (blank: infer).
@@ -529,7 +533,7 @@ def read_types(path: str | Path) -> dict[str, str]:
     >>> read_types(p)
     {'age': 'discrete', 'id': 'exclude'}
     """
-    return _read_variables(Path(path))[1]
+    return read_variables_file(path)[1]
 
 
 def _declared(path: Path, name: str, value: Any) -> str | None:
@@ -544,7 +548,9 @@ def _declared(path: Path, name: str, value: Any) -> str | None:
     return t
 
 
-def _read_variables(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+def read_variables_file(path: str | Path) -> tuple[dict[str, str], dict[str, str]]:
+    """A variables file's descriptions and declared types, read once (:func:`read_variables`, :func:`read_types`)."""
+    path = Path(path)
     if not path.exists():
         raise DataError(f"variables file {path} does not exist; create one with 'causalllm init DATA'")
     suffix = path.suffix.lower()
@@ -761,16 +767,7 @@ def read_sample(path: Path, nrows: int, dialect: Dialect | None = None, declared
     else:
         d = sniff(path, dialect)
         with open(path, newline="", encoding=d.encoding, errors="replace") as f:
-            first = next(csv.reader(f, delimiter=str(d.sep), skipinitialspace=True), None)
-        if not first or not any(h.strip() for h in first):
-            raise DataError(f"{path} is empty; give a file with a header row and data rows")
-        header = [h.strip() for h in first]
-        dups = sorted({h for h in header if header.count(h) > 1})
-        if dups:
-            raise DataError(f"{path} has duplicate column names: {', '.join(dups)}; rename them so each is unique")
-        if "" in header:
-            raise DataError(f"{path} has an empty column name (column {header.index('') + 1}); "
-                            "name every column in the header row")
+            header = _header(next(csv.reader(f, delimiter=str(d.sep), skipinitialspace=True), None), path)
         try:
             df = pd.read_csv(path, sep=d.sep, decimal=str(d.decimal), encoding=d.encoding, skipinitialspace=True,
                              keep_default_na=False, na_values=d.missing, nrows=nrows)
@@ -900,7 +897,7 @@ def load_dataset(
     descriptions: dict[str, str] = {}
     declared: dict[str, str] = {}
     if variables is not None:
-        descriptions, declared = _read_variables(Path(variables))
+        descriptions, declared = read_variables_file(variables)
         inputs[str(variables)] = file_sha256(variables)
     ds = _prepare(df, descriptions, name=name, context=context, columns=columns, missing=missing,
                   inputs=inputs, source=str(path), declared=declared)

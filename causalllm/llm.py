@@ -33,9 +33,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import openai
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import (
     DEFAULT_RETRIES,
@@ -55,6 +53,10 @@ __all__ = [
     "OpenAIChatModel",
     "open_llm",
 ]
+
+if TYPE_CHECKING:
+    import openai
+# openai itself is imported where a request is made: it takes ~0.4 s, which a run without an LLM never pays
 
 log = logging.getLogger("causalllm")
 
@@ -142,6 +144,8 @@ class OpenAIChatModel:
         self._debug = show_requests()
 
     def _get_client(self) -> Any:
+        import openai
+
         with self._lock:
             if self._client is None:
                 c = self.config
@@ -157,6 +161,8 @@ class OpenAIChatModel:
     def check(self) -> None:
         """One cheap request (``GET /models``) before any work: a wrong URL, a refused key or a web page
         instead of the API is a one-line error now, not after PC. Servers without the route pass."""
+        import openai
+
         if self.config.is_azure:
             return  # Azure lists deployments elsewhere; its first question tells
         url = self.config.base_url or "https://api.openai.com/v1"
@@ -220,6 +226,8 @@ class OpenAIChatModel:
         Raises :class:`TransientLLMError` when retries are exhausted and
         :class:`~causalllm.errors.LLMError` for failures that make every call fail.
         """
+        import openai
+
         client = self._get_client()
         attempt = 0
         t0 = time.perf_counter()

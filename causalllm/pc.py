@@ -455,7 +455,7 @@ class PCDiscovery:
         the float matrix (``None`` for an in-memory table: it goes through :func:`encode`)."""
         names = ds.columns
         if ds.stats is not None:
-            if test != "fisherz" or (self.engine == "causal-learn" and test == "kci"):
+            if test != "fisherz":
                 raise ConfigError(f"the {test} test needs the data rows, but this table was streamed into its "
                                   "correlation matrix; use --test fisherz, or --stream never to load every row")
             stats = ds.stats.select(names)
@@ -472,6 +472,7 @@ class PCDiscovery:
                 cols[j] = frame[c].cat.codes.to_numpy()
             return DiscreteTest(cols.T, gsq=test == "gsq")
         return None
+
     def _engine_for(self, test: str) -> str:
         if test in ("cg", "dg"):
             if self.engine != "native":

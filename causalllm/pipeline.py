@@ -36,7 +36,7 @@ from .answers import PairAnswer, answer_health, llm_graph, priors_rows, read_pri
 from .cache import AnswerCache
 from .config import UNUSABLE_WARN_SHARE, RunConfig, default_cache_path
 from .crosscheck import falsify_graph, fci_confounders
-from .data import MISSING_MARKERS, Dataset, Dialect, file_sha256, load_dataset, read_types, read_variables
+from .data import MISSING_MARKERS, Dataset, Dialect, file_sha256, load_dataset, read_variables, read_variables_file
 from .engine import ENGINE_VERSION
 from .errors import ConfigError, DataError
 from .llm import ChatModel, OpenAIChatModel, open_llm
@@ -185,7 +185,7 @@ def _variables(descriptions: Any) -> tuple[dict[str, str], dict[str, str]]:
         return dict(descriptions), {}
     if descriptions is None:
         return {}, {}
-    return read_variables(descriptions), read_types(descriptions)
+    return read_variables_file(descriptions)
 
 
 def _load_dask(cfg: RunConfig, pattern: str, descriptions: Any, columns: list[str] | None) -> Dataset:

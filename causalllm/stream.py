@@ -195,17 +195,22 @@ class Partial:
         m = len(num) if plan.numeric else len(next(iter(text.values())))
         part = cls(n_read=m)
         num_at = {c: j for j, c in enumerate(plan.numeric)}
-        has_nan = np.isnan(num).any(axis=0) if num.size else np.zeros(0, dtype=bool)
+        # one pass finds the columns with anything but finite numbers; only those are looked at again
+        unusual = ~np.isfinite(num).all(axis=0) if num.size else np.zeros(0, dtype=bool)
+        has_nan = unusual.copy()
         txt_codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for c, kind in plan.kinds.items():
             f = _Facts(kind)
             if c in num_at:
                 v = num[:, num_at[c]]
-                nn = v[~np.isnan(v)] if has_nan[num_at[c]] else v
-                inf = np.flatnonzero(np.isinf(v))
-                if len(inf):
-                    raise DataError(f"column '{c}' has an infinite value ({v[inf[0]]}, line {start + int(inf[0]) + 2});"
-                                    " replace it with a number or blank it (blanks are missing)")
+                nn = v
+                if unusual[num_at[c]]:
+                    inf = np.flatnonzero(np.isinf(v))
+                    if len(inf):
+                        raise DataError(f"column '{c}' has an infinite value ({v[inf[0]]}, line "
+                                        f"{start + int(inf[0]) + 2}); replace it with a number or blank it (blanks "
+                                        "are missing)")
+                    nn = v[~np.isnan(v)]
                 f.count = len(nn)
                 if len(nn):
                     f.first, f.last = float(nn[0]), float(nn[-1])
