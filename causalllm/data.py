@@ -738,7 +738,7 @@ def _parse_formatted(s: pd.Series, col: str, source: str) -> pd.Series:
     neg = text.str.startswith("(") & text.str.endswith(")")
     plain = text.str.replace(r"[$€£¥%()\s'\u00a0]", "", regex=True)
     # 1.234,5 (European) when the last separator is a comma followed by 1-2 or 4+ digits, or dots group thousands
-    euro = plain.str.contains(r"\.\d{3}(,|$)", regex=True) | plain.str.contains(r",\d{1,2}$|,\d{4,}$", regex=True)
+    euro = plain.str.contains(r"\.\d{3}(?:,|$)", regex=True) | plain.str.contains(r",\d{1,2}$|,\d{4,}$", regex=True)
     plain = plain.where(~euro, plain.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
     plain = plain.where(euro, plain.str.replace(",", "", regex=False))
     out = pd.to_numeric(plain, errors="coerce")
