@@ -19,7 +19,7 @@ import pandas as pd
 
 from .data import Dataset
 from .errors import DataError
-from .graph import add_edge, make_graph, pair_key
+from .graph import add_edge, make_graph, pair_key, unneutralise
 
 __all__ = ["ANSWERS", "PRIORS_COLUMNS", "PairAnswer", "combine_votes", "normalize_name", "priors_rows",
            "read_priors", "llm_graph", "answer_health"]
@@ -94,10 +94,14 @@ def combine_votes(pair: tuple[str, str], records: list[dict]) -> PairAnswer:
     The answer is the plurality (ties broken by summed confidence); its confidence is the share
     of votes it got times the mean confidence of those votes; ``order_consistent`` says whether
     both orders' pluralities agree. With no usable reply the answer is ``invalid`` or
-    ``unanswered``.
+    ``unanswered``; a model that only refused gives ``unsure``, rationale ``refused: ...``.
     """
     src, tgt = pair
     ok = [r for r in records if r["status"] == "ok"]
+    if not ok and any(r["status"] == "refused" for r in records):
+        # the model declined: a usable answer (it gave no direction), with its words as the rationale
+        refusal = next(r.get("refusal", "") for r in records if r["status"] == "refused")
+        return PairAnswer(src, tgt, "unsure", 0.0, None, f"refused: {refusal}"[:300], {"refused": len(records)})
     if not ok:
         status = "invalid" if any(r["status"] == "invalid" for r in records) else "unanswered"
         raw = next((r.get("raw") for r in records if r.get("raw")), "")
@@ -153,7 +157,7 @@ def read_priors(path: str | Path, ds: Dataset) -> tuple[dict[frozenset, PairAnsw
     conf: dict[frozenset, list[dict]] = {}
     norm = {normalize_name(c): c for c in ds.columns}
     for i, (_, r) in enumerate(df.iterrows()):
-        s, t, a = r["source"].strip(), r["target"].strip(), r["answer"].strip()
+        s, t, a = unneutralise(r["source"].strip()), unneutralise(r["target"].strip()), r["answer"].strip()
         line = i + 2
         if s not in cols or t not in cols:
             bad = s if s not in cols else t

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -76,8 +77,21 @@ class AnswerCache:
         self._local = threading.local()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._conn() as conn:
-                conn.executescript(_SCHEMA)
+            # paid answers and the prompts that bought them: the owner's alone (SQLite gives its -wal and
+            # -shm files the same mode)
+            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+            os.chmod(self.path, 0o600)
+            for attempt in range(50):
+                try:
+                    with self._conn() as conn:
+                        conn.executescript(_SCHEMA)
+                    break
+                except sqlite3.OperationalError:
+                    # another process is creating the same new file: SQLite does not wait on that lock
+                    if attempt == 49:
+                        raise
+                    self._local.conn = None
+                    time.sleep(0.05)
         except (OSError, sqlite3.Error) as e:
             raise ConfigError(f"cannot use LLM cache {self.path} ({e}); choose another --cache or use --no-cache") from None
 
@@ -92,10 +106,13 @@ class AnswerCache:
         return conn
 
     def get(self, key: str) -> dict | None:
-        """The stored row for ``key`` (``parsed`` decoded), or None."""
+        """The stored answer for ``key`` (``parsed`` decoded), or None.
+
+        Only a usable answer is returned: an invalid or failed reply stays in the file for audit
+        but never satisfies a later run, which asks again (a fixed server then gets its chance)."""
         cur = self._conn().execute(
-            "SELECT raw_response, parsed, status, prompt_tokens, completion_tokens, latency_s FROM answers WHERE key=?",
-            (key,))
+            "SELECT raw_response, parsed, status, prompt_tokens, completion_tokens, latency_s FROM answers "
+            "WHERE key=? AND status='ok'", (key,))
         row = cur.fetchone()
         if row is None:
             return None

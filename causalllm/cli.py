@@ -23,10 +23,19 @@ from .errors import CausalLLMError
 __all__ = ["cli", "main"]
 
 
+_CONTROL = dict.fromkeys(i for i in range(32) if i not in (9, 10))
+_CONTROL.update({127: None, 0x9B: None})
+
+
+def _printable(text: str) -> str:
+    """Text for the terminal: escape codes from column names or an LLM's words shown, never obeyed."""
+    return text.translate({k: f"\\x{k:02x}" for k in _CONTROL})
+
+
 class _StderrHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         prefix = "Warning: " if record.levelno >= logging.WARNING else ""
-        click.echo(prefix + record.getMessage(), err=True)
+        click.echo(_printable(prefix + record.getMessage()), err=True)
 
 
 def _setup_logging(quiet: bool) -> None:
@@ -43,7 +52,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except CausalLLMError as e:
-            raise click.ClickException(" ".join(str(e).split())) from None
+            raise click.ClickException(_printable(" ".join(str(e).split()))) from None
         except KeyboardInterrupt:
             click.echo("Error: interrupted; LLM answers received so far are kept in the cache, "
                        "re-run the same command to resume", err=True)
@@ -242,9 +251,10 @@ def _print_outcome(outcome: Any) -> None:
         click.echo(f"{name:<12} {path}")
     if outcome.llm_failed:
         h = outcome.result.manifest["llm_health"]
+        why = f" because {h['stopped']}" if h.get("stopped") else ""
         raise click.ClickException(
-            f"the LLM gave no usable answer ({h['invalid']} invalid, {h['unanswered']} unanswered of {h['asked']}); "
-            "the outputs above hold the data's graph only: check --base-url, --model and llm_answers.jsonl")
+            f"the LLM gave no usable answer ({h['invalid']} invalid, {h['unanswered']} unanswered of {h['asked']})"
+            f"{why}; the outputs above hold the data's graph only: check --base-url, --model and llm_answers.jsonl")
 
 
 # ---------------------------------------------------------------- commands

@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 from .errors import ConfigError
 
@@ -325,7 +326,8 @@ class RunConfig:
             "test": self.test, "engine": self.engine, "max_depth": self.max_depth, "fci": self.fci,
             "falsify": self.falsify,
             "fmt": self.fmt, "layout": self.layout, "rankdir": self.rankdir,
-            "model": L.model, "base_url": L.base_url, "api_key_env": L.api_key_env, "truth": L.truth,
+            "model": L.model, "base_url": scrub_urls(L.base_url) if L.base_url else None,
+            "api_key_env": L.api_key_env, "truth": L.truth,
             "profile": L.profile, "order_bias": L.order_bias, "latency": L.latency, "fail_rate": L.fail_rate,
             "samples": L.samples, "single_order": L.single_order, "confounders": L.confounders,
             "concurrency": L.concurrency, "max_calls": L.max_calls, "cache": L.cache, "no_cache": L.no_cache,
@@ -360,6 +362,23 @@ def choose_backend(llm: str | None, *, base_url: str | None = None, api_key_env:
     return "none"
 
 
+#: URL query parameters that carry credentials.
+_SECRET_PARAM = re.compile(r"key|token|secret|password|sig|auth", re.I)
+_URL_USERINFO = re.compile(r"(//[^/\s:@]*:)[^@\s/]+@")
+_URL_SECRET_QUERY = re.compile(r"([?&][^=&\s]*(?:key|token|secret|password|sig|auth)[^=&\s]*=)[^&\s]+", re.I)
+
+
+def scrub_urls(text: str) -> str:
+    """``text`` with the credentials of every URL in it replaced (``user:[REDACTED]@``, ``?api-key=[REDACTED]``).
+
+    Examples
+    --------
+    >>> scrub_urls("--base-url https://me:s3cret@host/v1?api-key=abc&x=1")
+    '--base-url https://me:[REDACTED]@host/v1?api-key=[REDACTED]&x=1'
+    """
+    return _URL_SECRET_QUERY.sub(r"\1[REDACTED]", _URL_USERINFO.sub(r"\1[REDACTED]@", text))
+
+
 @dataclass(frozen=True)
 class EndpointConfig:
     """Where and how to call the model. ``api_key`` is excluded from ``repr``."""
@@ -371,12 +390,41 @@ class EndpointConfig:
     azure_api_version: str | None = None
 
     def __repr__(self) -> str:
-        return f"EndpointConfig(base_url={self.base_url!r}, model={self.model!r}, key_source={self.key_source!r})"
+        return f"EndpointConfig(base_url={self.safe_url!r}, model={self.model!r}, key_source={self.key_source!r})"
 
     @property
     def host(self) -> str:
-        """``host:port`` of the endpoint (part of the cache key)."""
-        return urlparse(self.base_url).netloc if self.base_url else "api.openai.com"
+        """``host:port`` of the endpoint (part of the cache key), never credentials."""
+        if not self.base_url:
+            return "api.openai.com"
+        u = urlparse(self.base_url)
+        return f"{u.hostname or ''}{':' + str(u.port) if u.port else ''}"
+
+    def secrets(self) -> list[str]:
+        """Every secret this endpoint carries: the key, and credentials in the URL (``user:KEY@``, ``?api-key=``)."""
+        found = [self.api_key] if self.api_key and self.key_source not in ("simulated",) else []
+        if self.base_url:
+            u = urlparse(self.base_url)
+            found += [v for v in (u.password, u.username) if v]
+            found += [v for k, vs in parse_qs(u.query).items() for v in vs if _SECRET_PARAM.search(k)]
+        return sorted({x for x in found if len(x) >= 4}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret of :meth:`secrets` replaced by ``[REDACTED]``.
+
+        Examples
+        --------
+        >>> EndpointConfig("https://u:s3cr3t@h/v1?api-key=k3y1", "m", "sk-abcd").redact("sk-abcd s3cr3t k3y1 ok")
+        '[REDACTED] [REDACTED] [REDACTED] ok'
+        """
+        for secret in self.secrets():
+            text = text.replace(secret, "[REDACTED]")
+        return text
+
+    @property
+    def safe_url(self) -> str:
+        """The base URL as it may be recorded: credentials and secret query values removed."""
+        return scrub_urls(self.redact(self.base_url or "https://api.openai.com/v1"))
 
     @property
     def is_azure(self) -> bool:
@@ -386,7 +434,7 @@ class EndpointConfig:
 
     def public(self) -> dict:
         """What may be recorded (manifest): never the key."""
-        return {"base_url": self.base_url or "https://api.openai.com/v1", "model": self.model, "key_source": self.key_source}
+        return {"base_url": self.safe_url, "model": self.model, "key_source": self.key_source}
 
 
 def resolve_endpoint(*, model: str | None = None, base_url: str | None = None, api_key_env: str | None = None,
@@ -402,7 +450,12 @@ def resolve_endpoint(*, model: str | None = None, base_url: str | None = None, a
     env = environment() if environ is None else environ
     base = base_url or env.get("OPENAI_BASE_URL") or None
     if base:
-        parsed = urlparse(base)
+        try:
+            parsed = urlparse(base)
+            parsed.port  # noqa: B018 - a bad port raises here, not later in the client
+        except ValueError as e:
+            raise ConfigError(f"base URL {scrub_urls(base)!r} is not a valid URL ({e}); e.g. --base-url "
+                              "http://localhost:11434/v1") from None
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ConfigError(f"base URL {base!r} is not an http(s) URL; e.g. --base-url http://localhost:11434/v1")
     mdl = model or env.get("CAUSALLLM_MODEL") or DEFAULT_MODEL

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from xml.etree import ElementTree
 
 import networkx as nx
@@ -193,6 +193,13 @@ def _truthy(x: object) -> bool:
     return str(x).strip().lower() in ("1", "true", "yes", "y", "t")
 
 
+def unneutralise(text: Any) -> Any:
+    """A cell as written before CSV-injection neutralisation (``'=x`` → ``=x``); other values unchanged."""
+    if isinstance(text, str) and len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+        return text[1:]
+    return text
+
+
 def edges_from_frame(df: pd.DataFrame, nodes: Iterable[str] | None = None) -> nx.DiGraph:
     """Build a graph from an edge table (ours, or a plain ``source,target`` list).
 
@@ -202,6 +209,8 @@ def edges_from_frame(df: pd.DataFrame, nodes: Iterable[str] | None = None) -> nx
     cols = {c.lower(): c for c in df.columns}
     if "source" not in cols or "target" not in cols:
         raise DataError(f"edge list needs 'source' and 'target' columns; found {', '.join(map(str, df.columns))}")
+    df = df.assign(**{cols["source"]: df[cols["source"]].map(unneutralise),
+                      cols["target"]: df[cols["target"]].map(unneutralise)})
     seen: list[str] = list(nodes) if nodes is not None else []
     for s, t in zip(df[cols["source"]], df[cols["target"]]):
         for n in (str(s), str(t)):

@@ -25,6 +25,8 @@ HTTP 500) is detected once per endpoint and asked with instructions only from th
 from __future__ import annotations
 
 import contextlib
+import datetime
+import email.utils
 import json
 import logging
 import random
@@ -71,6 +73,8 @@ class Completion:
     latency_s: float = 0.0
     attempts: int = 1
     json_mode: str = "json_schema"
+    refusal: str | None = None  # the model declined (``message.refusal``), no content
+    model: str = ""  # the model the server says answered
 
 
 class ChatModel(Protocol):
@@ -88,22 +92,29 @@ class ChatModel(Protocol):
                  temperature: float | None = 0.0, seed: int | None = None) -> Completion: ...
 
 
-def _redact(text: str, key: str) -> str:
-    if key and len(key) >= 4:
-        text = text.replace(key, "[REDACTED]")
-    return text
-
-
 def _retry_after(err: openai.APIStatusError) -> float | None:
+    """Seconds the server asks us to wait: ``retry-after-ms``, or ``Retry-After`` as seconds or an HTTP date."""
     headers = getattr(err.response, "headers", {}) or {}
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        v = headers.get(name)
-        if v is not None:
-            try:
-                return max(0.0, float(v) * scale)
-            except ValueError:
-                return None
-    return None
+    v = headers.get("retry-after-ms")
+    if v is not None:
+        try:
+            return max(0.0, float(v) / 1000)
+        except ValueError:
+            pass
+    v = headers.get("retry-after")
+    if v is None:
+        return None
+    try:
+        return max(0.0, float(v))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(v)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
 
 
 def _first_line(e: BaseException) -> str:
@@ -165,7 +176,7 @@ class OpenAIChatModel:
 
         if self.config.is_azure:
             return  # Azure lists deployments elsewhere; its first question tells
-        url = self.config.base_url or "https://api.openai.com/v1"
+        url = self.config.safe_url
         try:
             page = self._get_client().with_options(timeout=min(self.timeout, 10.0)).models.list()
             names = [m.id for m in page.data] if hasattr(page, "data") else None
@@ -192,7 +203,7 @@ class OpenAIChatModel:
         if self._debug:
             text = payload if isinstance(payload, str) else json.dumps(payload, default=str)
             auth = f"Authorization: Bearer {self.config.api_key}"
-            print(_redact(f"[causalllm {label}] {auth if label == 'request' else ''} {text}", self.config.api_key),
+            print(self.config.redact(f"[causalllm {label}] {auth if label == 'request' else ''} {text}"),
                   file=sys.stderr)
 
     def _request(self, messages: list[dict], schema_name: str, schema: dict, temperature: float | None,
@@ -244,22 +255,22 @@ class OpenAIChatModel:
                     self._echo("fallback", f"endpoint rejected {param} (HTTP {e.status_code}); asking without it")
                     continue
                 code = e.status_code
+                said = self.config.redact(_first_line(e))  # a server may echo the key back
                 if code in (401, 403):
                     where = self.config.key_source if self.config.key_source.startswith("$") else "OPENAI_API_KEY"
                     raise LLMError(f"the endpoint {self.config.host} rejected the API key (HTTP {code}: "
-                                   f"{_first_line(e)}); check {where} or --api-key-env") from None
+                                   f"{said}); check {where} or --api-key-env") from None
                 if code == 404:
                     raise LLMError(f"model '{self.model}' or the chat endpoint was not found at "
-                                   f"{self.config.base_url or 'api.openai.com'} (HTTP 404: {_first_line(e)}); check --model "
+                                   f"{self.config.safe_url} (HTTP 404: {said}); check --model "
                                    "(Ollama: 'ollama pull MODEL') and that --base-url ends in /v1") from None
                 if code == 429 or code >= 500 or code == 408:
                     attempt += 1
                     if attempt > self.retries:
-                        raise TransientLLMError(f"HTTP {code}: {_first_line(e)}") from None
-                    wait = _retry_after(e) if code == 429 else None
-                    self._sleep(attempt, wait)
+                        raise TransientLLMError(f"HTTP {code}: {said}") from None
+                    self._sleep(attempt, _retry_after(e) if code in (429, 503) else None)
                     continue
-                raise TransientLLMError(f"HTTP {code}: {_first_line(e)}") from None
+                raise TransientLLMError(f"HTTP {code}: {said}") from None
             except openai.APITimeoutError:
                 attempt += 1
                 if attempt > self.retries:
@@ -269,9 +280,9 @@ class OpenAIChatModel:
             except openai.APIConnectionError as e:
                 attempt += 1
                 if attempt > self.retries:
-                    raise LLMError(f"cannot reach {self.config.base_url or 'api.openai.com'} "
-                                   f"({_first_line(e.__cause__ or e)}); "
-                                   "check --base-url and that the server is running") from None
+                    # this question fails; whether the endpoint is gone is the asker's call (every call failing)
+                    raise TransientLLMError(f"cannot reach {self.config.safe_url} "
+                                            f"({self.config.redact(_first_line(e.__cause__ or e))})") from None
                 self._sleep(attempt, None)
                 continue
             except (json.JSONDecodeError, openai.APIResponseValidationError) as e:
@@ -279,17 +290,18 @@ class OpenAIChatModel:
                 attempt += 1
                 if attempt > self.retries:
                     raise TransientLLMError("the endpoint answered with a body that is not a chat completion "
-                                            f"({_first_line(e)})") from None
+                                            f"({self.config.redact(_first_line(e))})") from None
                 self._sleep(attempt, None)
                 continue
-            text = ""
+            text, refusal = "", None
             if getattr(resp, "choices", None):
                 msg = resp.choices[0].message
                 text = (msg.content or "") if msg is not None else ""
                 if not text and getattr(msg, "refusal", None):
-                    text = str(msg.refusal)
+                    refusal = self.config.redact(str(msg.refusal))
             usage = getattr(resp, "usage", None)
-            out = Completion(text=text,
+            out = Completion(text=self.config.redact(text), refusal=refusal,
+                             model=str(getattr(resp, "model", "") or ""),
                              prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
                              completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
                              latency_s=time.perf_counter() - t0, attempts=attempt + 1,

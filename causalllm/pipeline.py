@@ -34,7 +34,7 @@ import pandas as pd
 
 from .answers import PairAnswer, answer_health, llm_graph, priors_rows, read_priors
 from .cache import AnswerCache
-from .config import UNUSABLE_WARN_SHARE, RunConfig, default_cache_path
+from .config import UNUSABLE_WARN_SHARE, RunConfig, default_cache_path, scrub_urls
 from .crosscheck import falsify_graph, fci_confounders
 from .data import MISSING_MARKERS, Dataset, Dialect, file_sha256, load_dataset, read_variables, read_variables_file
 from .engine import ENGINE_VERSION
@@ -118,7 +118,7 @@ def build_manifest(ds: Dataset, options: dict[str, Any], timings: dict[str, floa
     m = {
         "tool": "causalllm",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join(Path(sys.argv[0]).name if i == 0 else a for i, a in enumerate(sys.argv)),
+        "command": scrub_urls(" ".join(Path(sys.argv[0]).name if i == 0 else a for i, a in enumerate(sys.argv))),
         "dataset": ds.name,
         "title": ds.name,
         "inputs": ds.inputs,
@@ -341,13 +341,15 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
     result.manifest = build_manifest(ds, _discover_options(cfg, pc), timings, llm=dict(info), engine=engine_info(pc),
                                      **result.manifest)
     if asker is not None and answers is not None:
-        result.manifest["llm_health"] = _health(answers.pairs)
+        result.manifest["llm_health"] = _health(answers.pairs, asker.stats_.get("stopped") or asker.stats_.get("last_error"))
     return result
 
 
-def _health(pairs: Mapping[frozenset, PairAnswer]) -> dict[str, Any]:
-    """The answers' health for the manifest; loud on stderr when most are unusable."""
+def _health(pairs: Mapping[frozenset, PairAnswer], stopped: str | None = None) -> dict[str, Any]:
+    """The answers' health for the manifest (with why asking stopped, if it did); loud on stderr when most
+    are unusable."""
     h = answer_health(dict(pairs))
+    h["stopped"] = stopped if not h["usable"] else None  # why nothing came back
     if h["asked"] and h["unusable_share"] > UNUSABLE_WARN_SHARE:
         log.warning("%d of %d LLM answers are unusable (%d invalid, %d unanswered): %s; check --base-url, --model "
                     "and the replies in llm_answers.jsonl", h["asked"] - h["usable"], h["asked"], h["invalid"],
@@ -374,7 +376,9 @@ def _ask(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLMPrior
                              llm_graph=G, llm_cycles_removed=removed)
     result.confounders = fci_confounders(ds, None, asker.confounders_, run_fci=False)
     result.manifest = build_manifest(ds, _ask_options(cfg), timings, llm=dict(info), llm_stats=asker.stats_,
-                                     prompt_version=asker.stats_["prompt_version"], llm_health=_health(asker.pairs_))
+                                     prompt_version=asker.stats_["prompt_version"],
+                                     llm_health=_health(asker.pairs_, asker.stats_.get("stopped")
+                                                                 or asker.stats_.get("last_error")))
     return result
 
 

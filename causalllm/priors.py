@@ -68,6 +68,10 @@ class _Question:
     key: str = ""
 
 
+#: Calls that may all fail, with no answer yet, before the asker decides the endpoint is gone.
+GIVE_UP_AFTER = 8
+
+
 @dataclass
 class _AskState:
     """What the worker threads of one :meth:`LLMPriors.fit` share (every change under ``lock``)."""
@@ -82,6 +86,9 @@ class _AskState:
     budget_hit: bool = False
     fatal: LLMError | None = None
     last_error: str = "unknown"
+    successes: int = 0
+    failures_in_a_row: int = 0
+    models: set = field(default_factory=set)  # the model names the server says answered
 
     def take_call(self) -> bool:
         """Count one call against the budget; False (and stop) once it is spent."""
@@ -109,6 +116,15 @@ class _AskState:
                 self.reasks += 1
             elif what == "error":
                 self.last_error = error
+                self.failures_in_a_row += 1
+                # (nearly) every call failing, none ever answered: the endpoint is gone; stop asking
+                if not self.successes and self.failures_in_a_row >= GIVE_UP_AFTER:
+                    self.fatal = self.fatal or LLMError(f"the first {self.failures_in_a_row} calls all failed ({error})")
+                    self.stop_reason = str(self.fatal)
+                    self.stop.set()
+            elif what == "success":
+                self.successes += 1
+                self.failures_in_a_row = 0
 
 
 def _to_canonical(answer: str, first: str, source: str) -> str:
@@ -324,7 +340,16 @@ class LLMPriors:
                 state.fail(e)
                 rec.update(status="unanswered", error=str(e))
                 return rec
+            state.count("success")
             rec["json_mode"] = comp.json_mode
+            if comp.model:
+                rec["model_answered"] = comp.model
+                with state.lock:
+                    state.models.add(comp.model)
+            if comp.refusal is not None:  # the model declined: recorded as a refusal, not as garbage
+                rec.update(status="refused", refusal=comp.refusal, prompt_tokens=comp.prompt_tokens,
+                           completion_tokens=comp.completion_tokens, latency_s=round(comp.latency_s, 4))
+                return rec
             tokens[0] += comp.prompt_tokens
             tokens[1] += comp.completion_tokens
             latency += comp.latency_s
@@ -394,13 +419,9 @@ class LLMPriors:
         pool.shutdown(wait=True)
         wall = time.perf_counter() - t0
         self.answers_ = results
-        answered = sum(1 for r in results if r["status"] in ("ok", "invalid"))
-        if state.fatal is not None and answered == 0:
-            raise state.fatal
-        if results and answered == 0 and not state.budget_hit and self.max_calls != 0:
-            raise LLMError(f"every LLM call failed; last error: {state.last_error}")
         if state.fatal is not None:
-            raise state.fatal
+            # not raised: every answer received is kept, the run writes its outputs and then fails loudly
+            log.error("asking stopped: %s; the questions left are recorded unanswered", state.fatal)
         by_pair: dict[tuple[str, str], list[dict]] = {}
         conf: dict[frozenset, list[dict]] = {}
         cols = {normalize_name(c): c for c in ds.columns}
@@ -428,7 +449,9 @@ class LLMPriors:
             "prompt_tokens": sum(r.get("prompt_tokens", 0) or 0 for r in results),
             "completion_tokens": sum(r.get("completion_tokens", 0) or 0 for r in results),
             "wall_s": round(wall, 3), "budget_exhausted": state.budget_hit,
-            "prompt_version": self._prompts.version,
+            "prompt_version": self._prompts.version, "refused": sum(1 for r in results if r["status"] == "refused"),
+            "models_answered": sorted(state.models), "stopped": str(state.fatal) if state.fatal else None,
+            "last_error": state.last_error if state.last_error != "unknown" else None,
         }
         if state.budget_hit:
             log.warning("call budget of %s reached: %d question(s) left unanswered (answers so far are kept; "

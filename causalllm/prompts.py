@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import string
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .data import parse_mapping
 from .errors import ConfigError
+
+log = logging.getLogger("causalllm")
 
 __all__ = [
     "PROMPT_VERSION",
@@ -168,14 +171,39 @@ class _Confounders(BaseModel):
     confounders: list[_Confounder]
 
 
+#: Longest rationale kept (characters); more is cut with a note. The prompt asks for one or two sentences.
+MAX_RATIONALE = 600
+#: Most confounders kept per pair; the prompt asks for at most 5.
+MAX_CONFOUNDERS = 5
+_THINK = re.compile(r"^\s*<think>.*?</think>\s*", re.S | re.I)
+_FENCE = re.compile(r"^```[a-zA-Z]*\s*(.*?)\s*```$", re.S)
+
+
 def _json_object(text: str) -> Any:
-    t = (text or "").strip()
-    fence = re.match(r"^```(?:json)?\s*(.*?)\s*```$", t, re.S)
+    """The one JSON object in a reply, as real models send it: after a reasoning model's
+    ``<think>...</think>``, inside a code fence of any case, or with words around it. Two objects,
+    or none, is ambiguous: a ValueError (and the question is asked again)."""
+    t = _THINK.sub("", text or "").strip()
+    fence = _FENCE.match(t)
     if fence:
-        t = fence.group(1)
-    if not t.startswith("{"):
-        raise ValueError("the reply is not a JSON object" + (f" (it starts: {t[:40]!r})" if t else " (it is empty)"))
-    return json.loads(t)
+        t = fence.group(1).strip()
+    found: list[dict] = []
+    decoder = json.JSONDecoder()
+    i = t.find("{")
+    while i != -1 and len(found) < 2:
+        try:
+            obj, end = decoder.raw_decode(t, i)
+        except ValueError:
+            i = t.find("{", i + 1)
+            continue
+        if isinstance(obj, dict):
+            found.append(obj)
+        i = t.find("{", end)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise ValueError("the reply holds more than one JSON object; answer with exactly one")
+    raise ValueError("the reply is not a JSON object" + (f" (it starts: {t[:40]!r})" if t else " (it is empty)"))
 
 
 def _validation_message(e: ValidationError) -> str:
@@ -199,9 +227,15 @@ def parse_direction(text: str) -> dict:
         a = obj["answer"].strip().replace(" ", "")
         obj["answer"] = {"a->b": "A->B", "b->a": "B->A"}.get(a.lower(), a.lower() if a.lower() in ("none", "unsure") else a)
     try:
-        return _Direction.model_validate(obj).model_dump()
+        out = _Direction.model_validate(obj).model_dump()
     except ValidationError as e:
         raise ValueError(_validation_message(e)) from None
+    out["rationale"] = _cap(out["rationale"])
+    return out
+
+
+def _cap(text: str) -> str:
+    return text if len(text) <= MAX_RATIONALE else text[:MAX_RATIONALE] + " [cut: longer than 600 characters]"
 
 
 def parse_confounders(text: str) -> list[dict]:
@@ -214,9 +248,13 @@ def parse_confounders(text: str) -> list[dict]:
     """
     obj = _json_object(text)
     try:
-        return [c.model_dump() for c in _Confounders.model_validate(obj).confounders]
+        items = [c.model_dump() for c in _Confounders.model_validate(obj).confounders]
     except ValidationError as e:
         raise ValueError(_validation_message(e)) from None
+    if len(items) > MAX_CONFOUNDERS:
+        log.warning("an answer named %d confounders; the first %d are kept (the prompt asks for at most %d)",
+                    len(items), MAX_CONFOUNDERS, MAX_CONFOUNDERS)
+    return [dict(c, rationale=_cap(c.get("rationale", ""))) for c in items[:MAX_CONFOUNDERS]]
 
 
 @dataclass(frozen=True)

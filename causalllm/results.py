@@ -31,7 +31,7 @@ from .answers import PRIORS_COLUMNS, PairAnswer
 from .config import FORMATS
 from .data import Dataset
 from .errors import ConfigError, RenderError
-from .graph import DISAGREEMENTS, MANIFEST, add_edge, make_graph, mark_between, pair_key, require_complete
+from .graph import DISAGREEMENTS, MANIFEST, MARKS, add_edge, make_graph, mark_between, pair_key, require_complete
 from .merge import Decision, MergeInfo, MergeOutcome, usable_direction
 from .pc import PCDiscovery
 from .render import render, to_dot
@@ -97,8 +97,31 @@ def _cell(v: Any) -> Any:
     if isinstance(v, float):
         return f"{v:.6g}"
     if isinstance(v, (list, tuple)):
-        return ";".join(map(str, v))
-    return v
+        return ";".join(map(neutralise, map(str, v)))
+    return neutralise(v) if isinstance(v, str) else v
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection): text starting with
+    ``= + - @`` (or a tab or carriage return) gets a leading ``'``. Marks (``-->``, votes ``-->:2``) and
+    numbers stay;
+    :func:`causalllm.graph.unneutralise` reverses it when causalllm reads its own files.
+
+    Examples
+    --------
+    >>> neutralise("=HYPERLINK(1)"), neutralise("-->"), neutralise("-0.5"), neutralise("age")
+    ("'=HYPERLINK(1)", '-->', '-0.5', 'age')
+    """
+    if not text or text[0] not in _FORMULA or text.startswith((*MARKS, "<--")):  # marks and votes (-->:2) stay
+        return text
+    try:
+        float(text)
+        return text
+    except ValueError:
+        return "'" + text
 
 
 def csv_text(rows: Iterable[Any], columns: list[str]) -> str:

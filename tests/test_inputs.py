@@ -111,6 +111,7 @@ CASES = [
     ("--max-calls 0", "plain", None, ["--llm", "simulated", "--truth", "T", "--max-calls", "0"], 1, "--max-calls 0"),
     ("--truth with foreign names", "plain", None, ["--llm", "simulated", "--truth", "FOREIGN"], 1,
      "names bar, foo, not columns"),
+    ("a broken --base-url", "plain", None, ["--llm", "openai", "--base-url", "http://[::1"], 1, "is not a valid URL"),
     ("--prompts without placeholders", "plain", None, ["--llm", "simulated", "--truth", "T", "--prompts", "P"], 1,
      "must name both variables"),
 ]
@@ -284,3 +285,24 @@ def _stream(path: Path, vpath: Path | None):
 
     desc = read_variables(vpath) if vpath else {}
     return stream_dataset(path, desc, declared=read_types(vpath) if vpath else {})
+
+
+def test_formulas_and_escape_codes_are_neutralised(tmp_path):
+    """OWASP CSV injection: cells starting = + - @ get a leading quote in edges.csv and priors.csv (and are read
+    back as written); terminal escape codes in names are shown, not obeyed."""
+    from causalllm import read_graph
+
+    df = pd.DataFrame({"=SUM(A1)": A, "+b": B, "c": C, "\x1b[2Jconst": 1})
+    df.to_csv(tmp_path / "d.csv", index=False)
+    truth = tmp_path / "t.csv"
+    truth.write_text('source,target\n=SUM(A1),+b\n+b,c\n')
+    res = subprocess.run([sys.executable, "-m", "causalllm", "discover", str(tmp_path / "d.csv"), "--llm", "simulated",
+                          "--truth", str(truth), "--out", str(tmp_path / "o"), "--format", "dot", "--no-cache"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "\x1b" not in res.stderr and "\\x1b[2Jconst" in res.stderr
+    edges = (tmp_path / "o" / "edges.csv").read_text()
+    assert "'=SUM(A1)" in edges and "'+b" in edges and ",=SUM" not in edges and "\n=SUM" not in edges
+    assert "'=SUM(A1)" in (tmp_path / "o" / "priors.csv").read_text()
+    G = read_graph(tmp_path / "o")
+    assert {"=SUM(A1)", "+b", "c"} <= set(G.nodes)

@@ -5,6 +5,7 @@ Every test talks to a server on 127.0.0.1 (the simulated expert or a scripted ``
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -63,11 +64,11 @@ def test_timeouts_retry_then_unanswered():
     try:
         pr = LLMPriors(model_for(srv.url, timeout=0.3, retries=1), strategy="all", confounders="none",
                        both_orders=False, concurrency=6)
-        with pytest.raises(LLMError, match="every LLM call failed.*timed out"):
-            pr.fit(small_ds())
+        pr.fit(small_ds())
     finally:
         srv.close()
     assert len(srv.bodies) == 12  # 6 questions x (1 try + 1 retry)
+    assert {a.answer for a in pr.pairs_.values()} == {"unanswered"} and "timed out" in pr.answers_[0]["error"]
 
 
 def test_partial_failure_recorded_unanswered(tmp_path):
@@ -124,10 +125,11 @@ def test_non_json_200_body():
     srv = FakeServer(lambda body, n: (200, {}, "<html>proxy login</html>"))
     try:
         pr = LLMPriors(model_for(srv.url, retries=1), strategy="all", confounders="none", both_orders=False)
-        with pytest.raises(LLMError, match="not a chat completion"):
-            pr.fit(small_ds())
+        pr.fit(small_ds())
     finally:
         srv.close()
+    assert {a.answer for a in pr.pairs_.values()} == {"unanswered"}
+    assert "not a chat completion" in pr.stats_["last_error"]
 
 
 def test_a_failed_call_raises_transient_error_inside_the_tree():
@@ -161,3 +163,139 @@ def _question(a: str, b: str) -> str:
 
     return Prompts().direction(a, a, b, b)[1]["content"]
 
+
+
+# ------------------------------------------------------------------ the client under fire (issue 14)
+def _reply(content, model="m", refusal=None):
+    body = completion(content)
+    body["model"] = model
+    body["choices"][0]["message"]["content"] = content
+    if refusal is not None:
+        body["choices"][0]["message"]["refusal"] = refusal
+    return body
+
+
+GOOD = '{"answer": "A->B", "confidence": 0.8, "rationale": "r"}'
+
+
+@pytest.mark.parametrize("text", [
+    "<think>Smoking... {not json} let me think.</think>\n" + GOOD,
+    "```JSON\n" + GOOD + "\n```",
+    "Sure! Here is my answer: " + GOOD + " Let me know if you need more.",
+])
+def test_replies_real_models_send_are_understood(text):
+    srv = FakeServer(lambda body, n: (200, {}, _reply(text, model="llama-3.1-8b-instruct-q4")))
+    try:
+        pr = LLMPriors(model_for(srv.url), strategy="all", confounders="none", both_orders=False).fit(small_ds())
+    finally:
+        srv.close()
+    assert {r["status"] for r in pr.answers_} == {"ok"} and pr.stats_["reasks"] == 0
+    # the model the server says answered is recorded per answer and for the run
+    assert {r["model_answered"] for r in pr.answers_} == {"llama-3.1-8b-instruct-q4"}
+    assert pr.stats_["models_answered"] == ["llama-3.1-8b-instruct-q4"]
+
+
+def test_a_refusal_is_recorded_as_a_refusal_and_two_objects_are_asked_again():
+    def script(body, n):
+        if "smoking" in body["messages"][1]["content"] and "tar" in body["messages"][1]["content"]:
+            return 200, {}, _reply(None, refusal="I can't help with that.")
+        return 200, {}, _reply(GOOD + " or maybe " + GOOD.replace("A->B", "B->A"))
+
+    srv = FakeServer(script)
+    try:
+        pr = LLMPriors(model_for(srv.url), strategy="all", confounders="none", both_orders=False).fit(small_ds())
+    finally:
+        srv.close()
+    refused = pr.pairs_[frozenset(("smoking", "tar"))]
+    assert refused.answer == "unsure" and refused.rationale.startswith("refused: I can't help")
+    assert any(r["status"] == "refused" for r in pr.answers_) and pr.stats_["refused"] == 1
+    # two JSON objects are ambiguous: re-asked once, then invalid
+    assert pr.stats_["reasks"] == 5 and pr.stats_["invalid"] == 5
+
+
+def test_caps_on_rationale_and_confounders():
+    many = {"confounders": [{"name": f"c{i}", "rationale": "x"} for i in range(40)]}
+
+    def script(body, n):
+        if body["response_format"]["json_schema"]["name"] == "confounders":
+            return 200, {}, _reply(json.dumps(many))
+        return 200, {}, _reply(json.dumps({"answer": "A->B", "confidence": 0.9, "rationale": "y" * 2_000_000}))
+
+    srv = FakeServer(script)
+    try:
+        pr = LLMPriors(model_for(srv.url), strategy="all", confounders="all", both_orders=False).fit(small_ds())
+    finally:
+        srv.close()
+    assert all(len(p.rationale) < 700 and p.rationale.endswith("[cut: longer than 600 characters]")
+               for p in pr.pairs_.values())
+    assert all(len(items) == 5 for items in pr.confounders_.values())
+
+
+def test_retry_after_as_a_date_on_429_and_seconds_on_503():
+    import email.utils
+
+    first: dict[str, float] = {}
+
+    def script(body, n):
+        if n == 1:
+            first["t"] = time.time()
+            return 429, {"Retry-After": email.utils.formatdate(time.time() + 2, usegmt=True)}, {"error": {"message": "slow"}}
+        if n == 2:
+            return 503, {"Retry-After": "1"}, {"error": {"message": "busy"}}
+        return 200, {}, _reply(GOOD)
+
+    srv = FakeServer(script)
+    try:
+        out = model_for(srv.url, backoff=0.01).complete([{"role": "user", "content": "x"}], "direction", {})
+    finally:
+        srv.close()
+    # an HTTP date of +2 s (whole seconds: at least 1 s ahead), then 1 s: the client waited both out
+    assert srv.times[1] - srv.times[0] >= 0.9 and srv.times[2] - srv.times[1] >= 0.9
+    assert out.attempts == 3
+
+
+def test_an_invalid_answer_does_not_satisfy_the_next_run(tmp_path):
+    cache = tmp_path / "c.sqlite"
+    prose = FakeServer(lambda body, n: (200, {}, _reply("I think A causes B.")))
+    try:
+        first = LLMPriors(model_for(prose.url), strategy="all", confounders="none", both_orders=False,
+                          cache=AnswerCache(cache)).fit(small_ds())
+    finally:
+        prose.close()
+    assert first.stats_["invalid"] == 6
+    fixed = FakeServer(lambda body, n: (200, {}, _reply(GOOD)))
+    try:
+        second = LLMPriors(model_for(fixed.url), strategy="all", confounders="none", both_orders=False,
+                           cache=AnswerCache(cache)).fit(small_ds())
+    finally:
+        fixed.close()
+    assert second.stats_["calls"] == 6 and second.stats_["invalid"] == 0  # asked again, not replayed
+    assert (cache.stat().st_mode & 0o777) == 0o600  # the owner's alone
+
+
+def test_keys_and_url_credentials_never_reach_disk_or_stderr(tmp_path, monkeypatch):
+    """A server that echoes the key in its replies and error bodies; a key in the URL's userinfo and query."""
+    key, url_secret, query_secret = "sk-ECHOED-KEY-123456", "USERPASS-987654", "QUERYKEY-555"
+
+    def script(body, n):
+        if n % 3 == 0:
+            return 500, {}, {"error": {"message": f"bad key {key} for {url_secret} {query_secret}"}}
+        return 200, {}, _reply(json.dumps({"answer": "A->B", "confidence": 0.9,
+                                           "rationale": f"your key {key} and {url_secret} {query_secret}"}))
+
+    srv = FakeServer(script)
+    host = srv.url.split("//")[1]
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    out = tmp_path / "out"
+    try:
+        res = run_subprocess("discover", "cancer", "--base-url", f"http://u:{url_secret}@{host}?api-key={query_secret}",
+                             "--model", "m", "--out", out, "--format", "dot", "--cache", tmp_path / "c.sqlite",
+                             env={"OPENAI_API_KEY": key})
+    finally:
+        srv.close()
+    assert res.returncode == 0, res.stderr
+    for secret in (key, url_secret, query_secret):
+        assert secret not in res.stderr and secret not in res.stdout
+        for f in [*out.iterdir(), *tmp_path.glob("c.sqlite*")]:
+            assert secret.encode() not in f.read_bytes(), (secret, f.name)
+    assert "[REDACTED]" in (out / "llm_answers.jsonl").read_text()
