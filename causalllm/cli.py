@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -54,6 +55,7 @@ class _Group(click.Group):
         except CausalLLMError as e:
             raise click.ClickException(_printable(" ".join(str(e).split()))) from None
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while we leave: no traceback
             click.echo("Error: interrupted; LLM answers received so far are kept in the cache, "
                        "re-run the same command to resume", err=True)
             sys.exit(130)

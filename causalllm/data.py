@@ -199,6 +199,9 @@ class Dataset:
         The sufficient statistics of a streamed continuous table (``frame`` is then ``None``).
     load_info : dict
         What loading decided: the reader, rows read and dropped (for the run manifest).
+    flagged : dict
+        Variable (or ``"context"``) → the instruction-like text found in its description, which
+        was not sent to the LLM (see :func:`causalllm.pipeline.screen`).
     """
 
     frame: pd.DataFrame | None
@@ -213,6 +216,7 @@ class Dataset:
     undescribed: list[str] = field(default_factory=list)
     stats: Moments | None = None
     load_info: dict[str, Any] = field(default_factory=dict)
+    flagged: dict[str, str] = field(default_factory=dict)
 
     def with_frame(self, frame: pd.DataFrame) -> Dataset:
         """The same variables, types and descriptions over other rows (resamples, simulations)."""

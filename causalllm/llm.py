@@ -117,6 +117,10 @@ def _retry_after(err: openai.APIStatusError) -> float | None:
     return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
 
 
+class _Deadline(Exception):
+    """A request ran past its deadline (or was cancelled): handled as a timeout inside :meth:`complete`."""
+
+
 def _first_line(e: BaseException) -> str:
     msg = getattr(e, "message", None) or str(e) or e.__class__.__name__
     return " ".join(str(msg).split())[:300]
@@ -152,6 +156,8 @@ class OpenAIChatModel:
         self._lock = threading.Lock()
         # parameters this endpoint turned out not to accept (detected once, then left out)
         self._unsupported: set[str] = set()
+        self._schema_ok = False  # a request with the JSON schema has succeeded here
+        self._cancel = threading.Event()
         self._debug = show_requests()
 
     def _get_client(self) -> Any:
@@ -218,11 +224,17 @@ class OpenAIChatModel:
                                       "json_schema": {"name": schema_name, "schema": schema, "strict": True}}
         return req
 
-    def _unsupported_param(self, err: openai.APIStatusError, req: dict) -> str | None:
-        """Which request parameter an error blames, if any (then we drop it for this endpoint)."""
+    def _unsupported_param(self, err: openai.APIStatusError, req: dict, failures: int) -> str | None:
+        """Which request parameter an error blames, if any (then we drop it for this endpoint).
+
+        The JSON schema is dropped only on an answer about it: an error that names it, or — for
+        servers that fail with a bare 500 (llama.cpp's Python server) — a 5xx on every try of this
+        call while no schema request has ever succeeded here. A transient 500 mid-run changes nothing."""
         text = _first_line(err).lower()
         if err.status_code in (400, 422, 500, 501) and "response_format" in req:
-            if err.status_code >= 500 or any(w in text for w in ("response_format", "json_schema", "schema", "grammar")):
+            if any(w in text for w in ("response_format", "json_schema", "schema", "grammar")):
+                return "response_format"
+            if err.status_code >= 500 and failures >= 1 and not self._schema_ok:
                 return "response_format"
         if err.status_code in (400, 422):
             for p in ("temperature", "seed"):
@@ -241,14 +253,24 @@ class OpenAIChatModel:
 
         client = self._get_client()
         attempt = 0
+        server_errors = 0
         t0 = time.perf_counter()
         while True:
             req = self._request(messages, schema_name, schema, temperature, seed)
             self._echo("request", {"url": self.config.base_url, **req})
             try:
-                resp = client.chat.completions.create(**req)
+                resp = self._within_deadline(client, req)
+            except _Deadline:
+                attempt += 1
+                if attempt > self.retries or self._cancel.is_set():
+                    why = "cancelled" if self._cancel.is_set() else \
+                        f"timed out: no complete reply within {self.timeout:g} s ({attempt} attempts)"
+                    raise TransientLLMError(why) from None
+                self._sleep(attempt, None)
+                continue
             except openai.APIStatusError as e:
-                param = self._unsupported_param(e, req)
+                param = self._unsupported_param(e, req, server_errors)
+                server_errors += e.status_code >= 500
                 if param is not None:
                     with self._lock:
                         self._unsupported.add(param)
@@ -300,6 +322,8 @@ class OpenAIChatModel:
                 if not text and getattr(msg, "refusal", None):
                     refusal = self.config.redact(str(msg.refusal))
             usage = getattr(resp, "usage", None)
+            if "response_format" in req:
+                self._schema_ok = True
             out = Completion(text=self.config.redact(text), refusal=refusal,
                              model=str(getattr(resp, "model", "") or ""),
                              prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
@@ -309,12 +333,39 @@ class OpenAIChatModel:
             self._echo("response", text)
             return out
 
+    def _within_deadline(self, client: Any, req: dict) -> Any:
+        """The request, with ``timeout`` as a deadline for the whole reply: a server that trickles its
+        body a byte at a time is abandoned when it is up (the client's own timeout is per read)."""
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def call() -> None:
+            try:
+                box["resp"] = client.chat.completions.create(**req)
+            except BaseException as e:  # noqa: BLE001 - handed to the caller's thread, re-raised there
+                box["error"] = e
+            finally:
+                done.set()
+
+        threading.Thread(target=call, daemon=True, name="causalllm-request").start()
+        deadline = time.monotonic() + self.timeout
+        while not done.wait(0.05):
+            if self._cancel.is_set() or time.monotonic() > deadline:
+                raise _Deadline
+        if "error" in box:
+            raise box["error"]
+        return box["resp"]
+
+    def cancel(self) -> None:
+        """Stop waiting on requests in flight (Ctrl-C): they end as unanswered at once."""
+        self._cancel.set()
+
     def _sleep(self, attempt: int, retry_after: float | None) -> None:
         if retry_after is not None:
             delay = min(retry_after, self.max_wait)
         else:
             delay = random.uniform(0, min(self.max_wait, self.backoff * 2 ** (attempt - 1)))
-        time.sleep(delay)
+        self._cancel.wait(delay)  # a Ctrl-C ends the wait
 
 
 @contextlib.contextmanager

@@ -34,7 +34,7 @@ import pandas as pd
 
 from .answers import PairAnswer, answer_health, llm_graph, priors_rows, read_priors
 from .cache import AnswerCache
-from .config import UNUSABLE_WARN_SHARE, RunConfig, default_cache_path, scrub_urls
+from .config import UNUSABLE_WARN_SHARE, RunConfig, choose_backend, default_cache_path, scrub_urls
 from .crosscheck import falsify_graph, fci_confounders
 from .data import MISSING_MARKERS, Dataset, Dialect, file_sha256, load_dataset, read_variables, read_variables_file
 from .engine import ENGINE_VERSION
@@ -43,7 +43,7 @@ from .llm import ChatModel, OpenAIChatModel, open_llm
 from .merge import merge
 from .pc import PCDiscovery
 from .priors import LLMPriors
-from .prompts import Prompts, load_prompts
+from .prompts import Prompts, find_instructions, load_prompts
 from .results import DiscoveryResult, build_rows, ensure_out_dir
 from .stream import dask_dataset, stream_dataset, streamable, worth_streaming
 
@@ -127,6 +127,7 @@ def build_manifest(ds: Dataset, options: dict[str, Any], timings: dict[str, floa
         "columns": {c: ds.types[c] for c in ds.columns},
         "excluded_columns": ds.excluded,
         "loading": ds.load_info,
+        "flagged_text": ds.flagged,
         "options": options,
         "seed": options.get("seed", 0),
         "versions": package_versions(),
@@ -382,6 +383,26 @@ def _ask(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLMPrior
     return result
 
 
+def screen(ds: Dataset) -> dict[str, str]:
+    """Descriptions (and the context) that talk to the model instead of describing a variable.
+
+    Their text is not sent: the variable's name stands in for it (the context is left out), with a
+    warning, and ``ds.flagged`` keeps what was found for the manifest and the report."""
+    for name in ds.columns:
+        phrase = find_instructions(ds.descriptions.get(name))
+        if phrase and ds.descriptions[name] != name:
+            ds.flagged[name] = ds.descriptions[name]
+            ds.descriptions[name] = name
+            log.warning("the description of '%s' reads like an instruction to the model (%r): it is not sent; the "
+                        "name stands in for it (fix the variables file to use it)", name, phrase)
+    phrase = find_instructions(ds.context)
+    if phrase and ds.context:
+        ds.flagged["context"] = ds.context
+        ds.context = None
+        log.warning("the dataset context reads like an instruction to the model (%r): it is not sent", phrase)
+    return ds.flagged
+
+
 def _check_against_data(cfg: RunConfig, ds: Dataset, backend: str | None) -> None:
     """Options that only the data can validate, checked before PC or the LLM costs anything."""
     if backend == "simulated" and cfg.llm.truth:
@@ -406,6 +427,8 @@ def _execute(cfg: RunConfig, command: str) -> RunOutcome:
     timings["load"] = time.perf_counter() - t0
     backend = cfg.backend_requested
     _check_against_data(cfg, ds, backend)
+    if cfg.priors is None and choose_backend(backend, base_url=cfg.llm.base_url, api_key_env=cfg.llm.api_key_env) != "none":
+        screen(ds)  # an LLM will read the descriptions
     if command == "ask" and backend == "none":
         raise ConfigError("causalllm ask needs an LLM: --llm openai (with a key or --base-url) or --llm simulated")
     prompts = load_prompts(cfg.llm.prompts, ds.context)

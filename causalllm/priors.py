@@ -412,6 +412,9 @@ class LLMPriors:
             # Ctrl-C or a crash: ask nothing more; answers already received are in the cache
             state.stop.set()
             state.stop_reason = "interrupted"
+            cancel = getattr(self.chat, "cancel", None)
+            if cancel is not None:
+                cancel()  # requests in flight end now, not after their timeout
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         finally:

@@ -116,6 +116,11 @@ def report_html(result: Any, svg: str) -> str:
                      + ("Nothing in this graph comes from the LLM." if not health["usable"] else
                         "The LLM's part of this graph rests on the few usable answers.")
                      + " Check the endpoint, the model and the replies in llm_answers.jsonl.</div>")
+    flagged = m.get("flagged_text") or {}
+    if flagged:
+        parts.append("<div class='fail' id='flagged-text'>Text that reads like instructions to the model was found "
+                     "and NOT sent (the variable's name stood in for it):<ul>" +
+                     "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in flagged.items()) + "</ul></div>")
     counts = result.status_counts()
     parts.append("<h2>Summary</h2><div class='chips' id='summary'>")
     for st, n in counts.items():

@@ -15,7 +15,8 @@ PROGRAMMING_ERRORS = {"ValueError", "TypeError", "AssertionError", "AttributeErr
 #: (module, exception) pairs where a builtin is part of an internal contract, caught inside the package
 INTERNAL = {("prompts", "ValueError"),  # parse_direction/parse_confounders: priors turns it into a re-ask
             ("data", "ValueError"),  # parse_mapping: its callers turn it into DataError or ConfigError
-            ("stream", "_read_error")}  # builds the DataError a polars read failure becomes
+            ("stream", "_read_error"),  # builds the DataError a polars read failure becomes
+            ("llm", "_Deadline")}  # a request past its deadline: handled as a timeout inside complete()
 
 
 def test_the_tree():
