@@ -412,3 +412,18 @@ def test_ctrl_c_twice_leaves_at_once_without_a_traceback(tmp_path):
         srv.close()
     assert code == 130 and "Traceback" not in err, err
     assert took < 5, took  # not the 8 s a request in flight would take
+
+
+def test_the_budget_counts_calls_not_http_retries():
+    """README: --max-calls counts chat calls (questions and re-asks); HTTP retries of a call come on top."""
+    def script(body, n):  # every call's first attempt fails: one retry each
+        return (500, {}, {"error": {"message": "flaky"}}) if n % 2 == 1 else (200, {}, _reply(GOOD))
+
+    srv = FakeServer(script)
+    try:
+        pr = LLMPriors(model_for(srv.url, backoff=0.01), strategy="all", confounders="none", both_orders=False,
+                       max_calls=3, concurrency=1).fit(small_ds())
+    finally:
+        srv.close()
+    assert pr.stats_["calls"] == 3 and pr.stats_["budget_exhausted"]
+    assert len(srv.bodies) == 6  # 3 calls, each with one retry
