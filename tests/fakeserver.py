@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +14,10 @@ def completion(content: str) -> dict:
     return {"id": "x", "object": "chat.completion", "created": 0, "model": "fake",
             "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+
+
+#: A script's payload that makes the server drop the connection instead of answering.
+RESET = "\0reset"
 
 
 class FakeServer:
@@ -41,6 +46,10 @@ class FakeServer:
                     srv.times.append(time.monotonic())
                     n = len(srv.bodies)
                 status, headers, payload = srv.script(body, n)
+                if payload == RESET:  # drop the connection without a reply (a reset, as a proxy would)
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -427,3 +427,33 @@ def test_the_budget_counts_calls_not_http_retries():
         srv.close()
     assert pr.stats_["calls"] == 3 and pr.stats_["budget_exhausted"]
     assert len(srv.bodies) == 6  # 3 calls, each with one retry
+
+
+def test_one_pair_whose_connection_always_resets_never_sinks_the_run(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from fakeserver import RESET
+
+    from causalllm.cli import cli
+
+    def script(body, n):
+        prompt = body["messages"][1]["content"]
+        if "Variable A: Smoker" in prompt and "Variable B: Cancer" in prompt or \
+                "Variable A: Cancer" in prompt and "Variable B: Smoker" in prompt:
+            return 0, {}, RESET
+        return 200, {}, _reply(GOOD)
+
+    srv = FakeServer(script)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-real")
+    out = tmp_path / "o"
+    try:
+        res = CliRunner().invoke(cli, ["discover", "cancer", "--base-url", srv.url, "--model", "m", "--out", str(out),
+                                       "--format", "dot", "--cache", str(tmp_path / "c.sqlite"), "--confounders",
+                                       "none", "--timeout", "2"])
+    finally:
+        srv.close()
+    assert res.exit_code == 0, res.output
+    priors = {(r.split(",")[0], r.split(",")[1]): r.split(",")[2]
+              for r in (out / "priors.csv").read_text().splitlines()[1:]}
+    assert priors[("Smoker", "Cancer")] == "unanswered" and "cannot reach" in (out / "priors.csv").read_text()
+    assert sum(v == "-->" for v in priors.values()) == len(priors) - 1  # every other pair answered
+    assert AnswerCache(tmp_path / "c.sqlite").__len__() >= 2 * (len(priors) - 1)  # and paid for once
