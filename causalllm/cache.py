@@ -23,7 +23,11 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["AnswerCache", "cache_key"]
+__all__ = ["AnswerCache", "cache_key", "COLUMNS"]
+
+#: The columns of a cached answer, in table order (and the fields of an exported JSONL line).
+COLUMNS = ("key", "created", "endpoint", "model", "prompt_version", "kind", "request", "raw_response", "parsed",
+           "status", "prompt_tokens", "completion_tokens", "latency_s")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -131,3 +135,88 @@ class AnswerCache:
 
     def __len__(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM answers").fetchone()[0])
+
+    # ---------------------------------------------------------- the cache as a tool
+    def info(self) -> dict[str, Any]:
+        """Size on disk, answers in all, and answers by model, prompt version and status.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> c = AnswerCache(os.path.join(tempfile.mkdtemp(), "c.sqlite"))
+        >>> c.put("k", endpoint="e", model="m", request={}, raw="{}", parsed={}, status="ok", prompt_version="3")
+        >>> c.info()["by_model"]
+        {'m': 1}
+        """
+        conn = self._conn()
+        files = [self.path, *(Path(f"{self.path}{s}") for s in ("-wal", "-shm"))]
+
+        def group(col: str) -> dict[str, int]:
+            rows = conn.execute(f"SELECT COALESCE({col}, ''), COUNT(*) FROM answers GROUP BY 1 ORDER BY 2 DESC")
+            return {str(k): int(n) for k, n in rows}
+
+        oldest, newest = conn.execute("SELECT MIN(created), MAX(created) FROM answers").fetchone()
+        return {"path": str(self.path), "bytes": sum(f.stat().st_size for f in files if f.exists()), "answers": len(self),
+                "by_model": group("model"), "by_prompt_version": group("prompt_version"), "by_status": group("status"),
+                "oldest": oldest, "newest": newest}
+
+    def prune(self, *, older_than_days: float | None = None, model: str | None = None,
+              prompt_version: str | None = None, unusable: bool = False) -> int:
+        """Delete the answers matching every condition given; return how many. With no condition, nothing.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> c = AnswerCache(os.path.join(tempfile.mkdtemp(), "c.sqlite"))
+        >>> c.put("a", endpoint="e", model="m", request={}, raw="x", parsed=None, status="invalid")
+        >>> c.prune(unusable=True), len(c)
+        (1, 0)
+        """
+        where: list[str] = []
+        args: list[Any] = []
+        if older_than_days is not None:
+            where.append("created < ?")
+            args.append(time.time() - older_than_days * 86400)
+        if model is not None:
+            where.append("model = ?")
+            args.append(model)
+        if prompt_version is not None:
+            where.append("prompt_version = ?")
+            args.append(prompt_version)
+        if unusable:
+            where.append("status != 'ok'")
+        if not where:
+            return 0
+        n = self._conn().execute(f"DELETE FROM answers WHERE {' AND '.join(where)}", args).rowcount
+        self._conn().execute("VACUUM")
+        return int(n)
+
+    def export(self, out: Any) -> int:
+        """Write every answer as one JSON object per line to the text stream ``out``; return how many."""
+        n = 0
+        for row in self._conn().execute(f"SELECT {', '.join(COLUMNS)} FROM answers ORDER BY created"):
+            out.write(json.dumps(dict(zip(COLUMNS, row)), ensure_ascii=False) + "\n")
+            n += 1
+        return n
+
+    def import_lines(self, lines: Any, *, source: str = "input") -> tuple[int, int]:
+        """Add the answers of an export (JSONL lines); keep the newer of two answers to one question.
+        Return ``(added or replaced, skipped)``; a malformed line is a one-line error naming it."""
+        added = skipped = 0
+        conn = self._conn()
+        for i, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                row = tuple(rec[c] for c in COLUMNS)
+            except (ValueError, KeyError, TypeError) as e:
+                raise ConfigError(f"{source} line {i} is not an exported answer ({e.__class__.__name__}: {e}); "
+                                  "import files written by 'causalllm cache export'") from None
+            old = conn.execute("SELECT created FROM answers WHERE key=?", (rec["key"],)).fetchone()
+            if old is not None and old[0] >= rec["created"]:
+                skipped += 1
+                continue
+            conn.execute(f"INSERT OR REPLACE INTO answers VALUES ({','.join('?' * len(COLUMNS))})", row)
+            added += 1
+        return added, skipped

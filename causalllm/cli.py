@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -473,6 +474,76 @@ def evaluate(datasets: tuple[str, ...], rows: tuple[int, ...] | None, profiles: 
         click.echo(res["table"])
     for name, path in res["written"].items():
         click.echo(f"{name:<6} {path}", err=True)
+
+
+@cli.group()
+def cache() -> None:
+    """Look after the LLM answer cache: info, prune, export, import.
+
+    Example: causalllm cache info
+    """
+
+
+def _cache_path(f: Callable) -> Callable:
+    return click.option("--cache", "path", type=click.Path(dir_okay=False), default=None,
+                        help="The cache file (default: user cache folder, or $CAUSALLLM_CACHE_DIR).")(f)
+
+
+def _open_cache(path: str | None, must_exist: bool = True) -> Any:
+    from .cache import AnswerCache
+
+    p = Path(path or C.default_cache_path())
+    if must_exist and not p.exists():
+        raise click.ClickException(f"no answer cache at {p}; give --cache PATH")
+    return AnswerCache(p)
+
+
+@cache.command(name="info")
+@_cache_path
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def cache_info(path: str | None, as_json: bool) -> None:
+    """Size, number of answers, and answers by model, prompt version and status."""
+    info = _open_cache(path).info()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    click.echo(f"{info['path']}: {info['answers']} answers, {info['bytes'] / 1e6:.1f} MB")
+    for what in ("by_model", "by_prompt_version", "by_status"):
+        click.echo(f"{what.replace('_', ' '):<18} " + ", ".join(f"{k or '-'} {n}" for k, n in info[what].items()))
+
+
+@cache.command(name="prune")
+@_cache_path
+@click.option("--older-than", type=click.FloatRange(min=0), default=None, metavar="DAYS", help="Answers older than this.")
+@click.option("--model", default=None, help="Answers of this model.")
+@click.option("--prompt-version", default=None, help="Answers to this prompt version.")
+@click.option("--unusable", is_flag=True, help="Invalid and failed replies (kept for audit, never replayed).")
+def cache_prune(path: str | None, older_than: float | None, model: str | None, prompt_version: str | None,
+                unusable: bool) -> None:
+    """Delete the answers matching every condition given (at least one is needed)."""
+    if older_than is None and model is None and prompt_version is None and not unusable:
+        raise click.ClickException("say what to prune: --older-than DAYS, --model, --prompt-version or --unusable")
+    n = _open_cache(path).prune(older_than_days=older_than, model=model, prompt_version=prompt_version,
+                                unusable=unusable)
+    click.echo(f"removed {n} answers")
+
+
+@cache.command(name="export")
+@_cache_path
+@click.argument("output", type=click.File("w", encoding="utf-8"))
+def cache_export(path: str | None, output: Any) -> None:
+    """Write every answer to OUTPUT (JSONL; - for stdout) to share paid answers with a team."""
+    n = _open_cache(path).export(output)
+    click.echo(f"exported {n} answers", err=True)
+
+
+@cache.command(name="import")
+@_cache_path
+@click.argument("input_file", metavar="INPUT", type=click.File("r", encoding="utf-8"))
+def cache_import(path: str | None, input_file: Any) -> None:
+    """Add the answers of an export; of two answers to one question the newer is kept."""
+    added, skipped = _open_cache(path, must_exist=False).import_lines(input_file, source=input_file.name)
+    click.echo(f"imported {added} answers ({skipped} already there, as new or newer)")
 
 
 def main() -> None:

@@ -58,3 +58,38 @@ def test_unusable_cache_path_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="--no-cache"):
         AnswerCache(tmp_path / "f" / "c.sqlite")
 
+
+
+def test_cache_commands_info_prune_export_import(tmp_path):
+    from click.testing import CliRunner
+
+    from causalllm.cli import cli
+
+    src = tmp_path / "a.sqlite"
+    c = AnswerCache(src)
+    c.put("k1", endpoint="e", model="gpt-x", request={}, raw="{}", parsed={"a": 1}, status="ok", prompt_version="3")
+    c.put("k2", endpoint="e", model="gpt-x", request={}, raw="prose", parsed=None, status="invalid", prompt_version="3")
+    c.put("k3", endpoint="e", model="llama", request={}, raw="{}", parsed={"a": 2}, status="ok", prompt_version="2")
+    run = CliRunner().invoke
+    res = run(cli, ["cache", "info", "--cache", str(src), "--json"])
+    info = __import__("json").loads(res.output)
+    assert info["answers"] == 3 and info["by_model"] == {"gpt-x": 2, "llama": 1}
+    assert info["by_status"] == {"ok": 2, "invalid": 1} and info["by_prompt_version"] == {"3": 2, "2": 1}
+    assert run(cli, ["cache", "prune", "--cache", str(src)]).exit_code == 1  # nothing said: nothing pruned
+    res = run(cli, ["cache", "prune", "--cache", str(src), "--unusable"])
+    assert "removed 1 answers" in res.output and len(AnswerCache(src)) == 2
+    out = tmp_path / "answers.jsonl"
+    assert run(cli, ["cache", "export", "--cache", str(src), str(out)]).exit_code == 0
+    dst = tmp_path / "b.sqlite"
+    res = run(cli, ["cache", "import", "--cache", str(dst), str(out)])
+    assert "imported 2 answers" in res.output
+    assert AnswerCache(dst).get("k3")["parsed"] == {"a": 2}  # replayable as if asked here
+    res = run(cli, ["cache", "import", "--cache", str(dst), str(out)])
+    assert "imported 0 answers (2 already there" in res.output
+    res = run(cli, ["cache", "prune", "--cache", str(dst), "--model", "llama", "--prompt-version", "2"])
+    assert "removed 1 answers" in res.output
+    (tmp_path / "bad.jsonl").write_text('{"key": "x"}\n')
+    res = run(cli, ["cache", "import", "--cache", str(dst), str(tmp_path / "bad.jsonl")])
+    assert res.exit_code == 1 and "line 1 is not an exported answer" in res.output
+    res = run(cli, ["cache", "info", "--cache", str(tmp_path / "none.sqlite")])
+    assert res.exit_code == 1 and "no answer cache" in res.output
