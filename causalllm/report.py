@@ -31,7 +31,7 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bot
 .fail{background:#f8d7da;border:2px solid #b02a37;color:#58151c;padding:8px 12px;border-radius:6px;margin:10px 0;font-weight:700}
 .chips span{display:inline-block;margin:2px 6px 2px 0;padding:3px 9px;border-radius:12px;background:#eef;font-size:13px}
 .graph{border:1px solid #ddd;border-radius:6px;padding:8px;overflow:auto;max-height:900px}
-table{border-collapse:collapse;font-size:13px;width:100%} th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;font-size:13px;width:100%} td.mark{white-space:nowrap;font-family:monospace} th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#f6f6f6;cursor:pointer;position:sticky;top:0;user-select:none} th.sorted-asc::after{content:" \\25B2"} th.sorted-desc::after{content:" \\25BC"}
 td.r{max-width:420px} .controls{margin:6px 0 10px} .controls input,.controls select{padding:4px;margin-right:8px}
 .muted{color:#777;font-size:12px} pre{background:#f7f7f7;padding:10px;overflow:auto;font-size:12px;max-height:400px}
@@ -52,6 +52,9 @@ _JS = r"""
       if(!isNaN(nx)&&!isNaN(ny)&&String(x).trim()!==''&&String(y).trim()!=='') return (nx-ny)*sortDir;
       x=(x===null||x===undefined)?'':String(x); y=(y===null||y===undefined)?'':String(y);
       return x.localeCompare(y)*sortDir; }
+  // p-values in scientific notation; one that underflowed to 0 is shown as below the smallest double
+  function fmt(c, v){ if(c==='p_value') return v===0?'< 1e-300':(v<0.001?v.toExponential(2):v.toPrecision(3));
+    return Math.abs(v)<1e-3&&v!==0?v.toExponential(2):String(+v.toFixed(4)); }
   function render(){
     var st = statusSel.value, text = q.value.toLowerCase();
     var shown = rows.filter(function(r){ if(st && r.status!==st) return false;
@@ -61,8 +64,9 @@ _JS = r"""
     tbody.textContent='';
     shown.forEach(function(r){ var tr=document.createElement('tr');
       cols.forEach(function(c){ var td=document.createElement('td'); var v=r[c];
-        td.textContent = (v===null||v===undefined)?'':(typeof v==='number'?(Math.abs(v)<1e-3&&v!==0?v.toExponential(2):+v.toFixed(4)):String(v));
-        if(c==='status') td.className='st-'+v; if(c==='rationale'||c==='decision') td.className='r'; tr.appendChild(td); });
+        td.textContent = (v===null||v===undefined)?'':(typeof v==='number'?fmt(c, v):String(v));
+        if(c==='status') td.className='st-'+v; if(c==='rationale'||c==='decision') td.className='r';
+        if(c==='pc'||c==='data'||c==='llm'||c==='llm_votes') td.className='mark'; tr.appendChild(td); });
       tbody.appendChild(tr); });
     document.getElementById('shown-count').textContent = shown.length + ' of ' + rows.length + ' pairs';
     document.querySelectorAll('#pairs th').forEach(function(th){ th.className = th.dataset.col===sortCol ? (sortDir>0?'sorted-asc':'sorted-desc') : ''; });
@@ -85,6 +89,23 @@ def _e(x: Any) -> str:
 def _json_script(obj: Any, id_: str) -> str:
     text = json.dumps(obj, default=str).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return f'<script type="application/json" id="{id_}">{text}</script>'
+
+
+def _drawn(r: dict) -> str:
+    if not r.get("in_graph"):
+        return "(none)"
+    return f"{r['source']} {'-->' if r.get('directed') else '---'} {r['target']}"
+
+
+def _pc_had(r: dict) -> str:
+    pc = r.get("pc", "none")
+    return "(none)" if pc == "none" else f"{r['source']} {pc} {r['target']}"
+
+
+def _changed(r: dict) -> bool:
+    """The final graph draws this pair differently from PC (the row's ``pc`` is read from its source)."""
+    now = ("-->" if r.get("directed") else "---") if r.get("in_graph") else "none"
+    return now != r.get("pc", "none")
 
 
 def _clean_svg(svg: str) -> str:
@@ -139,6 +160,15 @@ def report_html(result: Any, svg: str) -> str:
                                                 if s.name in counts and s.help) + "</ul>")
     parts.append("<h2>Graph</h2>")
     parts.append(f"<div class='graph' id='graph'>{_clean_svg(svg) if svg else '<p>(no SVG could be rendered; see graph.dot)</p>'}</div>")
+    changed = [r for r in result.rows if _changed(r)]
+    if changed:
+        parts.append(f"<h2>Changed versus PC</h2><p class='muted'>{len(changed)} edge(s) the final graph draws "
+                     "differently from PC's own output (direction, or a removed/added edge).</p><table id='changed'>"
+                     "<thead><tr><th>edge now</th><th>PC had</th><th>status</th><th>kept</th><th>why</th></tr></thead><tbody>"
+                     + "".join(f"<tr><td class='mark'>{_e(_drawn(r))}</td><td class='mark'>{_e(_pc_had(r))}</td>"
+                               f"<td class='st-{_e(r['status'])}'>{_e(r['status'])}</td><td>{_e(r.get('kept', ''))}</td>"
+                               f"<td class='r'>{_e(r.get('decision', ''))}</td></tr>" for r in changed)
+                     + "</tbody></table>")
     cols = result.columns
     parts.append("<h2>Pairs</h2><div class='controls'><select id='status-filter'><option value=''>all statuses</option>"
                  + "".join(f"<option value='{_e(s)}'>{_e(s)}</option>" for s in counts) + "</select>"

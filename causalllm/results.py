@@ -508,7 +508,9 @@ def _decision(key: frozenset, dec: Decision | None, status: str, kept: str, ev: 
     if not kept:
         return why or "left undirected"
     applied = dec.kept if dec else ""
-    if why and (applied == kept or {applied, kept} <= {"both", "data", "llm"} and applied == "both"):
+    # no note when the merge's reason already names the arrow's source ("both" covers either side)
+    if why and (applied == kept or (kept == "both" and applied in ("data", "llm")) or
+                (applied == "both" and kept in ("data", "llm"))):
         return why
     if not why and status == "reversed" and kept == "data":
         return {"report": "the report policy never changes the data side's graph",

@@ -80,6 +80,15 @@ def test_report_renders_sorts_and_filters(child_result, tmp_path):
     assert rows3 and all("Disease" in " ".join(r) for r in rows3)
     targets = [r[cols.index("target")] for r in rows3]
     assert targets == sorted(targets, key=str.lower)  # the page sorts text with localeCompare
+    # p-values in scientific notation (the smallest ones are exactly what PC is sure about)
+    pv = [r[cols.index("p_value")] for r in rows if r[cols.index("p_value")]]
+    odd = [v for v in pv if not re.fullmatch(r"&lt; 1e-300|\d\.\d\de[-+]\d+|0?\.\d+|1\.00", v)]
+    assert pv and not odd, odd
+    # every edge drawn differently from PC's own output is listed, with whose arrow it is
+    changed = re.search(r'<table id="changed">.*?<tbody>(.*?)</tbody>', dom, re.S)
+    n_changed = sum((("-->" if d else "---") if g else "none") != p
+                    for g, d, p in zip(edges.in_graph, edges.directed, edges.pc))
+    assert n_changed and changed and len(re.findall(r"<tr>", changed.group(1))) == n_changed
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "report.png"
     subprocess.run([chromium(), *CHROME_FLAGS, f"--user-data-dir={tmp_path / 'p2'}", "--window-size=1400,2000",
