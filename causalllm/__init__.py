@@ -27,7 +27,7 @@ _EXPORTS = {
     "LLMPriors": "priors",
     "compare": "metrics",
     "shd": "metrics",
-    "read_graph": "graph",
+    "read_graph": "formats",
     "to_dot": "render",
     "CausalLLMError": "errors",
     "DataError": "errors",
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from .config import LLMConfig, RunConfig
     from .data import Dataset, load_dataset
     from .errors import CausalLLMError, ConfigError, DataError, LLMError, RenderError, TransientLLMError
-    from .graph import read_graph
+    from .formats import read_graph
     from .metrics import compare, shd
     from .pc import PCDiscovery, causallearn_to_networkx
     from .pipeline import ask, discover, plan

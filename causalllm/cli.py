@@ -160,9 +160,16 @@ def picture_options(f: Callable) -> Callable:
     ])
 
 
+def export_option(f: Callable) -> Callable:
+    """Interchange files besides the picture."""
+    return click.option("--export", "exports", type=_CommaList(), default=None, metavar="gml,dagitty,tetrad,amat",
+                        help="Also write the graphs as GML (DoWhy), dagitty (latent confounders marked), Tetrad text "
+                             "or an adjacency-matrix CSV: graph.*, pc.*, llm.*.")(f)
+
+
 def output_options(f: Callable) -> Callable:
-    """The output folder and the picture."""
-    f = picture_options(f)
+    """The output folder, the picture and interchange files."""
+    f = export_option(picture_options(f))
     return click.option("--out", "-o", type=click.Path(file_okay=False), required=True, help="Output folder.")(f)
 
 
@@ -385,6 +392,7 @@ def simulate_expert(prompts: str | None, **opts: Any) -> None:
 @click.option("--layout", type=click.Choice(C.LAYOUTS), default="dot", show_default=True,
               help="Graphviz layout engine.")
 @click.option("--rankdir", type=click.Choice(C.RANKDIRS), default="LR", show_default=True, help="Graph direction.")
+@export_option
 def render(path: str, **opts: Any) -> None:
     """Re-render a saved result (folder or graph.json/graphml) without recomputing.
 
@@ -392,7 +400,7 @@ def render(path: str, **opts: Any) -> None:
     """
     from .results import render_saved
 
-    click.echo(str(render_saved(path, **opts)))
+    click.echo(str(render_saved(path, **{**opts, "exports": opts["exports"] or ()})))
 
 
 @cli.command()
@@ -402,8 +410,8 @@ def render(path: str, **opts: Any) -> None:
 def compare(pred: str, truth: str, as_json: bool) -> None:
     """Compare a predicted graph with a true one: SHD, adjacency and orientation P/R/F1.
 
-    PRED and TRUTH may be an edges.csv, a source,target list, .dot, .graphml or graph.json
-    (a results folder reads its edges.csv). Example:
+    PRED and TRUTH may be an edges.csv, a source,target list, .dot, .graphml, graph.json, .gml,
+    .dagitty, .tetrad.txt or .amat.csv (a results folder reads its edges.csv). Example:
     causalllm compare results/sachs/edges.csv datasets/sachs/truth.csv
     """
     from .metrics import compare_files

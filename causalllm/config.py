@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TESTS", "ENGINES", "POLICIES", "STRATEGIES", "CONFOUNDER_MODES", "BACKENDS", "EVALUATE_BACKENDS", "FORMATS",
-    "RANKDIRS", "LAYOUTS", "DECIMALS", "MISSING", "STREAMING", "PROFILES", "PAIR_BENCHMARKS",
+    "RANKDIRS", "LAYOUTS", "DECIMALS", "EXPORT_FORMATS", "MISSING", "STREAMING", "PROFILES", "PAIR_BENCHMARKS",
     "DEFAULT_ALPHA", "DEFAULT_PRIOR_THRESHOLD", "DEFAULT_TIMEOUT", "DEFAULT_RETRIES", "DEFAULT_CONCURRENCY",
     "DEFAULT_MODEL", "DEFAULT_PROFILE", "DEFAULT_BINS",
     "LLMConfig", "RunConfig", "EndpointConfig",
@@ -70,6 +70,8 @@ RANKDIRS = ("LR", "TB", "RL", "BT")
 LAYOUTS = ("dot", "neato", "fdp", "sfdp", "circo", "twopi", "osage", "patchwork")
 #: What to do with rows holding missing values.
 MISSING = ("drop", "error")
+#: Interchange formats of ``--export`` (causalllm.formats.EXPORTS).
+EXPORT_FORMATS = ("gml", "dagitty", "tetrad", "amat")
 #: Decimal marks of ``--decimal``.
 DECIMALS = (".", ",")
 #: How a data file is read: auto streams files of 256 MB or more into statistics (causalllm.stream).
@@ -238,6 +240,7 @@ class RunConfig:
     seed: int = 0
     out: str | None = None
     fmt: str = "svg"
+    exports: tuple[str, ...] = ()
     layout: str = "dot"
     rankdir: str = "LR"
     dry_run: bool = False
@@ -257,6 +260,10 @@ class RunConfig:
         _check_choice("--format", self.fmt, FORMATS)
         _check_choice("--rankdir", self.rankdir, RANKDIRS)
         _check_choice("--layout", self.layout, LAYOUTS)
+        if self.exports and not isinstance(self.exports, tuple):
+            object.__setattr__(self, "exports", tuple(self.exports))
+        for e in self.exports:
+            _check_choice("--export format", e, EXPORT_FORMATS)
         if self.max_depth is not None and (not isinstance(self.max_depth, int) or self.max_depth < 0):
             raise ConfigError(f"--max-depth must be a whole number of 0 or more, got {self.max_depth!r}")
         if self.decimal is not None and self.decimal not in DECIMALS:
@@ -301,6 +308,10 @@ class RunConfig:
         run_kw = {k: opts[k] for k in run_fields if k in opts}
         if isinstance(run_kw.get("columns"), str):
             run_kw["columns"] = tuple(c.strip() for c in run_kw["columns"].split(",") if c.strip()) or None
+        if isinstance(run_kw.get("exports"), str):
+            run_kw["exports"] = tuple(c.strip() for c in run_kw["exports"].split(",") if c.strip())
+        if run_kw.get("exports") is None and "exports" in run_kw:
+            run_kw["exports"] = ()
         if isinstance(run_kw.get("na_values"), str):
             run_kw["na_values"] = tuple(c.strip() for c in run_kw["na_values"].split(",") if c.strip())
         if run_kw.get("na_values") is None and "na_values" in run_kw:
@@ -325,7 +336,7 @@ class RunConfig:
             "encoding": self.encoding, "na_values": ",".join(self.na_values) or None, "alpha": self.alpha,
             "test": self.test, "engine": self.engine, "max_depth": self.max_depth, "fci": self.fci,
             "falsify": self.falsify,
-            "fmt": self.fmt, "layout": self.layout, "rankdir": self.rankdir,
+            "fmt": self.fmt, "exports": ",".join(self.exports) or None, "layout": self.layout, "rankdir": self.rankdir,
             "model": L.model, "base_url": scrub_urls(L.base_url) if L.base_url else None,
             "api_key_env": L.api_key_env, "truth": L.truth,
             "profile": L.profile, "order_bias": L.order_bias, "latency": L.latency, "fail_rate": L.fail_rate,

@@ -25,7 +25,8 @@ import networkx as nx
 
 from .bundled import truth_or_path
 from .errors import DataError
-from .graph import adjacent_pairs, pair_key, read_graph
+from .formats import read_graph
+from .graph import adjacent_pairs, pair_key
 
 __all__ = ["compare", "compare_files", "shd", "arrowheads"]
 

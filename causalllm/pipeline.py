@@ -468,7 +468,8 @@ def run(cfg: RunConfig, command: str = "discover") -> RunOutcome:
         ensure_out_dir(cfg.out)  # fail before any work if the folder is unusable
     outcome = _execute(cfg, command)
     if outcome.result is not None and cfg.out is not None:
-        outcome.written = outcome.result.save(cfg.out, fmt=cfg.fmt, layout=cfg.layout, rankdir=cfg.rankdir)
+        outcome.written = outcome.result.save(cfg.out, fmt=cfg.fmt, layout=cfg.layout, rankdir=cfg.rankdir,
+                                              exports=cfg.exports)
         if outcome.result.missing:
             log.warning("interrupted: the graph, edges and LLM answers are written to %s; not done: %s", cfg.out,
                         ", ".join(outcome.result.missing))

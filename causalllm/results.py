@@ -20,7 +20,7 @@ import io
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
@@ -31,6 +31,7 @@ from .answers import PRIORS_COLUMNS, PairAnswer
 from .config import FORMATS
 from .data import Dataset
 from .errors import ConfigError, RenderError
+from .formats import SUFFIXES, write_exports
 from .graph import DISAGREEMENTS, MANIFEST, MARKS, add_edge, make_graph, mark_between, pair_key, require_complete
 from .merge import Decision, MergeInfo, MergeOutcome, usable_direction
 from .pc import PCDiscovery
@@ -87,6 +88,10 @@ def ensure_out_dir(path: str | Path) -> Path:
     except OSError as e:
         raise ConfigError(f"cannot write to output folder {p} ({e.strerror or e}); choose another --out") from None
     return p
+
+
+def _truthy(v: Any) -> bool:
+    return v is True or str(v).strip().lower() in ("true", "1", "yes")
 
 
 def _cell(v: Any) -> Any:
@@ -242,7 +247,7 @@ class DiscoveryResult:
             return ""
 
     def save(self, out_dir: str | Path, *, fmt: str = "svg", layout: str = "dot", rankdir: str = "LR",
-             ) -> dict[str, Path]:
+             exports: Sequence[str] = ()) -> dict[str, Path]:
         """Write every output file into ``out_dir``; return name → path of what was written.
 
         The data files come first and the picture after them (a slow render never holds back
@@ -271,6 +276,12 @@ class DiscoveryResult:
             written["priors"] = _write(out / "priors.csv", csv_text(self.priors_rows, PRIORS_COLUMNS))
         if self.confounders:
             written["confounders"] = _write(out / "confounders.csv", csv_text(self.confounders, CONFOUNDER_COLUMNS))
+        if exports:  # the merged, PC and LLM graphs for DoWhy, dagitty, Tetrad, pcalg/bnlearn
+            latent = [(c["confounder"], c["source"], c["target"]) for c in self.confounders if not _truthy(c["measured"])]
+            written.update(write_exports(self.graph, out / "graph", exports, latent))
+            written.update(write_exports(self.pc_graph, out / "pc", exports))
+            if self.llm_graph is not None and self.llm_graph.number_of_edges():
+                written.update(write_exports(self.llm_graph, out / "llm", exports))
         svg_text = ""
         if fmt != "dot":
             try:
@@ -293,7 +304,8 @@ class DiscoveryResult:
 
 #: Every file a run may write besides the manifest (globs).
 _OUTPUTS = ("graph.dot", "graph.svg", "graph.png", "graph.pdf", "graph.graphml", "graph.json", "edges.csv",
-            "llm_answers.jsonl", "priors.csv", "confounders.csv", "report.html", "graph.disagreements.*")
+            "llm_answers.jsonl", "priors.csv", "confounders.csv", "report.html", "graph.disagreements.*",
+            *(f"{stem}{suffix}" for stem in ("graph", "pc", "llm") for suffix in SUFFIXES.values()))
 
 
 def _write(path: Path, content: str | bytes) -> Path:
@@ -348,8 +360,10 @@ def load_result_graph(path: str | Path) -> tuple[nx.DiGraph, dict]:
 
 
 def render_saved(path: str | Path, *, fmt: str = "svg", only_disagreements: bool = False, out: str | Path | None = None,
-                 layout: str = "dot", rankdir: str = "LR") -> Path:
-    """Re-draw a saved result (``causalllm render``) without recomputing; return the file written."""
+                 layout: str = "dot", rankdir: str = "LR", exports: Sequence[str] = ()) -> Path:
+    """Re-draw a saved result (``causalllm render``) without recomputing; return the file written.
+
+    ``exports`` also writes the saved graph in those interchange formats beside it."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     G, manifest = load_result_graph(path)
@@ -362,6 +376,9 @@ def render_saved(path: str | Path, *, fmt: str = "svg", only_disagreements: bool
     title = f"{manifest.get('dataset', '')}" + (" (SIMULATED expert)" if llm.get("backend") == "simulated" else "")
     src = to_dot(G, title=title, only=DISAGREEMENTS if only_disagreements else None, layout=layout, rankdir=rankdir,
                  confounders=confounders)
+    if exports:
+        latent = [(c["confounder"], c["source"], c["target"]) for c in confounders if not _truthy(c["measured"])]
+        write_exports(G, folder / "graph", exports, latent)
     stem = "graph.disagreements" if only_disagreements else "graph"
     target = Path(out) if out else folder / f"{stem}.{fmt}"
     try:

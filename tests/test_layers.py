@@ -19,7 +19,7 @@ PACKAGE = ROOT / "causalllm"
 #: Lowest first. A module may import only modules before it.
 LAYERS = [
     # foundations: errors, settings, the graph representation, bundled data
-    "errors", "config", "graph", "bundled",
+    "errors", "config", "graph", "formats", "bundled",
     # load
     "data", "stream", "metrics",
     # discover (the data side): the engine on sufficient statistics, the estimator, collider evidence
