@@ -157,6 +157,8 @@ def picture_options(f: Callable) -> Callable:
                      help="Graphviz layout engine."),
         click.option("--rankdir", type=click.Choice(C.RANKDIRS), default="LR", show_default=True,
                      help="Graph direction."),
+        click.option("--width", "png_width", type=click.IntRange(min=100, max=20000), default=None, metavar="PX",
+                     help="Width of a PNG in pixels (default 1600)."),
     ])
 
 
@@ -392,6 +394,8 @@ def simulate_expert(prompts: str | None, **opts: Any) -> None:
 @click.option("--layout", type=click.Choice(C.LAYOUTS), default="dot", show_default=True,
               help="Graphviz layout engine.")
 @click.option("--rankdir", type=click.Choice(C.RANKDIRS), default="LR", show_default=True, help="Graph direction.")
+@click.option("--width", "png_width", type=click.IntRange(min=100, max=20000), default=None, metavar="PX",
+              help="Width of a PNG in pixels (default 1600).")
 @export_option
 def render(path: str, **opts: Any) -> None:
     """Re-render a saved result (folder or graph.json/graphml) without recomputing.

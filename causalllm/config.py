@@ -240,6 +240,7 @@ class RunConfig:
     seed: int = 0
     out: str | None = None
     fmt: str = "svg"
+    png_width: int | None = None
     exports: tuple[str, ...] = ()
     layout: str = "dot"
     rankdir: str = "LR"
@@ -336,7 +337,8 @@ class RunConfig:
             "encoding": self.encoding, "na_values": ",".join(self.na_values) or None, "alpha": self.alpha,
             "test": self.test, "engine": self.engine, "max_depth": self.max_depth, "fci": self.fci,
             "falsify": self.falsify,
-            "fmt": self.fmt, "exports": ",".join(self.exports) or None, "layout": self.layout, "rankdir": self.rankdir,
+            "fmt": self.fmt, "exports": ",".join(self.exports) or None, "png_width": self.png_width,
+            "layout": self.layout, "rankdir": self.rankdir,
             "model": L.model, "base_url": scrub_urls(L.base_url) if L.base_url else None,
             "api_key_env": L.api_key_env, "truth": L.truth,
             "profile": L.profile, "order_bias": L.order_bias, "latency": L.latency, "fail_rate": L.fail_rate,

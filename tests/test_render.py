@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from causalllm.errors import RenderError
@@ -35,3 +37,18 @@ def test_render_formats():
         assert render("digraph { a -> b }", "png")[:4] == b"\x89PNG"
     with pytest.raises(RenderError, match="unknown format"):
         render("digraph { a -> b }", "gif")
+
+
+def test_render_is_bounded_and_png_width_is_honoured(tmp_path):
+    import struct
+
+    from causalllm.errors import RenderError
+    from causalllm.render import render
+
+    src = "digraph { " + " ".join(f"n{i} -> n{(i * 7) % 40};" for i in range(40)) + " }"
+    with pytest.raises(RenderError, match="longer than .* graph.dot is written"):
+        render(src, "svg", timeout=1e-4)
+    png = render(src, "png", width=900)
+    assert png[:4] == b"\x89PNG" and abs(struct.unpack(">I", png[16:20])[0] - 900) <= 1
+    natural = float(re.search(r'width="([\d.]+)pt"', render(src, "svg").decode()).group(1))
+    assert abs(struct.unpack(">I", render(src, "png")[16:20])[0] - natural * 192 / 72) <= 1  # twice the old 96 dpi
