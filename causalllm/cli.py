@@ -320,6 +320,9 @@ def datasets_cmd(as_json: bool) -> None:
               help="prior policy: minimum confidence for background knowledge.")
 @click.option("--priors", type=click.Path(dir_okay=False), default=None,
               help="Use a reviewed priors.csv instead of asking an LLM.")
+@click.option("--knowledge", type=click.Path(dir_okay=False), default=None,
+              help="Your background knowledge (YAML/JSON or CSV): tiers, required and forbidden edges; enforced in "
+                   "PC, FCI and the merge, outranking the LLM.")
 @run_options
 @_with_logging
 def discover(**opts: Any) -> None:

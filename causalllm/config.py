@@ -233,6 +233,7 @@ class RunConfig:
     test: str = "auto"
     engine: str = "native"
     max_depth: int | None = None
+    knowledge: str | None = None
     merge: str = "auto"
     prior_threshold: float = DEFAULT_PRIOR_THRESHOLD
     priors: str | None = None
@@ -335,7 +336,8 @@ class RunConfig:
             "columns": ",".join(self.columns) if self.columns else None, "missing": self.missing,
             "stream": self.stream, "dask": self.dask, "sep": self.sep, "decimal": self.decimal,
             "encoding": self.encoding, "na_values": ",".join(self.na_values) or None, "alpha": self.alpha,
-            "test": self.test, "engine": self.engine, "max_depth": self.max_depth, "fci": self.fci,
+            "test": self.test, "engine": self.engine,
+            "max_depth": self.max_depth, "knowledge": self.knowledge, "fci": self.fci,
             "falsify": self.falsify,
             "fmt": self.fmt, "exports": ",".join(self.exports) or None, "png_width": self.png_width,
             "layout": self.layout, "rankdir": self.rankdir,

@@ -71,6 +71,7 @@ from .colliders import Triple, classify_triples, robust_orientations
 from .config import DEFAULT_PRIOR_THRESHOLD, POLICIES
 from .errors import ConfigError
 from .graph import add_edge, creates_cycle, directed_part, mark_between, pair_key
+from .knowledge import Knowledge
 from .pc import PCDiscovery, meek_closure
 
 __all__ = ["DATA_RELIABILITY", "calibrate", "merge", "usable_direction", "Decision", "MergeInfo", "MergeOutcome",
@@ -136,6 +137,7 @@ class MergeInfo:
     violations: list[Violation] = field(default_factory=list)
     required: int | None = None
     prior_threshold: float | None = None
+    knowledge: dict[str, Any] | None = None
 
 
 @dataclass
@@ -209,9 +211,11 @@ def usable_direction(p: PairAnswer | None) -> tuple[str, str] | None:
 class _Orienter:
     """Applies orientations one at a time with the cycle and v-structure checks, then Meek."""
 
-    def __init__(self, G: nx.DiGraph, noncolliders: set[tuple[str, frozenset]]) -> None:
+    def __init__(self, G: nx.DiGraph, noncolliders: set[tuple[str, frozenset]],
+                 forbid: set[tuple[str, str]] | None = None) -> None:
         self.G = G
         self.noncolliders = noncolliders
+        self.forbid = forbid or set()
         self.origin: dict[frozenset, str] = {}
 
     def mark(self, u: str, v: str) -> str:
@@ -228,6 +232,8 @@ class _Orienter:
         m = self.mark(u, v)
         if m == "-->":
             return None
+        if (u, v) in self.forbid:
+            return "forbidden by the knowledge file (the analyst's knowledge outranks it)"
         if m == "<--":
             return f"conflicts with {v} -> {u}, already {self.origin.get(pair_key(u, v), 'set')}"
         if creates_cycle(self.G, u, v):
@@ -270,7 +276,7 @@ def _break_cycles(G: nx.DiGraph, support: dict[frozenset, float]) -> list[CycleB
 
 
 def merge(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str = "auto", *,
-          prior_threshold: float = DEFAULT_PRIOR_THRESHOLD) -> MergeOutcome:
+          prior_threshold: float = DEFAULT_PRIOR_THRESHOLD, knowledge: Knowledge | None = None) -> MergeOutcome:
     """Merge PC's graph with the expert's answers under ``policy`` (see module docstring).
 
     Examples
@@ -285,7 +291,9 @@ def merge(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str = "au
     if policy not in POLICIES:
         raise ConfigError(f"unknown --merge policy {policy!r}; use one of {', '.join(POLICIES)}")
     triples = classify_triples(pc)
-    R = robust_orientations(pc, triples)
+    k = knowledge or Knowledge()
+    forbid = set(k.forbidden_edges())
+    R = _unforbid(robust_orientations(pc, triples), forbid)  # the analyst's knowledge outranks a collider vote
     cal = calibrate(pairs, R)
     robust = {pair_key(u, v): (u, v) for u, v, d in R.edges(data=True) if d["mark"] == "-->"}
     info = MergeInfo(policy=policy, calibration=cal,
@@ -301,7 +309,8 @@ def merge(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str = "au
     decisions = {key: Decision(data_class=data_class(u, v, mark)) for key, (u, v, mark) in pc_edges.items()}
     # the data side alone: auto's procedure with nothing from the LLM
     data_decisions = {key: Decision(data_class=d.data_class) for key, d in decisions.items()}
-    D = _orient(pc, {}, "auto", triples, R, robust, calibrate({}, R), pc_edges, data_decisions, MergeInfo("auto"))
+    D = _orient(pc, {}, "auto", triples, R, robust, calibrate({}, R), pc_edges, data_decisions, MergeInfo("auto"),
+                knowledge=k)
 
     if policy == "report":
         G = D.copy()
@@ -315,13 +324,42 @@ def merge(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str = "au
         G, decisions = D.copy(), data_decisions
         info.required, info.prior_threshold = 0, prior_threshold
     elif policy == "prior":
-        G = _prior(pc, pairs, prior_threshold, info)
+        G = _prior(pc, pairs, prior_threshold, info, k)
     else:
-        G = _orient(pc, pairs, policy, triples, R, robust, cal, pc_edges, decisions, info, base=D)
-    support = {k: (2.0 if d.data_class == "robust" else 1.0) + (pairs[k].confidence if k in pairs else 0.0)
-               for k, d in decisions.items()}
+        G = _orient(pc, pairs, policy, triples, R, robust, cal, pc_edges, decisions, info, base=D, knowledge=k)
+    support = {key: (2.0 if d.data_class == "robust" else 1.0) + (pairs[key].confidence if key in pairs else 0.0)
+               for key, d in decisions.items()}
     info.cycles_broken = _break_cycles(G, support)
+    if knowledge is not None:
+        info.violations += _verify(G, k)
+        info.knowledge = {"file": k.source, "required": len(k.required), "forbidden": len(forbid),
+                          "tiers": len(k.tiers)}
     return MergeOutcome(graph=G, decisions=decisions, info=info, data_graph=D)
+
+
+def _unforbid(G: nx.DiGraph, forbid: set[tuple[str, str]]) -> nx.DiGraph:
+    """``G`` with every arrow the knowledge forbids made undirected."""
+    for u, v, d in list(G.edges(data=True)):
+        if d["mark"] == "-->" and (u, v) in forbid:
+            add_edge(G, u, v, "---")
+    return G
+
+
+def _verify(G: nx.DiGraph, k: Knowledge) -> list[Violation]:
+    """Every way the final graph breaks the analyst's knowledge (listed, never silent)."""
+    out = []
+    for a, b in k.required:
+        m = mark_between(G, a, b)
+        if m != "-->":
+            problem = ("required by the knowledge file but removed by a CI test" if m is None else
+                       f"required by the knowledge file but drawn {a} {m} {b}")
+            out.append(Violation(source=a, target=b, problem=problem))
+    for a, b in k.forbidden_edges():
+        if mark_between(G, a, b) == "-->":
+            out.append(Violation(source=a, target=b, problem="forbidden by the knowledge file but drawn"))
+    if out:
+        log.warning("the final graph breaks %d constraint(s) of the knowledge file (listed in the report)", len(out))
+    return out
 
 
 def _plan(policy: str, pairs: dict[frozenset, PairAnswer], cal: dict, pc_edges: dict[frozenset, tuple[str, str, str]],
@@ -361,24 +399,31 @@ def _plan(policy: str, pairs: dict[frozenset, PairAnswer], cal: dict, pc_edges: 
 
 def _orient(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str, triples: list[Triple], R: nx.DiGraph,
             robust: dict[frozenset, tuple[str, str]], cal: dict, pc_edges: dict[frozenset, tuple[str, str, str]],
-            decisions: dict[frozenset, Decision], info: MergeInfo, base: nx.DiGraph | None = None) -> nx.DiGraph:
+            decisions: dict[frozenset, Decision], info: MergeInfo, base: nx.DiGraph | None = None,
+            knowledge: Knowledge | None = None) -> nx.DiGraph:
     """The ``auto`` and ``orient`` policies: apply the planned orientations one at a time, with checks.
 
     ``orient`` starts from ``base``, the data side's graph, and only fills in its undirected edges."""
     noncolliders = {(t.z, pair_key(t.x, t.y)) for t in triples if t.kind == "noncollider"}
+    k = knowledge or Knowledge()
+    forbid = set(k.forbidden_edges())
     overridden = {k for k, (u, v) in robust.items()
                   if usable_direction(pairs.get(k)) not in (None, (u, v)) and cal["trust"] > DATA_RELIABILITY["robust"]}
     if policy == "auto":
         # start from the robust orientations (all their v-structures at once), leaving out
         # those the expert is trusted enough to overturn
-        start = robust_orientations(pc, triples, exclude=overridden) if overridden else R.copy()
+        start = _unforbid(robust_orientations(pc, triples, exclude=overridden), forbid) if overridden else R.copy()
     else:
         assert base is not None
         start = base.copy()
         pc_edges = {pair_key(u, v): (u, v, d["mark"]) for u, v, d in start.edges(data=True)}
-    orienter = _Orienter(start, noncolliders)
+    orienter = _Orienter(start, noncolliders, forbid)
+    for a, b in k.required:  # the analyst's knowledge first: it outranks data and LLM alike
+        key = pair_key(a, b)
+        if key in decisions and orienter.try_orient(a, b, "knowledge", propagate=policy == "orient") is None:
+            decisions[key].kept, decisions[key].why = "knowledge", f"the knowledge file requires {a} -> {b}"
     for u, v, d in start.edges(data=True):
-        if d["mark"] == "-->":
+        if d["mark"] == "-->" and pair_key(u, v) not in orienter.origin:
             key = pair_key(u, v)
             orienter.origin[key] = "data"
             if key in decisions and policy == "orient":
@@ -419,10 +464,14 @@ def _required(pairs: dict[frozenset, PairAnswer], threshold: float) -> list[tupl
     return required
 
 
-def _prior(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], threshold: float, info: MergeInfo) -> nx.DiGraph:
-    """The ``prior`` policy: PC re-run with the confident answers as background knowledge, then checked."""
-    required = _required(pairs, threshold)
-    G = pc.with_knowledge(required, [(b, a) for a, b in required]).graph_
+def _prior(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], threshold: float, info: MergeInfo,
+           knowledge: Knowledge) -> nx.DiGraph:
+    """The ``prior`` policy: PC re-run with the confident answers as background knowledge, then checked.
+    The analyst's knowledge file comes first; an LLM constraint that contradicts it is left out."""
+    forbid = set(knowledge.forbidden_edges())
+    llm = [(a, b) for a, b in _required(pairs, threshold) if (a, b) not in forbid and (b, a) not in knowledge.required]
+    required = list(dict.fromkeys([*knowledge.required, *llm]))
+    G = pc.with_knowledge(required, list(dict.fromkeys([*forbid, *((b, a) for a, b in llm)]))).graph_
     for a, b in required:
         if G.has_edge(a, b) and G.edges[a, b]["mark"] == "-->":
             continue

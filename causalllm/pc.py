@@ -669,6 +669,9 @@ def fci_graph(pc: PCDiscovery) -> nx.DiGraph:
     if pc._native is not None:
         _register_native_cit()
         test, kwargs = _NATIVE_CIT, {"native": pc._native}
+    bk = pc._knowledge(list(pc.columns_))
+    if bk is not None:  # the background knowledge PC ran with binds FCI too
+        kwargs["background_knowledge"] = bk
     # causal-learn's FCI prints every orientation it makes to stdout: keep stdout for results
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")

@@ -39,6 +39,7 @@ from .crosscheck import falsify_graph, fci_confounders
 from .data import MISSING_MARKERS, Dataset, Dialect, file_sha256, load_dataset, read_variables, read_variables_file
 from .engine import ENGINE_VERSION
 from .errors import ConfigError, DataError
+from .knowledge import Knowledge, read_knowledge
 from .llm import ChatModel, OpenAIChatModel, open_llm
 from .merge import merge
 from .pc import PCDiscovery
@@ -232,10 +233,11 @@ def _progress(cfg: RunConfig) -> bool:
     return not cfg.quiet and sys.stderr.isatty()
 
 
-def fit_pc(ds: Dataset, cfg: RunConfig) -> PCDiscovery:
-    """PC with the configured test, alpha and depth bound; warns when the bound was hit."""
+def fit_pc(ds: Dataset, cfg: RunConfig, knowledge: Knowledge | None = None) -> PCDiscovery:
+    """PC with the configured test, alpha, depth bound and the analyst's knowledge; warns when the bound was hit."""
+    k = knowledge or Knowledge()
     pc = PCDiscovery(alpha=cfg.alpha, test=cfg.test, engine=cfg.engine, show_progress=_progress(cfg),
-                     max_depth=cfg.max_depth).fit(ds)
+                     max_depth=cfg.max_depth, required=k.required, forbidden=k.forbidden_edges()).fit(ds)
     if pc.depth_limited_:
         log.warning("PC stopped at conditioning sets of %d variable(s) (--max-depth): pairs that only larger sets "
                     "separate are still adjacent in the graph", cfg.max_depth)
@@ -254,7 +256,7 @@ def make_asker(chat: ChatModel, info: Mapping[str, Any], cfg: RunConfig, prompts
 
 def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, *, policy: str = "auto",
             prior_threshold: float = 0.7, seed: int = 0, fci: bool = True, falsify: bool = True,
-            timings: dict[str, float] | None = None) -> DiscoveryResult:
+            timings: dict[str, float] | None = None, knowledge: Knowledge | None = None) -> DiscoveryResult:
     """The second half of a run: merge, cross-check, build the rows; the manifest is left to the caller.
 
     Without answers the merged graph is the data side's (policy ``report``): PC's, re-checked by the
@@ -265,12 +267,12 @@ def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, *, policy: st
     pairs = answers.pairs if answers is not None else {}
     confounders = answers.confounders if answers is not None else {}
     t0 = time.perf_counter()
-    outcome = merge(pc, pairs, policy if has_llm else "report", prior_threshold=prior_threshold)
+    outcome = merge(pc, pairs, policy if has_llm else "report", prior_threshold=prior_threshold, knowledge=knowledge)
     rows, F = build_rows(ds, pairs, confounders, pc=pc, outcome=outcome, has_llm=has_llm)
     timings["merge"] = time.perf_counter() - t0
     result = DiscoveryResult(graph=F, pc_graph=pc.graph_, rows=rows, manifest=dict(answers.manifest) if answers else {},
                              answers=answers.records if answers else [],
-                             merge_info=outcome.info if has_llm else None)
+                             merge_info=outcome.info if has_llm or knowledge is not None else None)
     if answers is not None:
         result.priors_rows = priors_rows(pairs, confounders)
         result.llm_graph, result.llm_cycles_removed = llm_graph(pairs, ds.columns)
@@ -324,8 +326,11 @@ def _ask_options(cfg: RunConfig) -> dict[str, Any]:
 
 def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLMPriors | None,
               info: Mapping[str, Any]) -> DiscoveryResult:
+    knowledge = read_knowledge(cfg.knowledge) if cfg.knowledge else None
+    if knowledge is not None:
+        knowledge.check(ds.columns)
     t0 = time.perf_counter()
-    pc = fit_pc(ds, cfg)
+    pc = fit_pc(ds, cfg, knowledge)
     timings["pc"] = time.perf_counter() - t0
     answers: Answers | None = None
     if cfg.priors is not None:
@@ -336,7 +341,7 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
         timings["llm"] = time.perf_counter() - t0
         answers = Answers.from_asker(asker)
     result = combine(ds, pc, answers, policy=cfg.merge, prior_threshold=cfg.prior_threshold, seed=cfg.seed,
-                     fci=cfg.fci, falsify=cfg.falsify, timings=timings)
+                     fci=cfg.fci, falsify=cfg.falsify, timings=timings, knowledge=knowledge)
     if result.manifest.get("llm_summary"):
         log.info(result.manifest["llm_summary"])
     result.manifest = build_manifest(ds, _discover_options(cfg, pc), timings, llm=dict(info), engine=engine_info(pc),

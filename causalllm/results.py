@@ -527,8 +527,8 @@ def _decision(key: frozenset, dec: Decision | None, status: str, kept: str, ev: 
         return why or "left undirected"
     applied = dec.kept if dec else ""
     # no note when the merge's reason already names the arrow's source ("both" covers either side)
-    if why and (applied == kept or (kept == "both" and applied in ("data", "llm")) or
-                (applied == "both" and kept in ("data", "llm"))):
+    if why and (applied == kept or (kept == "both" and applied in ("data", "llm", "knowledge")) or
+                (applied in ("both", "knowledge") and kept in ("data", "llm"))):
         return why
     if not why and status == "reversed" and kept == "data":
         return {"report": "the report policy never changes the data side's graph",

@@ -21,7 +21,7 @@ LAYERS = [
     # foundations: errors, settings, the graph representation, bundled data
     "errors", "config", "graph", "formats", "bundled",
     # load
-    "data", "stream", "metrics",
+    "data", "stream", "knowledge", "metrics",
     # discover (the data side): the engine on sufficient statistics, the estimator, collider evidence
     "engine", "pc", "colliders",
     # ask (the LLM side): the prompt contract, the cache, the simulated expert, the client, the answers

@@ -1,0 +1,102 @@
+"""The analyst's background knowledge: read, applied in PC and the merge, outranking the LLM, verified."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from fakes import ans
+from test_trust import check_rows, expert
+
+from causalllm import read_graph
+from causalllm.bundled import get
+from causalllm.cli import cli
+from causalllm.config import POLICIES
+from causalllm.data import load_dataset
+from causalllm.errors import DataError
+from causalllm.graph import mark_between
+from causalllm.knowledge import Knowledge, read_knowledge
+from causalllm.merge import merge
+from causalllm.metrics import compare
+from causalllm.pc import PCDiscovery
+from causalllm.results import build_rows
+
+ASIA = get("asia").data_path.parent / "knowledge.yaml"
+
+
+def test_read_yaml_and_csv(tmp_path):
+    k = read_knowledge(ASIA)
+    assert k.tiers[0] == ("asia", "smoke") and ("dysp", "smoke") in k.forbidden_edges()
+    (tmp_path / "k.csv").write_text("kind,source,target\ntier,a,0\ntier,b,1\nrequired,a,b\nforbidden,c,a\n")
+    k2 = read_knowledge(tmp_path / "k.csv")
+    assert k2.tiers == (("a",), ("b",)) and k2.required == (("a", "b"),)
+    assert set(k2.forbidden_edges()) == {("c", "a"), ("b", "a")}
+    (tmp_path / "bad.yaml").write_text("tier: [[a]]\n")
+    with pytest.raises(DataError, match="must be a mapping with tiers"):
+        read_knowledge(tmp_path / "bad.yaml")
+    with pytest.raises(DataError, match="names zzz, not columns"):
+        Knowledge(required=(("a", "zzz"),), source="k").check(["a", "b"])
+    with pytest.raises(DataError, match="both requires and forbids b -> a"):
+        Knowledge(tiers=(("a",), ("b",)), required=(("b", "a"),), source="k").check(["a", "b"])
+
+
+def test_tiers_are_enforced_and_outrank_an_adversarial_llm():
+    ds = load_dataset("asia")
+    truth = read_graph(ds.truth_path)
+    k = read_knowledge(ASIA)
+    forbid = set(k.forbidden_edges())
+    plain = PCDiscovery().fit(ds)
+    pc = PCDiscovery(required=k.required, forbidden=k.forbidden_edges()).fit(ds)
+    wrong = expert(plain, truth, 0.0, 0.0)  # an expert that reverses every true edge
+    for policy in POLICIES:
+        out = merge(pc, wrong, policy, knowledge=k)
+        drawn = [(u, v) for u, v, m in out.graph.edges(data="mark") if m == "-->"]
+        broken = [v for v in out.info.violations if "knowledge file" in v["problem"]]
+        assert not set(drawn) & forbid and not broken, (policy, broken)
+        rows, _ = build_rows(ds, wrong, {}, pc=pc, outcome=out)
+        check_rows(rows, out.graph, out.data_graph, pc, wrong, policy)  # the labels stay true
+    # knowledge alone (no LLM) orients what the data could not
+    assert compare(merge(pc, {}, "report", knowledge=k).graph, truth)["orientation_f1"] > \
+        compare(merge(plain, {}, "report").graph, truth)["orientation_f1"]
+
+
+def test_an_llm_orientation_the_knowledge_forbids_is_skipped_and_said():
+    from fakes import CALIB, fit
+
+    ds, pc = fit(CALIB + [("a", "b")])  # the calibration edges earn the expert trust
+    assert pc.graph_.edges["a", "b"]["mark"] == "---"
+    k = Knowledge(forbidden=(("a", "b"),), source="k.yaml")
+    pairs = dict([*(ans(u, v) for u, v in CALIB), ans("a", "b", conf=0.95)])
+    for policy in ("auto", "orient"):
+        out = merge(pc, pairs, policy, knowledge=k)
+        assert mark_between(out.graph, "a", "b") != "-->"
+        assert any("forbidden by the knowledge file" in s["reason"] for s in out.info.skipped), policy
+        rows, _ = build_rows(ds, pairs, {}, pc=pc, outcome=out)
+        row = next(r for r in rows if {r["source"], r["target"]} == {"a", "b"})
+        assert "forbidden by the knowledge file" in row["decision"]
+
+
+def test_a_required_edge_the_data_removes_is_listed(tmp_path):
+    ds = load_dataset("asia")
+    k = Knowledge(required=(("asia", "xray"),), source="k.yaml")  # independent given tub/either in the data
+    pc = PCDiscovery(required=k.required).fit(ds)
+    out = merge(pc, dict([ans("smoke", "lung")]), "auto", knowledge=k)
+    if mark_between(out.graph, "asia", "xray") != "-->":
+        assert any(v["source"] == "asia" and v["target"] == "xray" for v in out.info.violations)
+
+
+def test_cli_knowledge_with_an_llm_and_in_the_report(tmp_path):
+    out = tmp_path / "o"
+    res = CliRunner().invoke(cli, ["discover", "asia", "--llm", "simulated", "--profile", "random", "--knowledge",
+                                   str(ASIA), "--out", str(out), "--format", "dot"])
+    assert res.exit_code == 0, res.output
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["options"]["knowledge"] == str(ASIA) and m["engine"]["name"] == "causal-learn"
+    G = read_graph(out / "edges.csv")
+    forbid = set(read_knowledge(ASIA).forbidden_edges())
+    assert not {(u, v) for u, v, mk in G.edges(data="mark") if mk == "-->"} & forbid
+    (tmp_path / "k.yaml").write_text("required: [[asia, nothere]]\n")
+    res = CliRunner().invoke(cli, ["discover", "asia", "--llm", "none", "--knowledge", str(tmp_path / "k.yaml"),
+                                   "--out", str(tmp_path / "o2")])
+    assert res.exit_code == 1 and "names nothere, not columns" in res.output
