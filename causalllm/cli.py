@@ -158,7 +158,9 @@ def picture_options(f: Callable) -> Callable:
         click.option("--rankdir", type=click.Choice(C.RANKDIRS), default="LR", show_default=True,
                      help="Graph direction."),
         click.option("--width", "png_width", type=click.IntRange(min=100, max=20000), default=None, metavar="PX",
-                     help="Width of a PNG in pixels (default 1600)."),
+                     help="Width of a PNG in pixels (default: twice the drawing's size)."),
+        click.option("--confounders-view", type=click.Choice(C.CONFOUNDER_VIEWS), default="latent", show_default=True,
+                     help="Suggested confounders as dotted latent nodes, as one dotted line per pair, or hidden."),
     ])
 
 
@@ -398,7 +400,9 @@ def simulate_expert(prompts: str | None, **opts: Any) -> None:
               help="Graphviz layout engine.")
 @click.option("--rankdir", type=click.Choice(C.RANKDIRS), default="LR", show_default=True, help="Graph direction.")
 @click.option("--width", "png_width", type=click.IntRange(min=100, max=20000), default=None, metavar="PX",
-              help="Width of a PNG in pixels (default 1600).")
+              help="Width of a PNG in pixels (default: twice the drawing's size).")
+@click.option("--confounders-view", type=click.Choice(C.CONFOUNDER_VIEWS), default="latent", show_default=True,
+              help="Suggested confounders as dotted latent nodes, as one dotted line per pair, or hidden.")
 @export_option
 def render(path: str, **opts: Any) -> None:
     """Re-render a saved result (folder or graph.json/graphml) without recomputing.

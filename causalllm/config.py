@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TESTS", "ENGINES", "POLICIES", "STRATEGIES", "CONFOUNDER_MODES", "BACKENDS", "EVALUATE_BACKENDS", "FORMATS",
-    "RANKDIRS", "LAYOUTS", "DECIMALS", "EXPORT_FORMATS", "MISSING", "STREAMING", "PROFILES", "PAIR_BENCHMARKS",
+    "RANKDIRS", "LAYOUTS", "DECIMALS", "EXPORT_FORMATS", "CONFOUNDER_VIEWS", "MISSING", "STREAMING", "PROFILES",
+    "PAIR_BENCHMARKS",
     "DEFAULT_ALPHA", "DEFAULT_PRIOR_THRESHOLD", "DEFAULT_TIMEOUT", "DEFAULT_RETRIES", "DEFAULT_CONCURRENCY",
     "DEFAULT_MODEL", "DEFAULT_PROFILE", "DEFAULT_BINS",
     "LLMConfig", "RunConfig", "EndpointConfig",
@@ -70,6 +71,8 @@ RANKDIRS = ("LR", "TB", "RL", "BT")
 LAYOUTS = ("dot", "neato", "fdp", "sfdp", "circo", "twopi", "osage", "patchwork")
 #: What to do with rows holding missing values.
 MISSING = ("drop", "error")
+#: How suggested confounders are drawn (``--confounders-view``).
+CONFOUNDER_VIEWS = ("latent", "pairs", "none")
 #: Interchange formats of ``--export`` (causalllm.formats.EXPORTS).
 EXPORT_FORMATS = ("gml", "dagitty", "tetrad", "amat")
 #: Decimal marks of ``--decimal``.
@@ -242,6 +245,7 @@ class RunConfig:
     out: str | None = None
     fmt: str = "svg"
     png_width: int | None = None
+    confounders_view: str = "latent"
     exports: tuple[str, ...] = ()
     layout: str = "dot"
     rankdir: str = "LR"
@@ -262,6 +266,7 @@ class RunConfig:
         _check_choice("--format", self.fmt, FORMATS)
         _check_choice("--rankdir", self.rankdir, RANKDIRS)
         _check_choice("--layout", self.layout, LAYOUTS)
+        _check_choice("--confounders-view", self.confounders_view, CONFOUNDER_VIEWS)
         if self.exports and not isinstance(self.exports, tuple):
             object.__setattr__(self, "exports", tuple(self.exports))
         for e in self.exports:
@@ -340,6 +345,7 @@ class RunConfig:
             "max_depth": self.max_depth, "knowledge": self.knowledge, "fci": self.fci,
             "falsify": self.falsify,
             "fmt": self.fmt, "exports": ",".join(self.exports) or None, "png_width": self.png_width,
+            "confounders_view": self.confounders_view,
             "layout": self.layout, "rankdir": self.rankdir,
             "model": L.model, "base_url": scrub_urls(L.base_url) if L.base_url else None,
             "api_key_env": L.api_key_env, "truth": L.truth,

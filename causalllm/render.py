@@ -67,6 +67,7 @@ def to_dot(
     legend: bool = True,
     only: Iterable[str] | None = None,
     confounders: Iterable[dict] | None = None,
+    confounders_view: str = "latent",
 ) -> str:
     """DOT source of a causalllm graph.
 
@@ -85,8 +86,15 @@ def to_dot(
         Keep only edges with these statuses (e.g. the disagreements).
     confounders : iterable of dict, optional
         Suggested confounders (``source``, ``target``, ``confounder``, ``measured``,
-        ``fci_verdict``): latent ones become dashed nodes with dashed edges to the pair,
-        measured ones a dashed link from that column.
+        ``fci_verdict``).
+    confounders_view : {"latent", "pairs", "none"}
+        ``latent``: each latent confounder a dashed oval joined to its pair by dotted lines without
+        arrowheads (a measured one: dotted lines from that column) — never mistaken for a causal
+        arrow; ``pairs``: one dotted line between the two variables, no extra nodes (readable on
+        large graphs); ``none``: not drawn.
+
+    With ``layout="dot"`` the legend is a cluster that dot ranks beside the graph; the free layouts
+    (neato, fdp, circo, ...) would lay it over nodes, so there it is text under the drawing.
 
     Examples
     --------
@@ -99,8 +107,6 @@ def to_dot(
     dot = graphviz.Digraph("causalllm", engine=layout)
     dot.attr(rankdir=rankdir, layout=layout, fontname="Helvetica", fontsize="11",
              overlap="false", splines="true", nodesep="0.35", ranksep="0.5")
-    if title:
-        dot.attr(label=_esc(title), labelloc="t", fontsize="13")
     dot.attr("node", shape="box", style="rounded", fontname="Helvetica", fontsize="11")
     dot.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
     ids = {n: f"n{i}" for i, n in enumerate(G.nodes)}
@@ -131,13 +137,22 @@ def to_dot(
             attrs["arrowhead"] = {"o->": "normal", "o-o": "odot", "o--": "none"}[mark]
         dot.edge(ids[u], ids[v], **attrs)
     latent_ids: dict[str, str] = {}
-    for c in confounders or []:
+    conf = STATUSES["confounder"]
+    link = {"color": conf.color, "style": "dotted", "penwidth": "1.0", "dir": "none", "constraint": "false"}
+    drawn_pairs: set[frozenset] = set()
+    for c in confounders or [] if confounders_view != "none" else []:
         a, b, name = c["source"], c["target"], c["confounder"]
         if a not in shown or b not in shown:
             continue
         tip = f"suggested confounder of {a} and {b}: {name}"
         if c.get("fci_verdict"):
             tip += f" (FCI: {c['fci_verdict']})"
+        used.add("confounder")
+        if confounders_view == "pairs":
+            if frozenset((a, b)) not in drawn_pairs:
+                drawn_pairs.add(frozenset((a, b)))
+                dot.edge(ids[a], ids[b], tooltip=_esc(tip), **link)
+            continue
         if _truthy(c.get("measured")):
             if name not in ids or name not in shown:
                 continue
@@ -145,29 +160,42 @@ def to_dot(
         else:
             if name not in latent_ids:
                 latent_ids[name] = f"latent{len(latent_ids)}"
-                dot.node(latent_ids[name], _esc(name), style="dashed,rounded", color=STATUSES["confounder"].color,
-                         fontcolor=STATUSES["confounder"].color, fontsize="9", causalllm_role="latent",
-                         tooltip=_esc(tip))
+                dot.node(latent_ids[name], _esc(name), shape="ellipse", style="dashed", color=conf.color,
+                         fontcolor=conf.color, fontsize="9", causalllm_role="latent", tooltip=_esc(tip))
             src = latent_ids[name]
-        conf = STATUSES["confounder"]
         for t in (a, b):
-            dot.edge(src, ids[t], color=conf.color, style=conf.style, penwidth=conf.penwidth, arrowsize="0.5",
-                     tooltip=_esc(tip),
-                     constraint="false")
-        used.add("confounder")
-    if legend and used:
-        with dot.subgraph(name="cluster_legend") as lg:
-            lg.attr(label="legend", fontsize="10", style="rounded", color="#bbbbbb")
-            for i, st in enumerate(s for s in STATUSES.values() if s.name in used):
-                a, b = f"legend_{i}_a", f"legend_{i}_b"
-                lg.node(a, "", shape="point", width="0.05", causalllm_role="legend")
-                lg.node(b, _esc(st.legend), shape="plaintext", fontsize="9", causalllm_role="legend")
-                lg.edge(a, b, color=st.color, style=st.style, penwidth=st.penwidth,
-                        **({"dir": "none"} if st.name in ("unresolved", "confounder") else {}))
+            dot.edge(src, ids[t], tooltip=_esc(tip), **link)
+    legend_rows = [st for st in STATUSES.values() if st.name in used] if legend else []
+    if layout == "dot":
+        # dot ranks a legend cluster beside the graph, never over a node (the title on top)
+        if title:
+            dot.attr(label=_esc(title), labelloc="t", fontsize="13")
+        if legend_rows:
+            with dot.subgraph(name="cluster_legend") as lg:
+                lg.attr(label="legend", fontsize="10", style="rounded", color="#bbbbbb")
+                for i, st in enumerate(legend_rows):
+                    a, b = f"legend_{i}_a", f"legend_{i}_b"
+                    lg.node(a, "", shape="point", width="0.05", causalllm_role="legend")
+                    lg.node(b, _esc(st.legend), shape="plaintext", fontsize="9", causalllm_role="legend")
+                    lg.edge(a, b, color=st.color, style=st.style, penwidth=st.penwidth,
+                            **({"dir": "none"} if st.name in ("unresolved", "confounder") else {}))
+    elif title or legend_rows:
+        # neato, fdp, circo... place every node freely and would lay a legend over them: the legend is
+        # text under the drawing, each line naming its colour (the bundled Graphviz has no HTML labels)
+        lines = [title] if title else []
+        lines += [f"{_COLOUR_NAMES.get(st.color, st.color)} {st.style}: {st.legend}" for st in legend_rows]
+        # each line left-justified (\\l); a backslash in a name stays a backslash
+        dot.attr(label="".join(str(line).replace("\\", "\\\\") + "\\l" for line in lines), labelloc="b",
+                 labeljust="l", fontsize="10")
     return dot.source
 
 
 _wasm_ok = True
+
+#: Plain names of the status colours, for the text legend of the free layouts.
+_COLOUR_NAMES = {"#333333": "black", "#1b7837": "green", "#2166ac": "blue", "#d6604d": "red", "#878787": "grey",
+                 "#e08214": "orange", "#542788": "purple", "#762a83": "violet", "#01665e": "teal",
+                 "#4393c3": "light blue"}
 
 
 def render_backend(fmt: str) -> str | None:

@@ -227,10 +227,11 @@ class DiscoveryResult:
                 add_edge(D, r["source"], r["target"], "-->", **attrs)
         return D
 
-    def to_dot(self, *, only: Iterable[str] | None = None, layout: str = "dot", rankdir: str = "LR") -> str:
+    def to_dot(self, *, only: Iterable[str] | None = None, layout: str = "dot", rankdir: str = "LR",
+               confounders_view: str = "latent") -> str:
         """DOT source of the merged graph (and the LLM-only claims) with legend and tooltips."""
         return to_dot(self.display_graph(), title=self.title, only=only, layout=layout, rankdir=rankdir,
-                      confounders=self.confounders)
+                      confounders=self.confounders, confounders_view=confounders_view)
 
     @property
     def title(self) -> str:
@@ -247,7 +248,8 @@ class DiscoveryResult:
             return ""
 
     def save(self, out_dir: str | Path, *, fmt: str = "svg", layout: str = "dot", rankdir: str = "LR",
-             exports: Sequence[str] = (), png_width: int | None = None) -> dict[str, Path]:
+             exports: Sequence[str] = (), png_width: int | None = None, confounders_view: str = "latent"
+             ) -> dict[str, Path]:
         """Write every output file into ``out_dir``; return name → path of what was written.
 
         The data files come first and the picture after them (a slow render never holds back
@@ -260,7 +262,7 @@ class DiscoveryResult:
             for old in out.glob(name):
                 old.unlink()
         written: dict[str, Path] = {}
-        dot_src = self.to_dot(layout=layout, rankdir=rankdir)
+        dot_src = self.to_dot(layout=layout, rankdir=rankdir, confounders_view=confounders_view)
         written["dot"] = _write(out / "graph.dot", dot_src)
         H = graph_for_export(self.graph)
         buf = io.BytesIO()
@@ -361,7 +363,7 @@ def load_result_graph(path: str | Path) -> tuple[nx.DiGraph, dict]:
 
 def render_saved(path: str | Path, *, fmt: str = "svg", only_disagreements: bool = False, out: str | Path | None = None,
                  layout: str = "dot", rankdir: str = "LR", exports: Sequence[str] = (),
-                 png_width: int | None = None) -> Path:
+                 png_width: int | None = None, confounders_view: str = "latent") -> Path:
     """Re-draw a saved result (``causalllm render``) without recomputing; return the file written.
 
     ``exports`` also writes the saved graph in those interchange formats beside it."""
@@ -376,7 +378,7 @@ def render_saved(path: str | Path, *, fmt: str = "svg", only_disagreements: bool
     llm = manifest.get("llm", {}) or {}
     title = f"{manifest.get('dataset', '')}" + (" (SIMULATED expert)" if llm.get("backend") == "simulated" else "")
     src = to_dot(G, title=title, only=DISAGREEMENTS if only_disagreements else None, layout=layout, rankdir=rankdir,
-                 confounders=confounders)
+                 confounders=confounders, confounders_view=confounders_view)
     if exports:
         latent = [(c["confounder"], c["source"], c["target"]) for c in confounders if not _truthy(c["measured"])]
         write_exports(G, folder / "graph", exports, latent)

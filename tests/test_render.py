@@ -19,7 +19,7 @@ def test_marks_and_filter():
     dot = to_dot(G, only=["unresolved"], legend=False)
     assert "dir=none" in dot and "arrowtail=odot" not in dot and 'label=a ' not in dot
     full = to_dot(G)
-    assert "arrowtail=odot" in full and "cluster_legend" in full
+    assert "arrowtail=odot" in full and "cluster_legend" in full  # dot ranks the legend beside the graph
 
 
 def test_latent_confounders_are_dashed_nodes():
@@ -37,6 +37,24 @@ def test_render_formats():
         assert render("digraph { a -> b }", "png")[:4] == b"\x89PNG"
     with pytest.raises(RenderError, match="unknown format"):
         render("digraph { a -> b }", "gif")
+
+
+def test_free_layouts_put_the_legend_under_the_drawing_and_confounders_are_not_arrows():
+    from causalllm.graph import add_edge, make_graph
+    from causalllm.render import to_dot
+
+    G = make_graph(["a", "b", "c"])
+    add_edge(G, "a", "b", status="agree")
+    add_edge(G, "b", "c", status="reversed")
+    conf = [{"source": "a", "target": "c", "confounder": "U", "measured": False}]
+    for layout in ("neato", "fdp", "circo"):
+        src = to_dot(G, layout=layout, confounders=conf)
+        assert "cluster_legend" not in src and "labelloc=b" in src and "red bold: reversed" in src
+    latent = to_dot(G, confounders=conf)
+    assert 'latent0 -> n0 [color="#762a83" constraint=false dir=none' in latent  # dotted, no arrowhead
+    pairs = to_dot(G, confounders=conf, confounders_view="pairs")
+    assert "latent0" not in pairs and "n0 -> n2" in pairs and "dir=none" in pairs
+    assert "U" not in to_dot(G, confounders=conf, confounders_view="none")
 
 
 def test_render_is_bounded_and_png_width_is_honoured(tmp_path):
