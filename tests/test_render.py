@@ -70,3 +70,58 @@ def test_render_is_bounded_and_png_width_is_honoured(tmp_path):
     assert png[:4] == b"\x89PNG" and abs(struct.unpack(">I", png[16:20])[0] - 900) <= 1
     natural = float(re.search(r'width="([\d.]+)pt"', render(src, "svg").decode()).group(1))
     assert abs(struct.unpack(">I", render(src, "png")[16:20])[0] - natural * 192 / 72) <= 1  # twice the old 96 dpi
+
+
+@pytest.mark.parametrize("layout", ["dot", "neato", "fdp", "circo"])
+def test_the_legend_never_covers_a_node_on_alarm(tmp_path, layout):
+    """Alarm (37 variables) with every status and confounders: in the rendered SVG no variable's box
+    overlaps the legend, whatever the layout."""
+    from causalllm.data import load_dataset
+    from causalllm.merge import merge
+    from causalllm.pc import PCDiscovery
+    from causalllm.render import render, to_dot
+
+    ds = load_dataset("alarm")
+    pc = PCDiscovery().fit(ds)
+    G = merge(pc, {}, "report").graph
+    for i, (u, v) in enumerate(G.edges):
+        G.edges[u, v]["status"] = ["data", "agree", "reversed", "oriented_by_llm", "unresolved", "revised"][i % 6]
+    conf = [{"source": u, "target": v, "confounder": f"U{i}", "measured": False} for i, (u, v) in
+            enumerate(list(G.edges)[:8])]
+    svg = render(to_dot(G, title="alarm", layout=layout, confounders=conf), "svg", layout).decode()
+
+    def groups(cls):  # each <g class=cls> with its nested tooltip <g id="a_...">
+        pieces = svg.split('<g id="')
+        for i, piece in enumerate(pieces):
+            if f'class="{cls}"' in piece.split(">", 1)[0]:
+                yield piece + (pieces[i + 1] if i + 1 < len(pieces) and pieces[i + 1].startswith("a_") else "")
+
+    def boxes(cls):
+        out = []
+        for g in groups(cls):
+            xs, ys = [], []
+            for pts in re.findall(r'points="([^"]+)"', g) + [" ".join(re.findall(r"-?[\d.]+,-?[\d.]+", d))
+                                                               for d in re.findall(r'<path[^>]* d="([^"]+)"', g)]:
+                for p in pts.split():
+                    x, y = map(float, p.split(","))
+                    xs.append(x)
+                    ys.append(y)
+            for cx, cy, rx, ry in re.findall(r'<ellipse[^>]*cx="([-\d.]+)" cy="([-\d.]+)" rx="([\d.]+)" ry="([\d.]+)"', g):
+                xs += [float(cx) - float(rx), float(cx) + float(rx)]
+                ys += [float(cy) - float(ry), float(cy) + float(ry)]
+            if xs:
+                out.append((min(xs), min(ys), max(xs), max(ys), g))
+        return out
+
+    nodes = [b for b in boxes("node") if "legend" not in b[4]]
+    assert len(nodes) >= 37
+    if layout == "dot":
+        legend = [b for b in boxes("cluster")]
+    else:  # the text legend: the graph's own label, below every node
+        ys = [float(y) for y in re.findall(r'<text[^>]*y="([-\d.]+)"[^>]*>green solid', svg)]
+        assert ys and all(y > b[3] for y in ys for b in nodes)
+        return
+    assert legend
+    for lx0, ly0, lx1, ly1, _ in legend:
+        for x0, y0, x1, y1, _ in nodes:
+            assert x1 < lx0 or x0 > lx1 or y1 < ly0 or y0 > ly1, "a node under the legend"
