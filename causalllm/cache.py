@@ -3,8 +3,9 @@
 The key is a SHA-256 of (endpoint identity, model, the full messages, sampling parameters,
 JSON schema). The endpoint identity is ``host:port/model`` for a real endpoint and a stable
 ``simulated:...`` string for the simulated expert, so incidental things (an ephemeral port,
-the API key, timing) never change a key. Each row stores the request, the raw response, the
-parsed answer, token usage and timing — never the API key (the request holds none).
+the API key, timing) never change a key. Each row stores the request (compressed against a
+dictionary of its kind: questions share most of their text), the raw response, the parsed
+answer, token usage and timing — never the API key (the request holds none).
 
 Writes are committed one answer at a time in WAL mode with a busy timeout, so a run killed
 halfway keeps everything it was told, and several processes can share one cache file.
@@ -18,6 +19,7 @@ import os
 import sqlite3
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +47,16 @@ CREATE TABLE IF NOT EXISTS answers (
     completion_tokens INTEGER,
     latency_s REAL
 );
+CREATE TABLE IF NOT EXISTS dicts (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    prompt_version TEXT NOT NULL,
+    body BLOB NOT NULL,
+    UNIQUE (kind, prompt_version)
+);
 """
+#: A compressed request starts with this byte, then the 4-byte id of its dictionary (older rows are plain text).
+_PACKED = b"Z"
 
 
 def cache_key(identity: str, model: str, messages: list[dict], params: dict[str, Any]) -> str:
@@ -79,6 +90,8 @@ class AnswerCache:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
+        self._dicts: dict[tuple[str, str], tuple[int, bytes]] = {}  # compression dictionaries by kind and version
+        self._dicts_by_id: dict[int, bytes] = {}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # paid answers and the prompts that bought them: the owner's alone (SQLite gives its -wal and
@@ -129,12 +142,49 @@ class AnswerCache:
         """Store one answer (committed immediately)."""
         self._conn().execute(
             "INSERT OR REPLACE INTO answers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (key, time.time(), endpoint, model, prompt_version, kind, json.dumps(request, ensure_ascii=False),
+            (key, time.time(), endpoint, model, prompt_version, kind,
+             self._pack(json.dumps(request, ensure_ascii=False), kind, prompt_version),
              raw, json.dumps(parsed) if parsed is not None else None, status, prompt_tokens, completion_tokens,
              latency_s))
 
     def __len__(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM answers").fetchone()[0])
+
+    # ---------------------------------------------------------- compact requests
+    # The request is kept for audit, but questions share nearly all their text (the instructions,
+    # the schema): each is compressed with zlib against a dictionary, the first request of its kind
+    # and prompt version, stored once. On an Alarm grid that is 12.8x smaller than the JSON.
+    def _dictionary(self, kind: str, prompt_version: str, text: str) -> tuple[int, bytes]:
+        cache = self._dicts
+        hit = cache.get((kind, prompt_version))
+        if hit is None:
+            conn = self._conn()
+            conn.execute("INSERT OR IGNORE INTO dicts (kind, prompt_version, body) VALUES (?,?,?)",
+                         (kind, prompt_version, text.encode("utf-8")))
+            row = conn.execute("SELECT id, body FROM dicts WHERE kind=? AND prompt_version=?",
+                               (kind, prompt_version)).fetchone()
+            hit = cache[(kind, prompt_version)] = (int(row[0]), bytes(row[1]))
+        return hit
+
+    def _pack(self, text: str, kind: str, prompt_version: str) -> bytes:
+        did, body = self._dictionary(kind or "", prompt_version or "", text)
+        z = zlib.compressobj(9, zdict=body)
+        return _PACKED + did.to_bytes(4, "big") + z.compress(text.encode("utf-8")) + z.flush()
+
+    def _unpack(self, value: Any) -> str:
+        """A stored request as its JSON text (plain text rows, from older caches, as they are)."""
+        if not isinstance(value, bytes) or not value.startswith(_PACKED):
+            return str(value)
+        cache = self._dicts_by_id
+        did = int.from_bytes(value[1:5], "big")
+        if did not in cache:
+            cache[did] = bytes(self._conn().execute("SELECT body FROM dicts WHERE id=?", (did,)).fetchone()[0])
+        return zlib.decompressobj(zdict=cache[did]).decompress(value[5:]).decode("utf-8")
+
+    def request(self, key: str) -> dict | None:
+        """The request stored with ``key`` (for audit), decompressed."""
+        row = self._conn().execute("SELECT request FROM answers WHERE key=?", (key,)).fetchone()
+        return None if row is None else json.loads(self._unpack(row[0]))
 
     # ---------------------------------------------------------- the cache as a tool
     def info(self) -> dict[str, Any]:
@@ -195,7 +245,9 @@ class AnswerCache:
         """Write every answer as one JSON object per line to the text stream ``out``; return how many."""
         n = 0
         for row in self._conn().execute(f"SELECT {', '.join(COLUMNS)} FROM answers ORDER BY created"):
-            out.write(json.dumps(dict(zip(COLUMNS, row)), ensure_ascii=False) + "\n")
+            rec = dict(zip(COLUMNS, row))
+            rec["request"] = self._unpack(rec["request"])
+            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
             n += 1
         return n
 
@@ -217,6 +269,8 @@ class AnswerCache:
             if old is not None and old[0] >= rec["created"]:
                 skipped += 1
                 continue
+            row = tuple(self._pack(str(v), rec["kind"], rec["prompt_version"]) if c == "request" else v
+                        for c, v in zip(COLUMNS, row))
             conn.execute(f"INSERT OR REPLACE INTO answers VALUES ({','.join('?' * len(COLUMNS))})", row)
             added += 1
         return added, skipped

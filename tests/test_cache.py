@@ -28,8 +28,8 @@ def test_cache_reuse_zero_calls_and_port_independent(tmp_path):
     assert b.stats_["calls"] == 0 and b.stats_["cache_hits"] == a.stats_["questions"]
     assert {k: v.answer for k, v in a.pairs_.items()} == {k: v.answer for k, v in b.pairs_.items()}
     row = sqlite3.connect(tmp_path / "c.sqlite").execute(
-        "SELECT request, raw_response, parsed, prompt_tokens, latency_s FROM answers LIMIT 1").fetchone()
-    assert "Variable A" in row[0] and json.loads(row[2]) and row[3] > 0 and row[4] >= 0
+        "SELECT key, raw_response, parsed, prompt_tokens, latency_s FROM answers LIMIT 1").fetchone()
+    assert "Variable A" in json.dumps(cache.request(row[0])) and json.loads(row[2]) and row[3] > 0 and row[4] >= 0
 
 
 @pytest.mark.slow
@@ -93,3 +93,25 @@ def test_cache_commands_info_prune_export_import(tmp_path):
     assert res.exit_code == 1 and "line 1 is not an exported answer" in res.output
     res = run(cli, ["cache", "info", "--cache", str(tmp_path / "none.sqlite")])
     assert res.exit_code == 1 and "no answer cache" in res.output
+
+
+def test_requests_are_stored_compactly_and_read_back_whole(tmp_path):
+    import sqlite3
+
+    c = AnswerCache(tmp_path / "c.sqlite")
+    instructions = "You are an expert. Answer in JSON with answer, confidence and rationale. " * 10
+    requests = {f"k{i}": {"messages": [{"role": "system", "content": instructions},
+                                       {"role": "user", "content": f"Does variable_{i} cause outcome_{i}?"}],
+                          "params": {"temperature": 0.0, "seed": i}} for i in range(200)}
+    for k, req in requests.items():
+        c.put(k, endpoint="e", model="m", request=req, raw="{}", parsed={}, status="ok", kind="direction",
+              prompt_version="3")
+    con = sqlite3.connect(tmp_path / "c.sqlite")
+    stored = con.execute("SELECT SUM(LENGTH(request)) FROM answers").fetchone()[0]
+    plain = sum(len(__import__("json").dumps(r)) for r in requests.values())
+    assert stored < plain / 8, (stored, plain)  # the shared instructions are stored once
+    assert all(c.request(k) == r for k, r in requests.items())
+    # a row from an older cache (plain JSON text) still reads
+    con.execute("UPDATE answers SET request=? WHERE key='k0'", ('{"messages": []}',))
+    con.commit()
+    assert AnswerCache(tmp_path / "c.sqlite").request("k0") == {"messages": []}

@@ -161,3 +161,25 @@ def test_llm_only_claims_are_drawn_dashed_but_not_in_the_graph(run, tmp_path):
     assert dot.count(f'color="{color}" penwidth=1.8 style=dashed') == len(llm_only) + 1  # + the legend's sample
     g = read_graph(tmp_path / "edges.csv")  # the graph itself holds only in_graph rows
     assert g.number_of_edges() == int(e.in_graph.sum())
+
+
+def test_alarm_report_and_svg_in_chromium(tmp_path):
+    """The 37-variable network: the report renders, its graph is readable at a glance (screenshot kept in
+    tests/artifacts for a person to look at), and every variable is in the SVG."""
+    from click.testing import CliRunner
+
+    from causalllm.cli import cli
+
+    out = tmp_path / "alarm"
+    res = CliRunner().invoke(cli, ["discover", "alarm", "--llm", "simulated", "--out", str(out), "--quiet",
+                                   "--no-cache", "--confounders-view", "pairs"], catch_exceptions=False)
+    assert res.exit_code == 0
+    dom = dump_dom((out / "report.html").as_uri(), tmp_path)
+    assert 'data-ready="1"' in dom and dom.count('class="node"') >= 37 and 'id="changed"' in dom
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pages = (("alarm-report.png", (out / "report.html").as_uri()), ("alarm-graph.png", (out / "graph.svg").as_uri()))
+    for name, uri in pages:
+        shot = ARTIFACTS / name
+        subprocess.run([chromium(), *CHROME_FLAGS, f"--user-data-dir={tmp_path / name}", "--window-size=1600,1400",
+                        f"--screenshot={shot}", uri], capture_output=True, timeout=120)
+        assert shot.exists() and shot.stat().st_size > 20000
