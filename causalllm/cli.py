@@ -159,6 +159,8 @@ def picture_options(f: Callable) -> Callable:
                      help="Graph direction."),
         click.option("--width", "png_width", type=click.IntRange(min=100, max=20000), default=None, metavar="PX",
                      help="Width of a PNG in pixels (default: twice the drawing's size)."),
+        click.option("--dpi", "png_dpi", type=click.FloatRange(min=10, max=2400), default=None,
+                     help="Resolution of a PNG (default 192); --width wins when both are given."),
         click.option("--confounders-view", type=click.Choice(C.CONFOUNDER_VIEWS), default="latent", show_default=True,
                      help="Suggested confounders as dotted latent nodes, as one dotted line per pair, or hidden."),
     ])
@@ -401,6 +403,8 @@ def simulate_expert(prompts: str | None, **opts: Any) -> None:
 @click.option("--rankdir", type=click.Choice(C.RANKDIRS), default="LR", show_default=True, help="Graph direction.")
 @click.option("--width", "png_width", type=click.IntRange(min=100, max=20000), default=None, metavar="PX",
               help="Width of a PNG in pixels (default: twice the drawing's size).")
+@click.option("--dpi", "png_dpi", type=click.FloatRange(min=10, max=2400), default=None,
+              help="Resolution of a PNG (default 192); --width wins when both are given.")
 @click.option("--confounders-view", type=click.Choice(C.CONFOUNDER_VIEWS), default="latent", show_default=True,
               help="Suggested confounders as dotted latent nodes, as one dotted line per pair, or hidden.")
 @export_option

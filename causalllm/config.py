@@ -245,6 +245,7 @@ class RunConfig:
     out: str | None = None
     fmt: str = "svg"
     png_width: int | None = None
+    png_dpi: float | None = None
     confounders_view: str = "latent"
     exports: tuple[str, ...] = ()
     layout: str = "dot"
@@ -345,7 +346,7 @@ class RunConfig:
             "max_depth": self.max_depth, "knowledge": self.knowledge, "fci": self.fci,
             "falsify": self.falsify,
             "fmt": self.fmt, "exports": ",".join(self.exports) or None, "png_width": self.png_width,
-            "confounders_view": self.confounders_view,
+            "png_dpi": self.png_dpi, "confounders_view": self.confounders_view,
             "layout": self.layout, "rankdir": self.rankdir,
             "model": L.model, "base_url": scrub_urls(L.base_url) if L.base_url else None,
             "api_key_env": L.api_key_env, "truth": L.truth,

@@ -475,7 +475,7 @@ def run(cfg: RunConfig, command: str = "discover") -> RunOutcome:
     if outcome.result is not None and cfg.out is not None:
         outcome.written = outcome.result.save(cfg.out, fmt=cfg.fmt, layout=cfg.layout, rankdir=cfg.rankdir,
                                               exports=cfg.exports, png_width=cfg.png_width,
-                                              confounders_view=cfg.confounders_view)
+                                              confounders_view=cfg.confounders_view, png_dpi=cfg.png_dpi)
         if outcome.result.missing:
             log.warning("interrupted: the graph, edges and LLM answers are written to %s; not done: %s", cfg.out,
                         ", ".join(outcome.result.missing))

@@ -259,9 +259,9 @@ PNG_DPI = 192
 
 
 def render(source: str, fmt: str = "svg", engine: str = "dot", *, timeout: float | None = None,
-           width: int | None = None) -> bytes:
+           width: int | None = None, dpi: float | None = None) -> bytes:
     """Render DOT ``source`` to ``fmt`` bytes (``svg``, ``png``, ``pdf`` or ``dot``) within ``timeout`` seconds
-    (default :data:`RENDER_TIMEOUT`); a PNG is ``width`` pixels wide (default: :data:`PNG_DPI`).
+    (default :data:`RENDER_TIMEOUT`); a PNG is ``width`` pixels wide, or at ``dpi`` (default :data:`PNG_DPI`).
 
     Raises :class:`~causalllm.errors.RenderError` when the format cannot be produced here, or in time.
 
@@ -293,10 +293,10 @@ def render(source: str, fmt: str = "svg", engine: str = "dot", *, timeout: float
         raise RenderError("PNG without Graphviz needs resvg-py (pip install resvg-py)") from None
     try:
         text = svg.decode("utf-8")
-        dpi: float = PNG_DPI
+        resolution: float = dpi or PNG_DPI
         points = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', text)
         if width and points:  # resvg's own width option rejects Graphviz's pt-sized SVGs: scale by resolution
-            dpi = width * 72 / float(points.group(1))
-        return bytes(resvg_py.svg_to_bytes(svg_string=text, dpi=dpi, background="#ffffff"))
+            resolution = width * 72 / float(points.group(1))
+        return bytes(resvg_py.svg_to_bytes(svg_string=text, dpi=resolution, background="#ffffff"))
     except (ValueError, RuntimeError) as e:  # resvg reports an unusable SVG as ValueError
         raise RenderError(f"PNG conversion failed: {e}") from None

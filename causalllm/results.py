@@ -248,8 +248,8 @@ class DiscoveryResult:
             return ""
 
     def save(self, out_dir: str | Path, *, fmt: str = "svg", layout: str = "dot", rankdir: str = "LR",
-             exports: Sequence[str] = (), png_width: int | None = None, confounders_view: str = "latent"
-             ) -> dict[str, Path]:
+             exports: Sequence[str] = (), png_width: int | None = None, confounders_view: str = "latent",
+             png_dpi: float | None = None) -> dict[str, Path]:
         """Write every output file into ``out_dir``; return name → path of what was written.
 
         The data files come first and the picture after them (a slow render never holds back
@@ -287,7 +287,7 @@ class DiscoveryResult:
         svg_text = ""
         if fmt != "dot":
             try:
-                picture = render(dot_src, fmt, layout, width=png_width)
+                picture = render(dot_src, fmt, layout, width=png_width, dpi=png_dpi)
                 written[fmt] = _write(out / f"graph.{fmt}", picture)
                 svg_text = picture.decode("utf-8") if fmt == "svg" else ""
             except RenderError as e:
@@ -363,7 +363,8 @@ def load_result_graph(path: str | Path) -> tuple[nx.DiGraph, dict]:
 
 def render_saved(path: str | Path, *, fmt: str = "svg", only_disagreements: bool = False, out: str | Path | None = None,
                  layout: str = "dot", rankdir: str = "LR", exports: Sequence[str] = (),
-                 png_width: int | None = None, confounders_view: str = "latent") -> Path:
+                 png_width: int | None = None, confounders_view: str = "latent", png_dpi: float | None = None
+                 ) -> Path:
     """Re-draw a saved result (``causalllm render``) without recomputing; return the file written.
 
     ``exports`` also writes the saved graph in those interchange formats beside it."""
@@ -385,7 +386,7 @@ def render_saved(path: str | Path, *, fmt: str = "svg", only_disagreements: bool
     stem = "graph.disagreements" if only_disagreements else "graph"
     target = Path(out) if out else folder / f"{stem}.{fmt}"
     try:
-        target.write_bytes(render(src, fmt, layout, width=png_width))
+        target.write_bytes(render(src, fmt, layout, width=png_width, dpi=png_dpi))
     except OSError as e:
         raise ConfigError(f"cannot write {target} ({e.strerror}); use --out") from None
     return target

@@ -70,6 +70,7 @@ def test_render_is_bounded_and_png_width_is_honoured(tmp_path):
     assert png[:4] == b"\x89PNG" and abs(struct.unpack(">I", png[16:20])[0] - 900) <= 1
     natural = float(re.search(r'width="([\d.]+)pt"', render(src, "svg").decode()).group(1))
     assert abs(struct.unpack(">I", render(src, "png")[16:20])[0] - natural * 192 / 72) <= 1  # twice the old 96 dpi
+    assert abs(struct.unpack(">I", render(src, "png", dpi=300)[16:20])[0] - natural * 300 / 72) <= 1
 
 
 @pytest.mark.parametrize("layout", ["dot", "neato", "fdp", "circo"])
