@@ -473,16 +473,21 @@ def _read_delimited(path: Path, suffix: str, dialect: Dialect | None) -> pd.Data
     else:
         d = sniff(path, dialect)
         header = _check_delimited(path, str(d.sep), str(d.encoding))
+    df = _pandas_csv(path, d)
+    if header is not None:
+        _set_header(df, header, path)
+    return df
+
+
+def _pandas_csv(path: Path, d: Dialect, nrows: int | None = None) -> pd.DataFrame:
+    """pandas' reader in the dialect ``d`` (the whole file, or its first ``nrows``), with one-line errors."""
     try:
-        df = pd.read_csv(path, sep=d.sep, decimal=str(d.decimal), encoding=d.encoding, skipinitialspace=True,
-                         keep_default_na=False, na_values=d.missing)
+        return pd.read_csv(path, sep=d.sep, decimal=str(d.decimal), encoding=d.encoding, skipinitialspace=True,
+                           keep_default_na=False, na_values=d.missing, nrows=nrows)
     except pd.errors.ParserError as e:
         raise DataError(f"{path} could not be parsed: {str(e).strip().splitlines()[-1]}; fix the ragged rows") from None
     except UnicodeDecodeError:
         raise DataError(f"{path} is not valid {str(d.encoding).upper()}; give its encoding with --encoding") from None
-    if header is not None:
-        _set_header(df, header, path)
-    return df
 
 
 def _set_header(df: pd.DataFrame, header: list[str], path: Path) -> None:
@@ -772,13 +777,7 @@ def read_sample(path: Path, nrows: int, dialect: Dialect | None = None, declared
         d = sniff(path, dialect)
         with open(path, newline="", encoding=d.encoding, errors="replace") as f:
             header = _header(next(csv.reader(f, delimiter=str(d.sep), skipinitialspace=True), None), path)
-        try:
-            df = pd.read_csv(path, sep=d.sep, decimal=str(d.decimal), encoding=d.encoding, skipinitialspace=True,
-                             keep_default_na=False, na_values=d.missing, nrows=nrows)
-        except UnicodeDecodeError:
-            raise DataError(f"{path} is not valid {str(d.encoding).upper()}; give its encoding with --encoding") from None
-        except pd.errors.ParserError as e:
-            raise DataError(f"{path} could not be parsed: {str(e).strip().splitlines()[-1]}; fix the ragged rows") from None
+        df = _pandas_csv(path, d, nrows)
         _set_header(df, header, path)
         dialect = d
     df.columns = [str(c).strip() for c in df.columns]
