@@ -472,7 +472,7 @@ def _prior(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], threshold: float
     llm = [(a, b) for a, b in _required(pairs, threshold) if (a, b) not in forbid and (b, a) not in knowledge.required]
     required = list(dict.fromkeys([*knowledge.required, *llm]))
     G = pc.with_knowledge(required, list(dict.fromkeys([*forbid, *((b, a) for a, b in llm)]))).graph_
-    for a, b in required:
+    for a, b in llm:  # the knowledge file's own constraints are checked once, by _verify
         if G.has_edge(a, b) and G.edges[a, b]["mark"] == "-->":
             continue
         if G.has_edge(b, a) and G.edges[b, a]["mark"] == "-->":
@@ -486,5 +486,5 @@ def _prior(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], threshold: float
     info.prior_threshold = threshold
     if info.violations:
         log.warning("causal-learn did not honour %d of %d background-knowledge constraints (listed in the report)",
-                    len(info.violations), len(required))
+                    len(info.violations), len(llm))
     return G
