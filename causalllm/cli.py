@@ -439,6 +439,7 @@ def compare(pred: str, truth: str, as_json: bool) -> None:
     click.echo(f"adjacency   P/R/F1 {m['adjacency_precision']:.3f} / {m['adjacency_recall']:.3f} / {m['adjacency_f1']:.3f}")
     click.echo(f"orientation P/R/F1 {m['orientation_precision']:.3f} / {m['orientation_recall']:.3f} / "
                f"{m['orientation_f1']:.3f}")
+    click.echo(f"directed    P/R/F1 {m['dir_precision']:.3f} / {m['dir_recall']:.3f} / {m['dir_f1']:.3f}  (dirF1)")
     click.echo(f"edges              predicted {m['n_pred_edges']}, true {m['n_true_edges']}")
 
 

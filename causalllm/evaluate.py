@@ -48,7 +48,7 @@ __all__ = ["benchmark", "evaluate", "evaluate_pairs", "summarize", "markdown_tab
            "METRICS"]
 
 log = logging.getLogger("causalllm")
-METRICS = ("shd", "normalized_shd", "adjacency_f1", "orientation_f1")
+METRICS = ("shd", "normalized_shd", "adjacency_f1", "orientation_f1", "dir_f1")
 
 
 def parse_profiles(text: str) -> list[str]:
@@ -270,14 +270,15 @@ def _pm(mean: float, sd: float, digits: int = 2) -> str:
 
 def markdown_table(summary: list[dict]) -> str:
     """The summary as a Markdown table."""
-    head = ("| dataset | rows | expert | method | SHD | normalized SHD | adjacency F1 | orientation F1 | "
+    head = ("| dataset | rows | expert | method | SHD | normalized SHD | adjacency F1 | orientation F1 | dirF1 | "
             "LLM calls | tokens | cache hits | wall s |")
-    lines = [head, "|" + "---|" * 12]
+    lines = [head, "|" + "---|" * 13]
     for r in summary:
         lines.append(
             f"| {r['dataset']} | {r['rows']} | {r['expert']} | {r['method']} | {_pm(r['shd'], r['shd_sd'], 1)} | "
             f"{_pm(r['normalized_shd'], r['normalized_shd_sd'])} | {_pm(r['adjacency_f1'], r['adjacency_f1_sd'])} | "
-            f"{_pm(r['orientation_f1'], r['orientation_f1_sd'])} | {r['llm_calls']:.0f} | {r['tokens']:.0f} | "
+            f"{_pm(r['orientation_f1'], r['orientation_f1_sd'])} | {_pm(r['dir_f1'], r['dir_f1_sd'])} | "
+            f"{r['llm_calls']:.0f} | {r['tokens']:.0f} | "
             f"{r['cache_hits']:.0f} | {r['wall_s']:.2f} |")
     return "\n".join(lines)
 

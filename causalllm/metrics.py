@@ -11,6 +11,11 @@ Definitions (as causal-learn's ``SHD`` and ``ArrowConfusion``), over the union o
   with an arrow: ``a --> b`` has one at ``b``, ``a <-> b`` two, ``a --- b`` none. TP =
   arrowheads in both; precision = TP / arrowheads in PRED; recall = TP / arrowheads in TRUTH.
   Undirected edges in PRED thus count for adjacency but never as correct orientations.
+* **Directed-edge** precision/recall/F1 (``dir_*``, "dirF1", the figure MosaCD, LOCALE and
+  CausalIF report): a pair counts once. TP = pairs drawn ``a --> b`` whose true edge is
+  ``a --> b``; precision = TP / edges in PRED (every edge, so an undirected, bidirected or
+  reversed edge is a claim that scored nothing); recall = TP / edges in TRUTH. Stricter than
+  the arrowhead figures, which leave undirected edges out of precision.
 * ``normalized_shd`` = SHD / number of true edges.
 
 An empty denominator gives 0.0 for precision/recall and F1 (no claims, nothing credited).
@@ -80,7 +85,7 @@ def _prf(tp: int, n_pred: int, n_true: int) -> tuple[float, float, float]:
 
 
 def compare(pred: nx.DiGraph, truth: nx.DiGraph) -> dict[str, Any]:
-    """SHD, adjacency and orientation precision/recall/F1, and edge counts.
+    """SHD, adjacency, orientation (arrowhead) and directed-edge precision/recall/F1, and edge counts.
 
     Examples
     --------
@@ -90,6 +95,8 @@ def compare(pred: nx.DiGraph, truth: nx.DiGraph) -> dict[str, Any]:
     >>> m = compare(P, T)
     >>> m["shd"], m["adjacency_f1"], m["orientation_precision"], m["orientation_recall"]
     (1, 1.0, 1.0, 0.5)
+    >>> m["dir_precision"], m["dir_recall"]  # the undirected b --- c is a claim that scored nothing
+    (0.5, 0.5)
     """
     ap, at = adjacent_pairs(pred), adjacent_pairs(truth)
     adj = _prf(len(ap & at), len(ap), len(at))
@@ -97,6 +104,9 @@ def compare(pred: nx.DiGraph, truth: nx.DiGraph) -> dict[str, Any]:
     ori = _prf(len(hp & ht), len(hp), len(ht))
     s = shd(pred, truth)
     n_true = truth.number_of_edges()
+    directed = {(u, v) for u, v, d in pred.edges(data=True) if d.get("mark", "-->") == "-->"}
+    true_directed = {(u, v) for u, v, d in truth.edges(data=True) if d.get("mark", "-->") == "-->"}
+    dr = _prf(len(directed & true_directed), len(ap), len(at))
     return {
         "shd": s,
         "normalized_shd": s / n_true if n_true else float(s),
@@ -106,6 +116,9 @@ def compare(pred: nx.DiGraph, truth: nx.DiGraph) -> dict[str, Any]:
         "orientation_precision": ori[0],
         "orientation_recall": ori[1],
         "orientation_f1": ori[2],
+        "dir_precision": dr[0],
+        "dir_recall": dr[1],
+        "dir_f1": dr[2],
         "n_true_edges": n_true,
         "n_pred_edges": pred.number_of_edges(),
     }

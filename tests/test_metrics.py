@@ -38,7 +38,21 @@ def test_hand_computed():
     assert m["orientation_precision"] == pytest.approx(1 / 3)
     assert m["orientation_recall"] == pytest.approx(1 / 4)
     assert m["orientation_f1"] == pytest.approx(2 * (1 / 3) * (1 / 4) / (1 / 3 + 1 / 4))
+    # directed edges: only a->b scores; every one of the 4 predicted edges is a claim (c-d included)
+    assert (m["dir_precision"], m["dir_recall"]) == (pytest.approx(1 / 4), pytest.approx(1 / 4))
+    assert m["dir_f1"] == pytest.approx(1 / 4)
     assert (m["n_true_edges"], m["n_pred_edges"]) == (4, 4)
+
+
+def test_dirf1_stricter_than_arrowheads_on_undirected_edges():
+    """An undirected edge leaves arrowhead precision untouched but costs directed precision."""
+    T = make_graph("abc"); add_edge(T, "a", "b"); add_edge(T, "b", "c")
+    P = make_graph("abc"); add_edge(P, "a", "b"); add_edge(P, "b", "c", "---")
+    m = compare(P, T)
+    assert m["orientation_precision"] == 1.0 and m["dir_precision"] == 0.5
+    add_edge(P, "b", "c", "<->")  # bidirected: one right arrowhead, but not a right directed edge
+    m = compare(P, T)
+    assert m["orientation_recall"] == 1.0 and m["dir_recall"] == 0.5
 
 
 def test_identical_and_empty():
@@ -84,4 +98,4 @@ def test_compare_cli_every_format(fmt, tmp_path, run):
 def test_compare_plain_text_and_bundled_truth(run, tmp_path):
     run("discover", "asia", "--out", tmp_path, "--quiet", "--format", "dot")
     res = run("compare", tmp_path, "asia")
-    assert "SHD" in res.stdout and "orientation P/R/F1" in res.stdout
+    assert "SHD" in res.stdout and "orientation P/R/F1" in res.stdout and "dirF1" in res.stdout
