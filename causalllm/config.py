@@ -79,8 +79,8 @@ EXPORT_FORMATS = ("gml", "dagitty", "tetrad", "amat")
 DECIMALS = (".", ",")
 #: How a data file is read: auto streams files of 256 MB or more into statistics (causalllm.stream).
 STREAMING = ("auto", "always", "never")
-#: Simulated expert profiles (``flip=P`` with P in [0, 1]).
-PROFILES = ("perfect", "gpt4", "random", "flip=P")
+#: Simulated expert profiles (``flip=P``, ``topical=U``, ``confident-wrong=P`` with P, U in [0, 1]).
+PROFILES = ("perfect", "gpt4", "random", "anonymised", "topical=U", "confident-wrong=P", "flip=P")
 #: Pairwise benchmarks of ``evaluate --pairs``.
 PAIR_BENCHMARKS = ("tuebingen",)
 

@@ -21,6 +21,21 @@ Profiles
     Uniform over A→B, B→A and "none", ignoring the truth (each order drawn separately).
 ``flip=P``
     The perfect answer, replaced by one of the two other options with probability P.
+``topical=U`` (``topical`` = ``topical=0.5``)
+    Per-variable familiarity, as a real model knows some fields and not others: a share U of
+    the variables is *unknown*, drawn as topic clusters (connected regions of the true graph,
+    grown breadth-first from seeded starting variables, so unknown variables neighbour each
+    other). A pair of known variables is answered at GPT-4 rates; a pair touching an unknown
+    variable as ``anonymised``.
+``anonymised``
+    Disguised names: the expert can only guess. "none" 40%, else a direction at chance;
+    confidence 0.5–0.8. (A 2026 study measured ~51% orientation accuracy with disguised names.)
+    Names the truth graph does not hold — the memorisation probe's disguised names — are
+    answered this way by every profile.
+``confident-wrong=P`` (``confident-wrong`` = ``confident-wrong=0.2``)
+    GPT-4 rates, except a share P of the true direct edges (drawn per pair) is reversed,
+    consistently in both question orders and with confidence 0.9–0.99: the systematic
+    misconception a calibration must survive.
 
 ``order_bias=B`` answers "A->B" (the first-named causes the second) with probability B
 whatever the truth. Confidence is drawn independently of correctness. Answers are
@@ -58,25 +73,32 @@ log = logging.getLogger("causalllm")
 FAULTS = ("429", "500", "timeout", "malformed")
 
 
+#: Profiles that take a parameter, with its default.
+PARAMETRISED = {"flip": None, "topical": 0.5, "confident-wrong": 0.2}
+
+
 def parse_profile(profile: str) -> tuple[str, float]:
     """``"flip=0.3"`` → ``("flip", 0.3)``; validates the name.
 
     Examples
     --------
-    >>> parse_profile("gpt4"), parse_profile("flip=0.25")
-    (('gpt4', 0.0), ('flip', 0.25))
+    >>> parse_profile("gpt4"), parse_profile("flip=0.25"), parse_profile("topical")
+    (('gpt4', 0.0), ('flip', 0.25), ('topical', 0.5))
     """
     p = profile.strip().lower()
-    if p in ("perfect", "gpt4", "random"):
+    if p in ("perfect", "gpt4", "random", "anonymised"):
         return p, 0.0
-    if p.startswith("flip="):
+    name, _, value = p.partition("=")
+    if name in PARAMETRISED:
+        default = PARAMETRISED[name]
         try:
-            v = float(p.split("=", 1)[1])
+            v = float(value) if value else (default if default is not None else -1.0)
         except ValueError:
             v = -1.0
         if 0.0 <= v <= 1.0:
-            return "flip", v
-    raise ConfigError(f"unknown expert profile {profile!r}; use perfect, gpt4, random or flip=P with P in [0, 1]")
+            return name, v
+    raise ConfigError(f"unknown expert profile {profile!r}; use perfect, gpt4, random, anonymised, flip=P, "
+                      "topical[=U] or confident-wrong[=P] with P, U in [0, 1]")
 
 
 class SimulatedExpert:
@@ -136,6 +158,7 @@ class SimulatedExpert:
         self._D = D
         self._anc = {n: nx.ancestors(D, n) for n in D.nodes}
         self._names = {self._norm(n): n for n in D.nodes}
+        self.unknown = self._unknown_topics(self.p) if self.kind == "topical" else frozenset()
         self._lock = threading.Lock()
         self._fault_rng = random.Random(f"faults:{seed}")
         self.requests: list[dict] = []
@@ -166,6 +189,40 @@ class SimulatedExpert:
     def _rng(self, *parts: Any) -> random.Random:
         return random.Random(hashlib.sha256(repr((self.seed, self.profile) + parts).encode()).hexdigest())
 
+    def _unknown_topics(self, share: float) -> frozenset[str]:
+        """A share of the variables, as connected regions of the true graph (topics the model never read about)."""
+        rng = random.Random(f"topics:{self.seed}")
+        U = self._D.to_undirected()
+        want = round(share * U.number_of_nodes())
+        unknown: list[str] = []
+        left = sorted(U.nodes)
+        while len(unknown) < want:
+            start = rng.choice([n for n in left if n not in unknown])
+            region = [start, *(v for _, v in nx.bfs_edges(U, start))]
+            cap = max(1, U.number_of_nodes() // 6)  # several topics, not one giant region
+            unknown += [n for n in region if n not in unknown][:min(cap, want - len(unknown))]
+        return frozenset(unknown)
+
+    def _anonymised(self, rng: random.Random) -> tuple[str, float]:
+        u = rng.random()
+        return ("none" if u < 0.4 else "A->B" if u < 0.7 else "B->A"), round(rng.uniform(0.5, 0.8), 2)
+
+    def _gpt4(self, a: str, b: str, truth: str, u: float, rng: random.Random) -> str:
+        if truth != "none":
+            rev = "B->A" if truth == "A->B" else "A->B"
+            return truth if u < 0.975 else (rev if u < 0.9875 else "none")
+        if a in self._anc[b]:
+            return "A->B" if u < 0.8 else ("B->A" if u < 0.9 else "none")
+        if b in self._anc[a]:
+            return "B->A" if u < 0.8 else ("A->B" if u < 0.9 else "none")
+        return "none" if u < 0.475 else rng.choice(["A->B", "B->A"])
+
+    def misconceived(self, a: str, b: str) -> bool:
+        """Whether the confident-wrong expert holds the reversed belief about this true edge (either order)."""
+        x, y = sorted((a, b))
+        h = hashlib.sha256(f"misconception:{self.seed}:{x}:{y}".encode()).digest()
+        return self.kind == "confident-wrong" and int.from_bytes(h[:8], "big") / 2 ** 64 < self.p
+
     def truth_answer(self, a: str, b: str) -> str:
         """The perfect answer for (A, B): ``A->B``, ``B->A`` or ``none``."""
         if self._D.has_edge(a, b):
@@ -180,7 +237,11 @@ class SimulatedExpert:
         conf = round(rng.uniform(0.6, 0.95), 2)
         label = f"[simulated expert, profile {self.profile}]"
         if a not in self._anc or b not in self._anc:
-            return {"answer": "unsure", "confidence": 0.3, "rationale": f"{label} variable not in the truth graph."}
+            ans, conf = self._anonymised(rng)
+            why = {"A->B": f"{a} may influence {b}.", "B->A": f"{b} may influence {a}.",
+                   "none": f"No clear link between {a} and {b}."}[ans]
+            return {"answer": ans, "confidence": conf,
+                    "rationale": f"{label} variable not in the truth graph (answered as if anonymised): {why}"}
         options = ["A->B", "B->A", "none"]
         truth = self.truth_answer(a, b)
         u = rng.random()
@@ -190,16 +251,12 @@ class SimulatedExpert:
             ans = truth
         elif self.kind == "flip":
             ans = truth if u >= self.p else rng.choice([o for o in options if o != truth])
-        else:  # gpt4
-            if truth != "none":
-                rev = "B->A" if truth == "A->B" else "A->B"
-                ans = truth if u < 0.975 else (rev if u < 0.9875 else "none")
-            elif a in self._anc[b]:
-                ans = "A->B" if u < 0.8 else ("B->A" if u < 0.9 else "none")
-            elif b in self._anc[a]:
-                ans = "B->A" if u < 0.8 else ("A->B" if u < 0.9 else "none")
-            else:
-                ans = "none" if u < 0.475 else rng.choice(["A->B", "B->A"])
+        elif self.kind == "anonymised" or (self.kind == "topical" and {a, b} & self.unknown):
+            ans, conf = self._anonymised(rng)
+        elif truth != "none" and self.misconceived(a, b):
+            ans, conf = ("B->A" if truth == "A->B" else "A->B"), round(rng.uniform(0.9, 0.99), 2)
+        else:  # gpt4, the known part of topical, the rest of confident-wrong
+            ans = self._gpt4(a, b, truth, u, rng)
         if self.order_bias and rng.random() < self.order_bias:
             ans = "A->B"
         text = {"A->B": f"{a} directly influences {b}.", "B->A": f"{b} directly influences {a}.",
@@ -212,13 +269,13 @@ class SimulatedExpert:
         label = "[simulated expert]"
         out: list[dict] = []
         if a in self._anc and b in self._anc:
-            if self.kind == "random":
+            if self.kind in ("random", "anonymised"):
                 pool = [o for o in others if o not in (a, b)]
                 for o in rng.sample(pool, min(len(pool), rng.randint(0, 2))):
                     out.append({"name": o, "rationale": f"{label} random suggestion."})
             else:
                 common = sorted(set(self._D.predecessors(a)) & set(self._D.predecessors(b)))
-                keep = 0.9 if self.kind == "gpt4" else 1.0
+                keep = 1.0 if self.kind in ("perfect", "flip") else 0.9
                 for c in common:
                     if rng.random() < keep:
                         out.append({"name": c, "rationale": f"{label} {c} affects both."})
@@ -360,7 +417,7 @@ def start_expert(truth: str | Path, *, variables: str | Path | None = None, prom
     if variables:
         unknown = [v for v in read_variables(variables) if v not in sim.truth.nodes]
         if unknown:
-            log.warning("variables not in the truth graph (the expert answers 'unsure' for them): %s", ", ".join(unknown))
+            log.warning("variables not in the truth graph (the expert answers them as if anonymised): %s", ", ".join(unknown))
     try:
         return sim.start()
     except OSError as e:

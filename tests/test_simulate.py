@@ -43,7 +43,45 @@ def test_profiles():
         == ["A->B", "B->A", "none"]
     flipped = SimulatedExpert(TRUTH, profile="flip=1.0")
     assert flipped.direction("smoking", "tar")["answer"] != "A->B"
-    assert SimulatedExpert(TRUTH, profile="gpt4").direction("x", "tar")["answer"] == "unsure"  # not in the truth
+    unknown = SimulatedExpert(TRUTH, profile="gpt4").direction("x", "tar")  # not in the truth: a guess
+    assert "answered as if anonymised" in unknown["rationale"]
+    assert parse_profile("topical") == ("topical", 0.5) and parse_profile("confident-wrong=0.3") == ("confident-wrong", 0.3)
+
+
+def _rates(sim, T):
+    """Direction accuracy on true edges, split by whether a pair touches an unknown variable."""
+    known, unknown = [], []
+    for u, v in T.edges:
+        ans = sim.direction(u, v)["answer"]
+        (unknown if {u, v} & sim.unknown else known).append(ans == "A->B")
+    return known, unknown
+
+
+def test_realistic_profiles_cluster_their_errors():
+    from causalllm.graph import read_graph
+
+    T = read_graph("datasets/alarm/truth.csv")
+    topical = SimulatedExpert(T, profile="topical=0.5", seed=3)
+    assert len(topical.unknown) == round(0.5 * T.number_of_nodes())
+    # unknown variables come as topics: most of them have an unknown neighbour
+    U = T.to_undirected()
+    clustered = sum(1 for n in topical.unknown if set(U[n]) & topical.unknown)
+    assert clustered >= 0.8 * len(topical.unknown)
+    known, unknown = _rates(topical, T)
+    assert sum(known) / len(known) > 0.9 and sum(unknown) / len(unknown) < 0.5
+    # anonymised: chance direction, frequent "none", whatever the truth
+    anon = SimulatedExpert(T, profile="anonymised", seed=3)
+    answers = [anon.direction(u, v)["answer"] for u, v in T.edges]
+    assert 0.2 < answers.count("none") / len(answers) < 0.6 and answers.count("A->B") < 0.5 * len(answers)
+    # confident-wrong: the misconceived edges are reversed in both orders, with high confidence
+    cw = SimulatedExpert(T, profile="confident-wrong=0.3", seed=3)
+    wrong = [(u, v) for u, v in T.edges if cw.misconceived(u, v)]
+    assert 0.15 * T.number_of_edges() < len(wrong) < 0.45 * T.number_of_edges()
+    for u, v in wrong:
+        a, b = cw.direction(u, v), cw.direction(v, u)
+        assert (a["answer"], b["answer"]) == ("B->A", "A->B") and min(a["confidence"], b["confidence"]) >= 0.9
+    right = [cw.direction(u, v)["answer"] == "A->B" for u, v in T.edges if not cw.misconceived(u, v)]
+    assert sum(right) / len(right) > 0.9
 
 
 def test_unreadable_question_is_answered_unsure():
