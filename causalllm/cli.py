@@ -316,10 +316,10 @@ def datasets_cmd(as_json: bool) -> None:
 @bound_options
 @output_options
 @llm_options
-@click.option("--strategy", type=click.Choice(C.STRATEGIES), default="skeleton", show_default=True,
-              help="Pairs asked: PC-adjacent, all, or PC-undirected only.")
+@click.option("--strategy", type=click.Choice(C.STRATEGIES), default=None,
+              help="Pairs asked: PC-adjacent, all, or PC-undirected only.  [default: skeleton; all for --merge guided]")
 @click.option("--merge", type=click.Choice(C.POLICIES), default="auto", show_default=True,
-              help="How data and LLM are merged.")
+              help="How data and LLM are merged (guided: the LLM's guess orders PC's tests, PC-Guess).")
 @click.option("--prior-threshold", type=float, default=C.DEFAULT_PRIOR_THRESHOLD, show_default=True,
               help="prior policy: minimum confidence for background knowledge.")
 @click.option("--priors", type=click.Path(dir_okay=False), default=None,

@@ -55,7 +55,7 @@ TESTS = ("auto", "fisherz", "chisq", "gsq", "cg", "dg", "kci")
 #: PC engines: causalllm's own (sufficient statistics, batched tests) or causal-learn's, the reference.
 ENGINES = ("native", "causal-learn")
 #: Merge policies (see :mod:`causalllm.merge`).
-POLICIES = ("auto", "orient", "prior", "report")
+POLICIES = ("auto", "guided", "orient", "prior", "report")
 #: Which pairs the LLM is asked about (see :mod:`causalllm.priors`).
 STRATEGIES = ("skeleton", "all", "undirected")
 #: Which pairs the LLM is asked for common causes.
@@ -308,6 +308,9 @@ class RunConfig:
             raise ConfigError(f"unknown option(s) {', '.join(unknown)}; known: "
                               f"{', '.join(sorted(llm_fields | run_fields | {'llm'}))}")
         llm_kw = {k: opts[k] for k in llm_fields if k in opts}
+        if "strategy" in llm_kw and llm_kw["strategy"] is None:
+            # guided steers PC's tests with the LLM's view of every pair, so it asks them all
+            llm_kw["strategy"] = "all" if opts.get("merge") == "guided" else "skeleton"
         backend = opts.get("llm")
         if isinstance(backend, LLMConfig):
             llm = dataclasses.replace(backend, **llm_kw)

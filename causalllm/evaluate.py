@@ -44,7 +44,7 @@ from .priors import LLMPriors
 from .results import ensure_out_dir
 
 __all__ = ["benchmark", "evaluate", "evaluate_pairs", "summarize", "markdown_table", "plot_results", "parse_profiles",
-           "save",
+           "save", "network_sample", "network_truth",
            "METRICS"]
 
 log = logging.getLogger("causalllm")
@@ -76,9 +76,16 @@ def _is_number(s: str) -> bool:
         return False
 
 
-def _resolve(spec: str) -> tuple[Dataset, nx.DiGraph]:
-    """A bundled name, or a folder holding data.csv, variables.csv and truth.csv."""
+def _resolve(spec: str, from_network: bool = False) -> tuple[Dataset, nx.DiGraph]:
+    """A bundled name, a folder holding data.csv, variables.csv and truth.csv, or (with
+    ``from_network``) any network pgmpy bundles — insurance, water, hepar2, win95pts... — whose
+    truth is the network's own graph and whose variables are named only."""
     p = Path(spec)
+    if from_network and not p.exists() and not bundled.is_bundled(spec):
+        T = network_truth(spec)
+        ds = Dataset(frame=network_sample(spec, 20, 0, list(T.nodes)), types={n: "discrete" for n in T.nodes},
+                     descriptions={n: "" for n in T.nodes}, name=spec)
+        return ds, T
     if not p.exists() and bundled.is_bundled(spec):
         ds = load_dataset(spec)
         if ds.truth_path is None:
@@ -120,6 +127,26 @@ def network_sample(name: str, n: int, seed: int, columns: Sequence[str]) -> pd.D
     Needs the optional extra ``pip install 'causalllm[bn]'`` (pgmpy >= 1.1, < 1.3: later versions
     fetch their example networks from a model hub instead of the bundled files).
     """
+    import warnings
+
+    model = _network(name)
+    missing = [c for c in columns if c not in model.nodes()]
+    if missing:
+        raise DataError(f"pgmpy's {name} network lacks column(s) {', '.join(missing)}")
+    logger = logging.getLogger("pgmpy")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            df = model.simulate(n_samples=n, seed=seed, show_progress=False)
+    finally:
+        logger.setLevel(level)
+    return df[list(columns)].astype(str)
+
+
+def _network(name: str) -> Any:
+    """pgmpy's bundled network ``name``, read once."""
     import gzip
     import warnings
     from importlib import resources
@@ -134,24 +161,21 @@ def network_sample(name: str, n: int, seed: int, columns: Sequence[str]) -> pd.D
         path = resources.files("pgmpy") / "utils" / "example_models" / f"{name}.bif.gz"
         if not path.is_file():
             raise DataError(f"pgmpy bundles no network named {name!r}; --from-network works for the bnlearn "
-                            "networks (asia, cancer, earthquake, survey, child, alarm)")
+                            "networks pgmpy ships (asia, cancer, earthquake, survey, child, alarm, insurance, water, "
+                            "hepar2, win95pts, ...)")
         with gzip.open(str(path)) as f, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             _NETWORKS[name] = BIFReader(string=f.read().decode()).get_model()
-    model = _NETWORKS[name]
-    missing = [c for c in columns if c not in model.nodes()]
-    if missing:
-        raise DataError(f"pgmpy's {name} network lacks column(s) {', '.join(missing)}")
-    logger = logging.getLogger("pgmpy")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            df = model.simulate(n_samples=n, seed=seed, show_progress=False)
-    finally:
-        logger.setLevel(level)
-    return df[list(columns)].astype(str)
+    return _NETWORKS[name]
+
+
+def network_truth(name: str) -> nx.DiGraph:
+    """The graph of pgmpy's bundled network ``name`` (every edge ``-->``)."""
+    _network(name)
+    T = nx.DiGraph()
+    T.add_nodes_from(sorted(_NETWORKS[name].nodes()))
+    T.add_edges_from(_NETWORKS[name].edges(), mark="-->")
+    return T
 
 
 def _from_network(ds: Dataset, n: int, seed: int) -> Dataset:
@@ -203,7 +227,7 @@ def evaluate(
     expert_names = list(profiles) if llm == "simulated" else [base_cfg.model or "openai"]
     records: list[dict] = []
     for spec in datasets:
-        full, truth = _resolve(spec)
+        full, truth = _resolve(spec, from_network)
         for n in rows:
             for seed in range(seeds):
                 ds = _from_network(full, n or 10_000, seed) if from_network else _subsample(full, n, seed)
@@ -217,7 +241,7 @@ def evaluate(
                 for expert in expert_names:
                     cfg = dataclasses.replace(base_cfg, backend=llm,
                                               profile=expert if llm == "simulated" else base_cfg.profile)
-                    with open_llm(cfg, truth=str(full.truth_path), seed=seed, quiet=True) as (chat, info):
+                    with open_llm(cfg, truth=truth, seed=seed, quiet=True) as (chat, info):
                         assert chat is not None
                         sim = expert if llm == "simulated" else None
                         t0 = time.perf_counter()

@@ -92,6 +92,14 @@ STATUSES: dict[str, Status] = {s.name: s for s in (
     Status("llm_only", "LLM only: data found independence",
            "the LLM claims a direct cause; the data found the pair independent given a separating set",
            "#e08214", "dashed", "1.8", True),
+    Status("guided", "kept by PC-Guess (LLM-ordered tests)",
+           "PC-stable removed this pair; with the LLM's guess ordering the CI tests (the guided policy, PC-Guess), "
+           "none of the tests that ran separated it, so the data keeps it (the decision column gives both tests)",
+           "#8c510a", "bold", "2.2", False),
+    Status("separated", "separated by PC-Guess (LLM-ordered tests)",
+           "PC-stable kept this pair; testing in the LLM's guessed order (the guided policy, PC-Guess) found a set "
+           "separating it, so it is not in the graph (the decision column gives the test)",
+           "#bf812d", "dotted", "1.4", True),
     Status("unresolved", "unresolved",
            "undirected, and the LLM unsure, inconsistent across orders, unanswered or not trusted enough",
            "#878787", "dotted", "1.4", True),

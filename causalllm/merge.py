@@ -42,6 +42,16 @@ Policies
     it. "No relation" answers are *not* turned into forbidden pairs: forbidding both directions
     makes causal-learn record an empty separating set and invent colliders. Every constraint is
     checked in the output and violations are listed (causal-learn can drop required edges).
+``guided``
+    PC-Guess (Guess2Graph, Hiremath et al. 2025): PC is re-run with the LLM's usable directions
+    as the expert's guess, which only **orders** the CI tests — pairs guessed non-adjacent are
+    tested first, conditioning sets without a guessed common descendant first — and removes a
+    pair only when a test separates it (:func:`causalllm.engine.guided_skeleton`). Every
+    adjacency is still the data's, so with a consistent test the skeleton is right whatever the
+    expert's error rate; in finite samples a good guess means fewer tests on true edges and so
+    fewer false removals. ``auto`` then runs on that fit. Pairs PC-stable removed that PC-Guess
+    keeps are ``guided``; pairs it separates that PC-stable kept, ``separated``. It needs the
+    LLM's view of every pair (``--strategy all``, its default).
 ``report``
     The data side's graph unchanged; the LLM only labels the edges.
 
@@ -65,6 +75,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import networkx as nx
+import numpy as np
 
 from .answers import PairAnswer
 from .colliders import Triple, classify_triples, robust_orientations
@@ -74,7 +85,7 @@ from .graph import add_edge, creates_cycle, directed_part, mark_between, pair_ke
 from .knowledge import Knowledge
 from .pc import PCDiscovery, meek_closure
 
-__all__ = ["DATA_RELIABILITY", "calibrate", "merge", "usable_direction", "Decision", "MergeInfo", "MergeOutcome",
+__all__ = ["DATA_RELIABILITY", "EXPERT_PRIOR", "ROBUST_PRIOR", "calibrate", "merge", "usable_direction", "Decision", "MergeInfo", "MergeOutcome",
            "SkippedOrientation", "Violation", "CycleBreak"]
 
 log = logging.getLogger("causalllm")
@@ -82,6 +93,14 @@ log = logging.getLogger("causalllm")
 #: Prior probability that the data's orientation is right, by evidence class.
 DATA_RELIABILITY = {"robust": 0.8, "weak": 0.6, "undirected": 0.5}
 CALIBRATION_LEVEL = 0.05
+#: What an expert is assumed to be worth before calibration edges speak: (mean accuracy on
+#: directed answers, strength in calibration edges). Chosen by measurement across profiles
+#: (``examples/bench_calibration.py``, README "Calibration"); the published rates (GPT-4 97.5% on
+#: true edges, ~51% with disguised names) bracket the mean.
+EXPERT_PRIOR = (0.75, 4.0)
+#: The data's accuracy on robust orientations: (mean, strength). Measured 62.5–95% across
+#: networks and sample sizes, hence a loose prior around DATA_RELIABILITY["robust"].
+ROBUST_PRIOR = (0.8, 6.0)
 
 
 class SkippedOrientation(TypedDict):
@@ -138,6 +157,7 @@ class MergeInfo:
     required: int | None = None
     prior_threshold: float | None = None
     knowledge: dict[str, Any] | None = None
+    guided: dict[str, Any] | None = None
 
 
 @dataclass
@@ -153,6 +173,8 @@ class MergeOutcome:
     decisions: dict[frozenset, Decision]
     info: MergeInfo
     data_graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    #: the PC fit the graph stands on when it is not the one given (``guided``: PC-Guess's)
+    refit: PCDiscovery | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -167,8 +189,24 @@ class _Step:
     why: str
 
 
-def calibrate(pairs: dict[frozenset, PairAnswer], R: nx.DiGraph, level: float = CALIBRATION_LEVEL) -> dict:
+def _beta_grid(mean: float, strength: float, grid: np.ndarray) -> np.ndarray:
+    """Beta(mean·strength, (1−mean)·strength) density on ``grid`` (flat when strength is 0)."""
+    if strength <= 0:
+        return np.ones_like(grid)
+    a, b = mean * strength, (1 - mean) * strength
+    return np.exp((a - 1) * np.log(grid) + (b - 1) * np.log1p(-grid))
+
+
+def calibrate(pairs: dict[frozenset, PairAnswer], R: nx.DiGraph, level: float = CALIBRATION_LEVEL,
+              prior: tuple[float, float] | None = None) -> dict:
     """The expert's agreement with the robust data orientations and the trust it earns.
+
+    Agreement ``a = d q + (1 − d)(1 − q)`` mixes two unknowns: the expert's accuracy ``q`` and
+    the data's accuracy ``d`` on robust edges. Both get a prior — ``q`` the expert prior
+    (:data:`EXPERT_PRIOR`, mean and strength in calibration edges), ``d`` :data:`ROBUST_PRIOR` —
+    and the ``k`` agreements and ``m`` disagreements update them jointly (a grid posterior), so a
+    disagreement is blamed on whichever side is more likely wrong. ``trust`` is the one-sided 95%
+    lower bound of ``q``, ``trust_mean`` its posterior mean.
 
     Examples
     --------
@@ -179,8 +217,6 @@ def calibrate(pairs: dict[frozenset, PairAnswer], R: nx.DiGraph, level: float = 
     >>> calibrate(good, R)["agree"], calibrate(good, R)["disagree"]
     (2, 0)
     """
-    from scipy.stats import beta
-
     k = m = 0
     for u, v, d in R.edges(data=True):
         if d["mark"] != "-->":
@@ -192,12 +228,20 @@ def calibrate(pairs: dict[frozenset, PairAnswer], R: nx.DiGraph, level: float = 
             k += 1
         else:
             m += 1
-    d = DATA_RELIABILITY["robust"]
-    a_low = float(beta.ppf(level, k + 1, m + 1))
-    a_mean = (k + 1) / (k + m + 2)
-    to_q = lambda a: min(1.0, max(0.0, (a - (1 - d)) / (2 * d - 1)))  # noqa: E731
-    return {"agree": k, "disagree": m, "agreement_lower": round(a_low, 4), "agreement_mean": round(a_mean, 4),
-            "trust": round(to_q(a_low), 4), "trust_mean": round(to_q(a_mean), 4), "level": level,
+    q_mean, q_strength = EXPERT_PRIOR if prior is None else prior
+    grid = (np.arange(400) + 0.5) / 400
+    Q, D = np.meshgrid(grid, grid, indexing="ij")
+    a = D * Q + (1 - D) * (1 - Q)
+    post = (_beta_grid(q_mean, q_strength, grid)[:, None] * _beta_grid(*ROBUST_PRIOR, grid)[None, :]
+            * np.exp(k * np.log(a) + m * np.log1p(-a)))
+    q_post = post.sum(axis=1)
+    q_post /= q_post.sum()
+    cdf = np.cumsum(q_post)
+    q_low = float(grid[np.searchsorted(cdf, level)])
+    q_avg = float((grid * q_post).sum())
+    return {"agree": k, "disagree": m, "trust": round(q_low, 4), "trust_mean": round(q_avg, 4), "level": level,
+            "expert_prior": {"mean": q_mean, "strength": q_strength},
+            "robust_prior": {"mean": ROBUST_PRIOR[0], "strength": ROBUST_PRIOR[1]},
             "data_reliability": dict(DATA_RELIABILITY)}
 
 
@@ -290,6 +334,8 @@ def merge(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str = "au
     """
     if policy not in POLICIES:
         raise ConfigError(f"unknown --merge policy {policy!r}; use one of {', '.join(POLICIES)}")
+    if policy == "guided":
+        return _guided(pc, pairs, prior_threshold, knowledge)
     triples = classify_triples(pc)
     k = knowledge or Knowledge()
     forbid = set(k.forbidden_edges())
@@ -335,6 +381,35 @@ def merge(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str = "au
         info.knowledge = {"file": k.source, "required": len(k.required), "forbidden": len(forbid),
                           "tiers": len(k.tiers)}
     return MergeOutcome(graph=G, decisions=decisions, info=info, data_graph=D)
+
+
+def _guided(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], prior_threshold: float,
+            knowledge: Knowledge | None) -> MergeOutcome:
+    """The ``guided`` policy: ``auto`` on PC-Guess's fit, the LLM's directions ordering its tests."""
+    guess = sorted(d for d in (usable_direction(p) for p in pairs.values()) if d is not None)
+    gpc = pc.with_guess(guess)
+    out = merge(gpc, pairs, "auto", prior_threshold=prior_threshold, knowledge=knowledge)
+    before = {pair_key(u, v) for u, v in pc.graph_.edges}
+    after = {pair_key(u, v) for u, v in gpc.graph_.edges}
+    for key in after - before:
+        ev, gev = pc.evidence_.get(key), gpc.evidence_.get(key)
+        removed = (f"PC-stable removed it given {{{', '.join(ev.cond_set)}}} (p = {ev.p_value:.3g})" if ev else
+                   "PC-stable removed it")
+        kept = (f"testing in the LLM's guessed order (PC-Guess), none of its {gev.n_tests} test(s) separated it "
+                f"(largest p = {gev.p_value:.3g})" if gev else "PC-Guess kept it")
+        dec = out.decisions[key]
+        dec.why = f"{removed}; {kept}" + (f"; {dec.why}" if dec.why else "")
+    for key in before - after:
+        gev = gpc.evidence_.get(key)
+        sep = gpc.sepsets_.get(key, ())
+        out.decisions[key] = Decision(data_class="undirected", why=(
+            f"PC-Guess, testing in the LLM's guessed order, separated it given {{{', '.join(sep)}}}"
+            + (f" (p = {gev.p_value:.3g})" if gev else "") + ", a test PC-stable did not run"))
+    out.info.policy = "guided"
+    out.info.guided = {"guessed_edges": len(guess), "added": len(after - before), "removed": len(before - after),
+                       "tests": gpc.n_tests_, "pc_tests": pc.n_tests_}
+    out.refit = gpc
+    return out
 
 
 def _unforbid(G: nx.DiGraph, forbid: set[tuple[str, str]]) -> nx.DiGraph:

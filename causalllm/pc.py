@@ -60,6 +60,7 @@ from .engine import (
     FisherZ,
     PCRun,
     check_correlation,
+    pc_guess,
     pc_stable,
 )
 from .errors import ConfigError, DataError
@@ -341,6 +342,8 @@ class PCDiscovery:
     _known: dict[tuple[int, int, tuple[int, ...]], float] | None = None
     _native: CITest | None = None
     _run: PCRun | None = None
+    #: the guessed edges that ordered the tests (PC-Guess), or None for PC-stable
+    guess_: list[tuple[str, str]] | None = None
     _index: dict[str, int]
 
     def __init__(
@@ -421,6 +424,26 @@ class PCDiscovery:
             raise ConfigError("--max-depth bounds the native engine; leave out --engine causal-learn")
 
     # ---------------------------------------------------------- fitting
+    def with_guess(self, guess: Sequence[tuple[str, str]]) -> PCDiscovery:
+        """A new fit on the same data, test and alpha with PC-Guess (:func:`causalllm.engine.pc_guess`):
+        the guessed directed edges order the CI tests; no test is skipped or overruled.
+
+        Examples
+        --------
+        >>> from causalllm.data import load_dataset
+        >>> pc = PCDiscovery().fit(load_dataset("asia"))
+        >>> pc.with_guess([("smoke", "lung"), ("lung", "either")]).guess_
+        [('smoke', 'lung'), ('lung', 'either')]
+        """
+        if self._native is None:
+            raise ConfigError(f"--merge guided runs on the native engine; the {self.test_} test here runs on "
+                              "causal-learn (use another --test, or leave out --engine causal-learn)")
+        other = PCDiscovery(alpha=self.alpha, test=self.test_, engine=self.engine, stable=self.stable,
+                            uc_rule=self.uc_rule, uc_priority=self.uc_priority, bins=self.bins,
+                            max_depth=self.max_depth)
+        other.guess_ = [(a, b) for a, b in guess if a in self._index and b in self._index]
+        return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_, native=self._native)
+
     def with_knowledge(self, required: Sequence[tuple[str, str]], forbidden: Sequence[tuple[str, str]] = ()
                        ) -> PCDiscovery:
         """A new fit on the same data, test and alpha, with background knowledge."""
@@ -544,7 +567,14 @@ class PCDiscovery:
         self._native = native
         if engine == "native":
             assert native is not None
-            self._run = pc_stable(native, self.alpha, max_depth=self.max_depth)
+            if self.guess_ is not None:
+                G = np.zeros((p, p), dtype=bool)
+                idx = {c: i for i, c in enumerate(names)}
+                for a, b in self.guess_:
+                    G[idx[a], idx[b]] = True
+                self._run = pc_guess(native, self.alpha, G, max_depth=self.max_depth)
+            else:
+                self._run = pc_stable(native, self.alpha, max_depth=self.max_depth)
             M = self._run.graph
             sepsets = self._run.sepsets
             summary = self._run.log.summary()

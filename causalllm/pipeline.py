@@ -273,6 +273,9 @@ def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, *, policy: st
     result = DiscoveryResult(graph=F, pc_graph=pc.graph_, rows=rows, manifest=dict(answers.manifest) if answers else {},
                              answers=answers.records if answers else [],
                              merge_info=outcome.info if has_llm or knowledge is not None else None)
+    if has_llm:
+        result.manifest["merge"] = {"policy": outcome.info.policy, "calibration": outcome.info.calibration,
+                                    **({"guided": outcome.info.guided} if outcome.info.guided else {})}
     if answers is not None:
         result.priors_rows = priors_rows(pairs, confounders)
         result.llm_graph, result.llm_cycles_removed = llm_graph(pairs, ds.columns)

@@ -156,6 +156,12 @@ def report_html(result: Any, svg: str) -> str:
                      f"orientation only where the lower bound exceeds the data's reliability (robust "
                      f"{cal['data_reliability']['robust']}, weak {cal['data_reliability']['weak']}), and orients an "
                      f"edge the data left undirected where the estimate beats a coin (0.5).</p>")
+    g = info.guided if info is not None else None
+    if g:
+        parts.append(f"<p id='guided'>Guided skeleton (PC-Guess): the LLM's {g['guessed_edges']} guessed direction(s) "
+                     f"ordered PC's CI tests ({g['tests']} tests, against {g['pc_tests']} for PC-stable); no test was "
+                     f"skipped or overruled. It kept <b>{g['added']}</b> pair(s) PC-stable removed (status guided) and "
+                     f"separated <b>{g['removed']}</b> PC-stable kept (status separated).</p>")
     parts.append("<ul class='muted'>" + "".join(f"<li><b>{_e(s.name)}</b>: {_e(s.help)}</li>" for s in STATUSES.values()
                                                 if s.name in counts and s.help) + "</ul>")
     parts.append("<h2>Graph</h2>")
