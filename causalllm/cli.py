@@ -324,6 +324,9 @@ def datasets_cmd(as_json: bool) -> None:
               help="prior policy: minimum confidence for background knowledge.")
 @click.option("--priors", type=click.Path(dir_okay=False), default=None,
               help="Use a reviewed priors.csv instead of asking an LLM.")
+@click.option("--bootstrap", type=click.IntRange(min=0), default=0, show_default=True, metavar="B",
+              help="Edge stability: re-fit PC on B half-size subsamples; frequencies per edge in edges.csv and the "
+                   "report.")
 @click.option("--knowledge", type=click.Path(dir_okay=False), default=None,
               help="Your background knowledge (YAML/JSON or CSV): tiers, required and forbidden edges; enforced in "
                    "PC, FCI and the merge, outranking the LLM.")

@@ -42,7 +42,7 @@ from .errors import ConfigError, DataError
 from .knowledge import Knowledge, read_knowledge
 from .llm import ChatModel, OpenAIChatModel, open_llm
 from .merge import merge
-from .pc import PCDiscovery
+from .pc import PCDiscovery, bootstrap
 from .priors import LLMPriors
 from .prompts import Prompts, find_instructions, load_prompts
 from .results import DiscoveryResult, build_rows, ensure_out_dir
@@ -332,6 +332,9 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
     knowledge = read_knowledge(cfg.knowledge) if cfg.knowledge else None
     if knowledge is not None:
         knowledge.check(ds.columns)
+    if cfg.bootstrap and ds.frame is None:  # checked before any work, not after the LLM was paid
+        raise ConfigError("--bootstrap re-fits PC on subsamples of the rows, but this table was streamed into its "
+                          "statistics; use --stream never to load the rows")
     t0 = time.perf_counter()
     pc = fit_pc(ds, cfg, knowledge)
     timings["pc"] = time.perf_counter() - t0
@@ -345,6 +348,13 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
         answers = Answers.from_asker(asker)
     result = combine(ds, pc, answers, policy=cfg.merge, prior_threshold=cfg.prior_threshold, seed=cfg.seed,
                      fci=cfg.fci, falsify=cfg.falsify, timings=timings, knowledge=knowledge)
+    if cfg.bootstrap:
+        t0 = time.perf_counter()
+        log.info("re-fitting PC on %d half-size subsamples (--bootstrap)...", cfg.bootstrap)
+        result.attach_stability(bootstrap(pc, ds, cfg.bootstrap, seed=cfg.seed))
+        timings["bootstrap"] = time.perf_counter() - t0
+        result.manifest["bootstrap"] = {"resamples": cfg.bootstrap, "fraction": 0.5, "replace": False,
+                                        "seed": cfg.seed}
     if result.manifest.get("llm_summary"):
         log.info(result.manifest["llm_summary"])
     result.manifest = build_manifest(ds, _discover_options(cfg, pc), timings, llm=dict(info), engine=engine_info(pc),

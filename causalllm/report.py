@@ -156,6 +156,14 @@ def report_html(result: Any, svg: str) -> str:
                      f"orientation only where the lower bound exceeds the data's reliability (robust "
                      f"{cal['data_reliability']['robust']}, weak {cal['data_reliability']['weak']}), and orients an "
                      f"edge the data left undirected where the estimate beats a coin (0.5).</p>")
+    boot = m.get("bootstrap")
+    if boot and result.stability is not None:
+        drawn = [r for r in result.rows if r["in_graph"]]
+        firm = sum(1 for r in drawn if r.get("boot_adjacent", 0) >= 0.8)
+        parts.append(f"<p id='stability'>Stability: PC re-fitted on {boot['resamples']} subsamples of "
+                     f"{boot['fraction']:.0%} of the rows (without replacement); <b>{firm}</b> of {len(drawn)} drawn "
+                     "edges were adjacent in at least 80% of them. The boot_* columns below give each pair's "
+                     "frequencies beside the LLM's answer.</p>")
     g = info.guided if info is not None else None
     if g:
         parts.append(f"<p id='guided'>Guided skeleton (PC-Guess): the LLM's {g['guessed_edges']} guessed direction(s) "

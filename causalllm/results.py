@@ -38,13 +38,16 @@ from .pc import PCDiscovery
 from .render import render, to_dot
 from .report import write_report
 
-__all__ = ["EDGE_COLUMNS", "LLM_COLUMNS", "CONFOUNDER_COLUMNS", "EdgeRow", "build_rows", "DiscoveryResult",
+__all__ = ["EDGE_COLUMNS", "STABILITY_COLUMNS", "LLM_COLUMNS", "CONFOUNDER_COLUMNS", "EdgeRow", "build_rows", "DiscoveryResult",
            "ensure_out_dir", "write_csv", "graph_for_export", "load_result_graph", "render_saved"]
 
 log = logging.getLogger("causalllm")
 
 #: Always present, in this order.
 EDGE_COLUMNS = ["source", "target", "in_graph", "directed", "status", "pc", "data", "p_value", "sepset"]
+#: With ``--bootstrap B``: the share of B subsample re-fits of PC where the pair was adjacent, and
+#: where it was drawn source -> target and target -> source.
+STABILITY_COLUMNS = ["boot_adjacent", "boot_forward", "boot_reverse"]
 #: Present when an LLM (or a priors file) was used.
 LLM_COLUMNS = ["llm", "llm_confidence", "order_consistent", "rationale", "llm_votes", "decision", "kept",
                "confounders"]
@@ -75,6 +78,9 @@ class EdgeRow(TypedDict, total=False):
     decision: str  # why the final graph shows what it shows
     kept: str  # whose orientation the graph shows: data, llm, both, meek, rerun (prior), "" (undirected)
     confounders: list[str]
+    boot_adjacent: float  # --bootstrap: share of PC re-fits on subsamples with the pair adjacent
+    boot_forward: float  # ... with source -> target
+    boot_reverse: float  # ... with target -> source
 
 
 def ensure_out_dir(path: str | Path) -> Path:
@@ -201,6 +207,7 @@ class DiscoveryResult:
     llm_graph: nx.DiGraph | None = None
     llm_cycles_removed: list[dict] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # steps an interruption left undone
+    stability: dict[frozenset, dict[str, float]] | None = None  # --bootstrap: see causalllm.pc.bootstrap
 
     @property
     def has_llm(self) -> bool:
@@ -208,7 +215,17 @@ class DiscoveryResult:
 
     @property
     def columns(self) -> list[str]:
-        return EDGE_COLUMNS + (LLM_COLUMNS if self.has_llm else [])
+        return (EDGE_COLUMNS + (STABILITY_COLUMNS if self.stability is not None else [])
+                + (LLM_COLUMNS if self.has_llm else []))
+
+    def attach_stability(self, stability: dict[frozenset, dict[str, float]]) -> None:
+        """Give every row its bootstrap frequencies (0 for a pair no re-fit found adjacent)."""
+        self.stability = stability
+        for r in self.rows:
+            st = stability.get(pair_key(r["source"], r["target"]), {})
+            r["boot_adjacent"] = st.get("adjacent", 0.0)
+            r["boot_forward"] = st.get(f"{r['source']}->{r['target']}", 0.0)
+            r["boot_reverse"] = st.get(f"{r['target']}->{r['source']}", 0.0)
 
     def status_counts(self) -> dict[str, int]:
         """Number of pairs per status."""
