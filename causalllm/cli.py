@@ -327,6 +327,9 @@ def datasets_cmd(as_json: bool) -> None:
 @click.option("--bootstrap", type=click.IntRange(min=0), default=0, show_default=True, metavar="B",
               help="Edge stability: re-fit PC on B half-size subsamples; frequencies per edge in edges.csv and the "
                    "report.")
+@click.option("--probe-memorisation", type=click.IntRange(min=0), default=0, show_default=True, metavar="K",
+              help="Re-ask K answered pairs with disguised names and abstracted descriptions; report how many "
+                   "answers change.")
 @click.option("--knowledge", type=click.Path(dir_okay=False), default=None,
               help="Your background knowledge (YAML/JSON or CSV): tiers, required and forbidden edges; enforced in "
                    "PC, FCI and the merge, outranking the LLM.")
@@ -460,7 +463,10 @@ def _profiles(text: str) -> list[str]:
               help="Row counts to draw per seed (default: all rows).")
 @click.option("--seeds", type=int, default=3, show_default=True, help="Seeds (row resamples and expert draws).")
 @click.option("--from-network", is_flag=True,
-              help="Sample fresh rows from the true Bayesian network per seed (needs pgmpy: causalllm[bn]).")
+              help="Sample fresh rows from the true Bayesian network per seed (needs pgmpy: causalllm[bn]); any "
+                   "network pgmpy bundles (insurance, water, hepar2, win95pts...).")
+@click.option("--probe-memorisation", "probe", type=click.IntRange(min=0), default=0, show_default=True, metavar="K",
+              help="Per seed and expert, re-ask K pairs with disguised names; the LLM rows give the share changed.")
 @click.option("--llm", type=click.Choice(C.EVALUATE_BACKENDS), default="simulated", show_default=True,
               help="The expert: the simulated one (profiles) or a real endpoint.")
 @click.option("--profile", "profiles", default="gpt4,random", show_default=True,

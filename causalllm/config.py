@@ -237,6 +237,7 @@ class RunConfig:
     engine: str = "native"
     max_depth: int | None = None
     bootstrap: int = 0
+    probe_memorisation: int = 0
     knowledge: str | None = None
     merge: str = "auto"
     prior_threshold: float = DEFAULT_PRIOR_THRESHOLD
@@ -273,6 +274,8 @@ class RunConfig:
             object.__setattr__(self, "exports", tuple(self.exports))
         for e in self.exports:
             _check_choice("--export format", e, EXPORT_FORMATS)
+        if not isinstance(self.probe_memorisation, int) or self.probe_memorisation < 0:
+            raise ConfigError(f"--probe-memorisation must be a whole number of 0 or more, got {self.probe_memorisation!r}")
         if not isinstance(self.bootstrap, int) or self.bootstrap < 0:
             raise ConfigError(f"--bootstrap must be a whole number of 0 or more, got {self.bootstrap!r}")
         if self.max_depth is not None and (not isinstance(self.max_depth, int) or self.max_depth < 0):
@@ -349,7 +352,8 @@ class RunConfig:
             "stream": self.stream, "dask": self.dask, "sep": self.sep, "decimal": self.decimal,
             "encoding": self.encoding, "na_values": ",".join(self.na_values) or None, "alpha": self.alpha,
             "test": self.test, "engine": self.engine,
-            "max_depth": self.max_depth, "bootstrap": self.bootstrap, "knowledge": self.knowledge, "fci": self.fci,
+            "max_depth": self.max_depth, "bootstrap": self.bootstrap,
+            "probe_memorisation": self.probe_memorisation, "knowledge": self.knowledge, "fci": self.fci,
             "falsify": self.falsify,
             "fmt": self.fmt, "exports": ",".join(self.exports) or None, "png_width": self.png_width,
             "png_dpi": self.png_dpi, "confounders_view": self.confounders_view,

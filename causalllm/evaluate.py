@@ -40,7 +40,7 @@ from .llm import open_llm
 from .metrics import compare
 from .pc import PCDiscovery
 from .pipeline import Answers, combine
-from .priors import LLMPriors
+from .priors import LLMPriors, probe_memorisation
 from .results import ensure_out_dir
 
 __all__ = ["benchmark", "evaluate", "evaluate_pairs", "summarize", "markdown_table", "plot_results", "parse_profiles",
@@ -204,6 +204,7 @@ def evaluate(
     llm_config: LLMConfig | None = None,
     progress: bool = False,
     from_network: bool = False,
+    probe: int = 0,
 ) -> dict:
     """Run the benchmark grid; returns ``{"records": [...], "summary": [...], "options": {...}}``.
 
@@ -211,6 +212,8 @@ def evaluate(
     seed samples fresh rows from the true Bayesian network (pgmpy's bundled bnlearn files)
     instead of resampling the bundled rows; ``rows`` then defaults to 10 000. ``llm_config``
     says how to reach a real endpoint (``llm="openai"``) or the simulated expert's latency.
+    With ``probe`` K, the LLM-alone rows also carry ``probe_changed``: the share of K answered
+    pairs whose answer changed when re-asked with disguised names (:func:`causalllm.priors.probe_memorisation`).
     """
     bad = [m for m in merges if m not in POLICIES]
     if bad:
@@ -248,11 +251,16 @@ def evaluate(
                         alone = LLMPriors(chat, strategy="all", confounders="none", concurrency=concurrency,
                                           cache=cache, seed=seed, simulated=sim).fit(ds)
                         L, _ = llm_graph(alone.pairs_, ds.columns)
-                        records.append({**base, "expert": expert, "method": "llm", **compare(L, truth),
-                                        **_llm_stats(alone), "wall_s": time.perf_counter() - t0})
+                        rec = {**base, "expert": expert, "method": "llm", **compare(L, truth), **_llm_stats(alone),
+                               "wall_s": time.perf_counter() - t0}
+                        if probe:
+                            rec["probe_changed"] = probe_memorisation(alone, ds, probe, seed=seed)["share_changed"]
+                        records.append(rec)
                         for policy in merges:
                             t0 = time.perf_counter()
-                            asker = LLMPriors(chat, strategy="skeleton", confounders="none", concurrency=concurrency,
+                            # guided orders PC's tests by the LLM's view of every pair (as discover does)
+                            asker = LLMPriors(chat, strategy="all" if policy == "guided" else "skeleton",
+                                              confounders="none", concurrency=concurrency,
                                               cache=cache, seed=seed, simulated=sim)
                             asker.fit(ds, pc)
                             r = combine(ds, pc, Answers.from_asker(asker), policy=policy, seed=seed, fci=False,
@@ -265,7 +273,7 @@ def evaluate(
                     log.info("evaluated %s, %d rows, seed %d", full.name, ds.n_rows, seed)
     return {"records": records, "summary": summarize(records),
             "options": {"datasets": list(datasets), "rows": list(rows), "seeds": seeds, "llm": llm,
-                        "from_network": from_network,
+                        "from_network": from_network, "probe": probe,
                         "profiles": expert_names, "merges": list(merges), "alpha": alpha, "test": test,
                         "engine": engine}}
 
@@ -278,12 +286,15 @@ def summarize(records: Iterable[dict]) -> list[dict]:
     out = []
     for (d, n, e, m), rs in groups.items():
         row: dict[str, Any] = {"dataset": d, "rows": n, "expert": e, "method": m, "runs": len(rs)}
-        for k in (*METRICS, "llm_calls", "llm_questions", "cache_hits", "tokens", "wall_s"):
+        keys = (*METRICS, "llm_calls", "llm_questions", "cache_hits", "tokens", "wall_s")
+        if all(r.get("probe_changed") is not None for r in rs):
+            keys += ("probe_changed",)
+        for k in keys:
             vals = [float(r[k]) for r in rs]
             row[k] = statistics.fmean(vals)
             row[k + "_sd"] = statistics.stdev(vals) if len(vals) > 1 else 0.0
         out.append(row)
-    order = {"pc": 0, "llm": 1, "auto": 2, "orient": 3, "prior": 4, "report": 5}
+    order = {"pc": 0, "llm": 1, "auto": 2, "guided": 3, "orient": 4, "prior": 5, "report": 6}
     out.sort(key=lambda r: (r["dataset"], r["rows"], r["expert"] != "-", r["expert"], order.get(r["method"], 9)))
     return out
 
@@ -296,14 +307,19 @@ def markdown_table(summary: list[dict]) -> str:
     """The summary as a Markdown table."""
     head = ("| dataset | rows | expert | method | SHD | normalized SHD | adjacency F1 | orientation F1 | dirF1 | "
             "LLM calls | tokens | cache hits | wall s |")
-    lines = [head, "|" + "---|" * 13]
+    probed = any("probe_changed" in r for r in summary)
+    if probed:
+        head += " answers changed when disguised |"
+    lines = [head, "|" + "---|" * (14 if probed else 13)]
     for r in summary:
         lines.append(
             f"| {r['dataset']} | {r['rows']} | {r['expert']} | {r['method']} | {_pm(r['shd'], r['shd_sd'], 1)} | "
             f"{_pm(r['normalized_shd'], r['normalized_shd_sd'])} | {_pm(r['adjacency_f1'], r['adjacency_f1_sd'])} | "
             f"{_pm(r['orientation_f1'], r['orientation_f1_sd'])} | {_pm(r['dir_f1'], r['dir_f1_sd'])} | "
             f"{r['llm_calls']:.0f} | {r['tokens']:.0f} | "
-            f"{r['cache_hits']:.0f} | {r['wall_s']:.2f} |")
+            f"{r['cache_hits']:.0f} | {r['wall_s']:.2f} |"
+            + (f" {_pm(r['probe_changed'], r['probe_changed_sd'])} |" if "probe_changed" in r else
+               (" |" if probed else "")))
     return "\n".join(lines)
 
 
@@ -450,7 +466,7 @@ def benchmark(datasets: Sequence[str] = (), *, pairs: str | None = None, rows: S
               merges: Sequence[str] = POLICIES, out: str | Path | None = None, alpha: float = DEFAULT_ALPHA,
               test: str = "auto", engine: str = "native", concurrency: int = DEFAULT_CONCURRENCY, cache: Any = None,
               llm_config: LLMConfig | None = None, seed: int = 0, progress: bool = False,
-              from_network: bool = False) -> dict[str, Any]:
+              from_network: bool = False, probe: int = 0) -> dict[str, Any]:
     """``causalllm evaluate``: the grid (:func:`evaluate`) or a pairs benchmark (:func:`evaluate_pairs`), saved to ``out``.
 
     Returns ``{"pairs": ...}`` or ``{"table": markdown}``, with ``"written"`` (name → path).
@@ -463,5 +479,5 @@ def benchmark(datasets: Sequence[str] = (), *, pairs: str | None = None, rows: S
         return {"pairs": res, "written": save(res, out, plot=False) if out else {}}
     grid = evaluate(list(datasets), rows=rows, seeds=seeds, llm=llm, profiles=profiles, merges=merges, alpha=alpha,
                     test=test, engine=engine, concurrency=concurrency, cache=cache, llm_config=llm_config, progress=progress,
-                    from_network=from_network)
+                    from_network=from_network, probe=probe)
     return {"table": markdown_table(grid["summary"]), "written": save(grid, out) if out else {}}

@@ -43,7 +43,7 @@ from .knowledge import Knowledge, read_knowledge
 from .llm import ChatModel, OpenAIChatModel, open_llm
 from .merge import merge
 from .pc import PCDiscovery, bootstrap
-from .priors import LLMPriors
+from .priors import LLMPriors, probe_memorisation
 from .prompts import Prompts, find_instructions, load_prompts
 from .results import DiscoveryResult, build_rows, ensure_out_dir
 from .stream import dask_dataset, stream_dataset, streamable, worth_streaming
@@ -332,6 +332,9 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
     knowledge = read_knowledge(cfg.knowledge) if cfg.knowledge else None
     if knowledge is not None:
         knowledge.check(ds.columns)
+    if cfg.probe_memorisation and (asker is None or cfg.priors is not None):
+        raise ConfigError("--probe-memorisation re-asks the LLM; it needs --llm openai or simulated (not --priors "
+                          "or --llm none)")
     if cfg.bootstrap and ds.frame is None:  # checked before any work, not after the LLM was paid
         raise ConfigError("--bootstrap re-fits PC on subsamples of the rows, but this table was streamed into its "
                           "statistics; use --stream never to load the rows")
@@ -348,6 +351,12 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
         answers = Answers.from_asker(asker)
     result = combine(ds, pc, answers, policy=cfg.merge, prior_threshold=cfg.prior_threshold, seed=cfg.seed,
                      fci=cfg.fci, falsify=cfg.falsify, timings=timings, knowledge=knowledge)
+    if cfg.probe_memorisation and asker is not None and answers is not None and cfg.priors is None:
+        t0 = time.perf_counter()
+        log.info("re-asking %d pair(s) with disguised names (--probe-memorisation)...", cfg.probe_memorisation)
+        result.probe = probe_memorisation(asker, ds, cfg.probe_memorisation, seed=cfg.seed)
+        timings["probe"] = time.perf_counter() - t0
+        result.manifest["memorisation_probe"] = result.probe
     if cfg.bootstrap:
         t0 = time.perf_counter()
         log.info("re-fitting PC on %d half-size subsamples (--bootstrap)...", cfg.bootstrap)
@@ -464,7 +473,11 @@ def _execute(cfg: RunConfig, command: str) -> RunOutcome:
             # the questions depend on PC's skeleton unless every pair is asked and no confounder question is
             needs_pc = asker.strategy != "all" or asker.confounders == "skeleton"
             pc = fit_pc(ds, cfg) if needs_pc else None
-            return RunOutcome(plan=asker.dry_run(ds, pc, cfg.price_per_1k))
+            plan = asker.dry_run(ds, pc, cfg.price_per_1k)
+            if cfg.probe_memorisation:  # re-asked with disguised names: never in the cache under these
+                probe = cfg.probe_memorisation * (2 if asker.both_orders else 1) * asker.samples
+                plan.update(probe_questions=probe, questions=plan["questions"] + probe, calls=plan["calls"] + probe)
+            return RunOutcome(plan=plan)
         if command == "ask":
             assert asker is not None
             result = _ask(cfg, ds, timings, asker, info)

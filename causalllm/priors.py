@@ -50,7 +50,7 @@ from .graph import pair_key
 from .llm import ChatModel
 from .prompts import CONFOUNDER_SCHEMA, DIRECTION_SCHEMA, PairSummary, Prompts, parse_confounders, parse_direction
 
-__all__ = ["LLMPriors"]
+__all__ = ["LLMPriors", "probe_memorisation"]
 
 log = logging.getLogger("causalllm")
 
@@ -469,3 +469,46 @@ class LLMPriors:
                 f"{s['prompt_tokens'] + s['completion_tokens']} tokens, {s['wall_s']:.1f} s")
 
 
+
+
+def probe_memorisation(asker: LLMPriors, ds: Dataset, k: int, *, seed: int = 0) -> dict[str, Any]:
+    """Re-ask ``k`` answered pairs with the variables disguised, and count the answers that change.
+
+    The disguise hides everything an LLM could have memorised: each variable becomes ``X<i>``
+    (its column position), its description only its kind ("a continuous variable"), and the
+    dataset's context is left out. An answer that survives the disguise rests on what the prompt
+    shows; one that changes rested on the names — recall of a known relation (or of a wrong
+    belief) rather than reasoning the analyst can check. Pairs are drawn at random (``seed``)
+    among those with a directional or "none" answer; the probe is asked like the run (same
+    model, cache, both orders).
+
+    Returns ``{"pairs", "changed", "share_changed", "items": [...]}``; each item gives the pair,
+    the original and the disguised answer (read from ``source`` to ``target``).
+    """
+    if k < 1:
+        raise ConfigError(f"--probe-memorisation needs at least 1 pair, got {k}")
+    answered = sorted((p for p in asker.pairs_.values() if p.answer in ("-->", "<--", "none")),
+                      key=lambda p: (ds.columns.index(p.source), ds.columns.index(p.target)))
+    rng = np.random.default_rng(seed)
+    chosen = [answered[i] for i in sorted(rng.choice(len(answered), size=min(k, len(answered)), replace=False))] \
+        if answered else []
+    alias = {c: f"X{i + 1}" for i, c in enumerate(ds.columns)}
+    kinds = {"continuous": "a continuous variable", "discrete": "a discrete (categorical) variable"}
+    disguised = Dataset(frame=None, types={alias[c]: t for c, t in ds.types.items()},
+                        descriptions={alias[c]: kinds.get(t, "a variable") for c, t in ds.types.items()},
+                        name=f"{ds.name} (disguised)", context=None)
+    items: list[dict[str, Any]] = []
+    if chosen:
+        probe = LLMPriors(asker.chat, pairs=[(alias[p.source], alias[p.target]) for p in chosen], confounders="none",
+                          samples=asker.samples, both_orders=asker.both_orders, concurrency=asker.concurrency,
+                          cache=asker.cache, prompts=asker.prompts, seed=asker.seed, simulated=asker.simulated)
+        probe.fit(disguised)
+        for p in chosen:
+            q = probe.pairs_.get(pair_key(alias[p.source], alias[p.target]))
+            masked = q.answer if q is not None else "unanswered"
+            items.append({"source": p.source, "target": p.target, "answer": p.answer, "disguised_answer": masked,
+                          "changed": masked != p.answer})
+    changed = sum(1 for i in items if i["changed"])
+    return {"pairs": len(items), "changed": changed, "share_changed": round(changed / len(items), 4) if items else None,
+            "disguise": "names X<i> by column position, descriptions reduced to the variable's kind, no context",
+            "items": items}

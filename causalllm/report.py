@@ -164,6 +164,17 @@ def report_html(result: Any, svg: str) -> str:
                      f"{boot['fraction']:.0%} of the rows (without replacement); <b>{firm}</b> of {len(drawn)} drawn "
                      "edges were adjacent in at least 80% of them. The boot_* columns below give each pair's "
                      "frequencies beside the LLM's answer.</p>")
+    probe = result.probe
+    if probe and probe["pairs"]:
+        parts.append(f"<h2>Memorisation probe</h2><p id='probe'>{probe['pairs']} answered pair(s) were re-asked with "
+                     f"the variables disguised ({_e(probe['disguise'])}): <b>{probe['changed']}</b> answer(s) "
+                     f"changed ({probe['share_changed']:.0%}). An answer that changes rested on the names — recalled "
+                     "rather than reasoned from what the prompt shows; weigh it with that in mind.</p>"
+                     "<table id='probe-pairs'><thead><tr><th>pair</th><th>answer</th><th>disguised</th><th>changed"
+                     "</th></tr></thead><tbody>" + "".join(
+                         f"<tr><td>{_e(i['source'])} – {_e(i['target'])}</td><td>{_e(i['answer'])}</td>"
+                         f"<td>{_e(i['disguised_answer'])}</td><td>{'yes' if i['changed'] else 'no'}</td></tr>"
+                         for i in probe["items"]) + "</tbody></table>")
     g = info.guided if info is not None else None
     if g:
         parts.append(f"<p id='guided'>Guided skeleton (PC-Guess): the LLM's {g['guessed_edges']} guessed direction(s) "

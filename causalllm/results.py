@@ -208,6 +208,7 @@ class DiscoveryResult:
     llm_cycles_removed: list[dict] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # steps an interruption left undone
     stability: dict[frozenset, dict[str, float]] | None = None  # --bootstrap: see causalllm.pc.bootstrap
+    probe: dict | None = None  # --probe-memorisation: see causalllm.priors.probe_memorisation
 
     @property
     def has_llm(self) -> bool:
