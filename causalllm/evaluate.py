@@ -286,7 +286,7 @@ def summarize(records: Iterable[dict]) -> list[dict]:
     out = []
     for (d, n, e, m), rs in groups.items():
         row: dict[str, Any] = {"dataset": d, "rows": n, "expert": e, "method": m, "runs": len(rs)}
-        keys = (*METRICS, "llm_calls", "llm_questions", "cache_hits", "tokens", "wall_s")
+        keys: tuple[str, ...] = (*METRICS, "llm_calls", "llm_questions", "cache_hits", "tokens", "wall_s")
         if all(r.get("probe_changed") is not None for r in rs):
             keys += ("probe_changed",)
         for k in keys:

@@ -85,7 +85,8 @@ from .graph import add_edge, creates_cycle, directed_part, mark_between, pair_ke
 from .knowledge import Knowledge
 from .pc import PCDiscovery, meek_closure
 
-__all__ = ["DATA_RELIABILITY", "EXPERT_PRIOR", "ROBUST_PRIOR", "calibrate", "merge", "usable_direction", "Decision", "MergeInfo", "MergeOutcome",
+__all__ = ["DATA_RELIABILITY", "EXPERT_PRIOR", "ROBUST_PRIOR", "calibrate", "merge", "usable_direction", "Decision",
+           "MergeInfo", "MergeOutcome",
            "SkippedOrientation", "Violation", "CycleBreak"]
 
 log = logging.getLogger("causalllm")

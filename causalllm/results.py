@@ -38,7 +38,8 @@ from .pc import PCDiscovery
 from .render import render, to_dot
 from .report import write_report
 
-__all__ = ["EDGE_COLUMNS", "STABILITY_COLUMNS", "LLM_COLUMNS", "CONFOUNDER_COLUMNS", "EdgeRow", "build_rows", "DiscoveryResult",
+__all__ = ["EDGE_COLUMNS", "STABILITY_COLUMNS", "LLM_COLUMNS", "CONFOUNDER_COLUMNS", "EdgeRow", "build_rows",
+           "DiscoveryResult",
            "ensure_out_dir", "write_csv", "graph_for_export", "load_result_graph", "render_saved"]
 
 log = logging.getLogger("causalllm")

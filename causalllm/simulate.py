@@ -417,7 +417,8 @@ def start_expert(truth: str | Path, *, variables: str | Path | None = None, prom
     if variables:
         unknown = [v for v in read_variables(variables) if v not in sim.truth.nodes]
         if unknown:
-            log.warning("variables not in the truth graph (the expert answers them as if anonymised): %s", ", ".join(unknown))
+            log.warning("variables not in the truth graph (the expert answers them as if anonymised): %s",
+                        ", ".join(unknown))
     try:
         return sim.start()
     except OSError as e:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
+from fakes import FakeChatModel
 
 from causalllm.data import load_dataset
 from causalllm.engine import guess_order, guided_skeleton, pc_guess, pc_stable
@@ -20,7 +21,6 @@ from causalllm.merge import merge
 from causalllm.pc import PCDiscovery
 from causalllm.pipeline import Answers, combine
 from causalllm.priors import LLMPriors
-from fakes import FakeChatModel
 
 
 class DSeparation:

@@ -6,6 +6,7 @@ import networkx as nx
 import pytest
 from fakes import CALIB, FakeChatModel, ans, fit
 
+from causalllm.answers import PairAnswer
 from causalllm.colliders import classify_triples, robust_orientations
 from causalllm.errors import ConfigError
 from causalllm.graph import add_edge, directed_part, make_graph, pair_key
@@ -103,7 +104,31 @@ def test_calibration_counts_agreement_with_robust_orientations():
     cal = calibrate(good, R)
     assert (cal["agree"], cal["disagree"]) == (6, 0) and cal["trust"] > 0.6
     bad = dict(ans(v, u) for u, v in CALIB)
-    assert calibrate(bad, R)["trust"] == 0.0
+    # six disagreements: the expert is worse than a coin (the data's prior accuracy makes the blame the expert's)
+    assert calibrate(bad, R)["trust"] < 0.2 and calibrate(bad, R)["trust_mean"] < 0.5
+
+
+def test_few_calibration_edges_neither_silence_nor_empower():
+    """The expert prior: 2 disagreements leave a good expert's expected accuracy above a coin (it may still
+    orient what the data left undirected) but give nobody the lower bound to overturn data orientations."""
+    R = make_graph("abcd")
+    add_edge(R, "a", "b")
+    add_edge(R, "c", "d")
+    two_against = {pair_key("a", "b"): PairAnswer("a", "b", "<--", 0.9, True),
+                   pair_key("c", "d"): PairAnswer("c", "d", "<--", 0.9, True)}
+    cal = calibrate(two_against, R)
+    assert cal["disagree"] == 2 and cal["trust_mean"] > 0.5 and cal["trust"] < 0.6
+    nothing = calibrate({}, R)
+    assert nothing["trust_mean"] == pytest.approx(0.75, abs=0.01) and nothing["trust"] < 0.6
+    # a long record of agreement does earn the right to overturn weak data orientations
+    many = make_graph([f"n{i}" for i in range(24)])
+    agree = {}
+    for i in range(0, 24, 2):
+        add_edge(many, f"n{i}", f"n{i + 1}")
+        agree[pair_key(f"n{i}", f"n{i + 1}")] = PairAnswer(f"n{i}", f"n{i + 1}", "-->", 0.9, True)
+    assert calibrate(agree, many)["trust"] > 0.6
+    # with a flat prior and the data's accuracy pinned, the old behaviour: two disagreements silence the expert
+    assert calibrate(two_against, R, prior=(0.5, 0.0))["trust_mean"] < 0.5
 
 
 def test_merge_is_pure_and_records_a_decision_per_pc_pair():
