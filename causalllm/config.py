@@ -274,6 +274,11 @@ class RunConfig:
             object.__setattr__(self, "exports", tuple(self.exports))
         for e in self.exports:
             _check_choice("--export format", e, EXPORT_FORMATS)
+        if self.merge == "guided" and (self.knowledge or self.engine == "causal-learn" or self.test == "kci"):
+            what = ("--knowledge" if self.knowledge else "--engine causal-learn" if self.engine == "causal-learn"
+                    else "--test kci")
+            raise ConfigError(f"--merge guided re-runs PC on the native engine, which {what} does not use; use "
+                              f"--merge auto with {what}, or leave {what} out")
         if not isinstance(self.probe_memorisation, int) or self.probe_memorisation < 0:
             raise ConfigError(f"--probe-memorisation must be a whole number of 0 or more, got {self.probe_memorisation!r}")
         if not isinstance(self.bootstrap, int) or self.bootstrap < 0:

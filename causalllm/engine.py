@@ -150,9 +150,18 @@ class DiscreteTest:
     ``codes`` is an ``(n, p)`` array of 0-based codes, each column's values ``0 .. card - 1``.
     They are held in the smallest unsigned type that fits (one byte per cell for up to 256
     categories), so 5M rows × 50 columns cost 250 MB.
+
+    A test with zero degrees of freedom — in every stratum of ``S`` one of the pair takes a
+    single value, i.e. ``S`` determines it in this sample (a deterministic node given its
+    parents, or strata too sparse to hold two values) — carries no evidence either way.
+    causal-learn returns p = 1 for it, so it separates the pair. With ``determinism=True``
+    (the guard ``PCDiscovery`` uses by default) it returns p = 0 for a non-empty ``S``: such
+    a test never removes an edge, as in Tetrad's handling of determined variables.
     """
 
-    def __init__(self, codes: np.ndarray, *, gsq: bool = True) -> None:
+    def __init__(self, codes: np.ndarray, *, gsq: bool = True, determinism: bool = False) -> None:
+        self.determinism = determinism
+        self.determined = 0  # tests with zero degrees of freedom and a non-empty conditioning set
         codes = np.asarray(codes)
         self.n, self.n_vars = codes.shape
         self.cards = codes.max(axis=0).astype(np.int64) + 1
@@ -213,7 +222,9 @@ class DiscreteTest:
         zero_rows = zero.all(axis=2).sum(axis=1)
         zero_cols = zero.all(axis=1).sum(axis=1)
         df = int(np.sum((cx - 1 - zero_rows) * (cy - 1 - zero_cols)))
-        return 1.0 if df == 0 else float(chdtrc(df, stat))
+        if df == 0 and S:
+            self.determined += 1
+        return (0.0 if self.determinism and S else 1.0) if df == 0 else float(chdtrc(df, stat))
 
     def pvalues(self, x: np.ndarray, y: np.ndarray, S: np.ndarray) -> np.ndarray:
         m, d = S.shape
@@ -238,7 +249,9 @@ class DiscreteTest:
             order = np.argsort(which, kind="stable")
             stat, df = kernel(self._cols, self.cards, x[idx][order], y[idx][order], np.ascontiguousarray(uniq),
                               which[order], self.gsq, int(width[idx].max()))
-            res = np.where(df == 0, 1.0, chdtrc(np.maximum(df, 1), stat))
+            # zero degrees of freedom: causal-learn's p = 1; with the determinism guard, "cannot separate"
+            res = np.where(df == 0, 0.0 if self.determinism and d else 1.0, chdtrc(np.maximum(df, 1), stat))
+            self.determined += int(np.count_nonzero(df == 0)) if d else 0
             out[idx[order]] = res
         sparse = np.flatnonzero(~dense)
         out[sparse] = _one_by_one(self._one, x[sparse], y[sparse], S[sparse])

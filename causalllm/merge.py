@@ -388,6 +388,12 @@ def _guided(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], prior_threshold
             knowledge: Knowledge | None) -> MergeOutcome:
     """The ``guided`` policy: ``auto`` on PC-Guess's fit, the LLM's directions ordering its tests."""
     guess = sorted(d for d in (usable_direction(p) for p in pairs.values()) if d is not None)
+    if not guess:  # nothing to order the tests by: PC-stable's fit stands, as auto reads it
+        out = merge(pc, pairs, "auto", prior_threshold=prior_threshold, knowledge=knowledge)
+        out.info.policy = "guided"
+        out.info.guided = {"guessed_edges": 0, "added": 0, "removed": 0, "tests": pc.n_tests_,
+                           "pc_tests": pc.n_tests_}
+        return out
     gpc = pc.with_guess(guess)
     out = merge(gpc, pairs, "auto", prior_threshold=prior_threshold, knowledge=knowledge)
     before = {pair_key(u, v) for u, v in pc.graph_.edges}

@@ -300,6 +300,11 @@ class PCDiscovery:
     max_depth : int, optional
         Largest conditioning set tried (native engine); ``depth_limited_`` says whether it
         stopped the search.
+    determinism : bool
+        G²/χ² on the native engine: a test with zero degrees of freedom (the conditioning set
+        determines one of the pair in this sample — a deterministic node given its parents) never
+        separates a pair (:class:`causalllm.engine.DiscreteTest`). causal-learn counts it as
+        p = 1; ``False`` reproduces that. ``n_determined_`` counts the tests it concerned.
     required, forbidden : sequence of (str, str)
         Background knowledge: directed edges PC must keep or must not orient so (used by the
         ``prior`` merge policy). causal-learn may still delete a required edge by a CI test:
@@ -361,7 +366,9 @@ class PCDiscovery:
         required: Sequence[tuple[str, str]] = (),
         forbidden: Sequence[tuple[str, str]] = (),
         max_depth: int | None = None,
+        determinism: bool = True,
     ) -> None:
+        self.determinism = determinism
         self.alpha = alpha
         self.test = test
         self.engine = engine
@@ -441,7 +448,7 @@ class PCDiscovery:
                               "causal-learn (use another --test, or leave out --engine causal-learn)")
         other = PCDiscovery(alpha=self.alpha, test=self.test_, engine=self.engine, stable=self.stable,
                             uc_rule=self.uc_rule, uc_priority=self.uc_priority, bins=self.bins,
-                            max_depth=self.max_depth)
+                            max_depth=self.max_depth, determinism=self.determinism)
         other.guess_ = [(a, b) for a, b in guess if a in self._index and b in self._index]
         return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_, native=self._native)
 
@@ -450,7 +457,7 @@ class PCDiscovery:
         """A new fit on the same data, test and alpha, with background knowledge."""
         other = PCDiscovery(alpha=self.alpha, test=self.test_, engine=self.engine, stable=self.stable,
                             uc_rule=self.uc_rule, uc_priority=self.uc_priority, bins=self.bins, required=required,
-                            forbidden=forbidden, max_depth=self.max_depth)
+                            forbidden=forbidden, max_depth=self.max_depth, determinism=self.determinism)
         other._validate()
         return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_,
                                  native=self._native if self.data_ is None else None)
@@ -494,7 +501,7 @@ class PCDiscovery:
             cols = np.empty((len(names), len(frame)), dtype=np.uint8 if top <= 256 else np.uint16)
             for j, c in enumerate(names):
                 cols[j] = frame[c].cat.codes.to_numpy()
-            return DiscreteTest(cols.T, gsq=test == "gsq")
+            return DiscreteTest(cols.T, gsq=test == "gsq", determinism=self.determinism)
         return None
 
     def _engine_for(self, test: str) -> str:
@@ -518,7 +525,7 @@ class PCDiscovery:
             return FisherZ(corr, n)
         if test in ("gsq", "chisq"):
             codes = np.column_stack([np.unique(X[:, j], return_inverse=True)[1].reshape(-1) for j in range(X.shape[1])])
-            return DiscreteTest(codes, gsq=test == "gsq")
+            return DiscreteTest(codes, gsq=test == "gsq", determinism=self.determinism)
         if test == "cg":
             cont = [j for j in range(X.shape[1]) if not discrete[j]]
             if len(cont) > 1:
@@ -566,6 +573,7 @@ class PCDiscovery:
             assert X is not None
             native = self._native_test(X, names, test, discrete)
         self._native = native
+        determined_before = getattr(native, "determined", 0)
         if engine == "native":
             assert native is not None
             if self.guess_ is not None:
@@ -590,6 +598,7 @@ class PCDiscovery:
                 summary[key] = (pmax, cond, len(lst))
             self.n_tests_ = sum(len(v) for v in pair_tests.values())
         self.fit_time_ = time.perf_counter() - t0
+        self.n_determined_ = getattr(native, "determined", 0) - determined_before
         self.depth_limited_ = bool(self.max_depth is not None and self._run is not None
                                    and self._run.depth > self.max_depth)
         if self.max_depth is not None and engine != "native":
@@ -719,7 +728,8 @@ def bootstrap(pc: PCDiscovery, ds: Dataset, resamples: int, *, seed: int = 0, fr
     rng = np.random.default_rng(seed)
     for _ in range(resamples):
         take = np.sort(rng.choice(len(rows), size=m, replace=False))
-        fit = PCDiscovery(alpha=pc.alpha, test=pc.test_, bins=pc.bins, max_depth=pc.max_depth).fit(
+        fit = PCDiscovery(alpha=pc.alpha, test=pc.test_, bins=pc.bins, max_depth=pc.max_depth,
+                          determinism=pc.determinism).fit(
             ds.with_frame(rows.iloc[take].reset_index(drop=True)))
         for u, v, mark in fit.graph_.edges(data="mark"):
             a, b = sorted((u, v), key=idx.__getitem__)

@@ -305,7 +305,8 @@ def engine_info(pc: PCDiscovery) -> dict[str, Any]:
     info: dict[str, Any] = {"name": pc.engine_, "test": pc.test_, "alpha": pc.alpha, "stable": True,
                             "orientation": "uc_sepset priority 2 + Meek (causal-learn's default)",
                             "n_tests": pc.n_tests_, "fit_s": round(pc.fit_time_, 4), "max_depth": pc.max_depth,
-                            "depth_limited": pc.depth_limited_}
+                            "depth_limited": pc.depth_limited_, "determinism_guard": pc.determinism,
+                            "n_determined": pc.n_determined_}
     if pc.engine_ == "native":
         info["version"] = ENGINE_VERSION
     else:

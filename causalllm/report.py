@@ -176,7 +176,10 @@ def report_html(result: Any, svg: str) -> str:
                          f"<td>{_e(i['disguised_answer'])}</td><td>{'yes' if i['changed'] else 'no'}</td></tr>"
                          for i in probe["items"]) + "</tbody></table>")
     g = info.guided if info is not None else None
-    if g:
+    if g and not g["guessed_edges"]:
+        parts.append("<p id='guided'>Guided skeleton (PC-Guess): the LLM gave no usable direction to order the tests "
+                     "by, so PC-stable's skeleton stands.</p>")
+    elif g:
         parts.append(f"<p id='guided'>Guided skeleton (PC-Guess): the LLM's {g['guessed_edges']} guessed direction(s) "
                      f"ordered PC's CI tests ({g['tests']} tests, against {g['pc_tests']} for PC-stable); no test was "
                      f"skipped or overruled. It kept <b>{g['added']}</b> pair(s) PC-stable removed (status guided) and "

@@ -126,7 +126,8 @@ def test_estimator_engines_agree_and_evidence_is_native():
 
     for name in ("sachs", "asia"):
         ds = load_dataset(name)
-        a, b = PCDiscovery(engine="native").fit(ds), PCDiscovery(engine="causal-learn").fit(ds)
+        # causal-learn's rule for zero-df tests (p = 1): the determinism guard off
+        a, b = PCDiscovery(engine="native", determinism=False).fit(ds), PCDiscovery(engine="causal-learn").fit(ds)
         assert (a.engine_, b.engine_) == ("native", "causal-learn") and not hasattr(a, "cg_")
         assert sorted(a.graph_.edges(data="mark")) == sorted(b.graph_.edges(data="mark"))
         assert a.sepsets_ == b.sepsets_ and a.n_tests_ == b.n_tests_
@@ -233,3 +234,25 @@ def test_conditional_gaussian_special_cases_and_definition():
     df = 3 * (1 * 4 // 2 + 1) - 1 - (1 * 4 // 2 + 1 - 1) - (3 - 1)
     assert p(0, 2) == pytest.approx(chi2.sf(stat, df), rel=1e-9)
     assert p(1, 2, (0,)) > 0.01  # d2 depends on c1 only through d1
+
+
+def test_determinism_guard_keeps_edges_of_a_deterministic_node():
+    """Asia's `either` is tub OR lung: given {tub, lung} it is constant, so every test of either
+    with its children has zero degrees of freedom. causal-learn reads that as p = 1 and removes
+    either -> xray and either -> dysp; the guard does not let such a test separate a pair."""
+    from causalllm.data import load_dataset
+    from causalllm.graph import read_graph
+    from causalllm.metrics import compare
+
+    ds = load_dataset("asia")
+    T = read_graph("datasets/asia/truth.csv")
+    plain, guarded = PCDiscovery(determinism=False).fit(ds), PCDiscovery().fit(ds)
+    assert plain.n_determined_ > 0 and guarded.n_determined_ > 0
+    for child in ("xray", "dysp"):
+        assert not plain.graph_.has_edge("either", child)
+        assert guarded.graph_.edges["either", child]["mark"] == "-->"
+    assert compare(guarded.graph_, T)["shd"] < compare(plain.graph_, T)["shd"]
+    # on data without determinism the guard changes nothing: causal-learn's output exactly
+    child = load_dataset("child")
+    a, b = PCDiscovery().fit(child), PCDiscovery(engine="causal-learn").fit(child)
+    assert a.n_determined_ == 0 and sorted(a.graph_.edges(data="mark")) == sorted(b.graph_.edges(data="mark"))

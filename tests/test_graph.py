@@ -36,7 +36,7 @@ def test_creates_cycle():
 
 
 def test_the_status_table_is_complete_and_used():
-    assert DISAGREEMENTS == ("reversed", "data_only", "llm_only", "unresolved")
+    assert DISAGREEMENTS == ("reversed", "data_only", "llm_only", "separated", "unresolved")
     for s in STATUSES.values():
         assert s.legend and s.color.startswith("#") and s.style in ("solid", "dashed", "dotted", "bold")
         assert s.help or s.name in ("llm", "confounder")  # pseudo-statuses need no report entry

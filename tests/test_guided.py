@@ -140,3 +140,20 @@ def test_guided_policy_statuses_and_evidence():
     gpc = pc.with_guess(sorted(d for d in (p.directed() for p in asker.pairs_.values() if p.order_consistent) if d))
     assert {pair_key(u, v) for u, v in r.graph.edges} == {pair_key(u, v) for u, v in gpc.graph_.edges}
     assert merge(pc, asker.pairs_, "guided").refit is not None
+
+
+def test_guided_refuses_what_it_cannot_honour_before_any_work():
+    from causalllm.config import RunConfig
+    from causalllm.errors import ConfigError
+
+    for extra in ({"knowledge": "datasets/asia/knowledge.yaml"}, {"engine": "causal-learn"}, {"test": "kci"}):
+        with pytest.raises(ConfigError, match="--merge guided re-runs PC on the native engine"):
+            RunConfig.from_options(data="asia", merge="guided", **extra)
+
+
+def test_no_usable_guess_leaves_pc_stable_standing():
+    ds = load_dataset("asia")
+    pc = PCDiscovery().fit(ds)
+    out = merge(pc, {}, "guided")
+    assert out.refit is None and out.info.guided["guessed_edges"] == 0
+    assert sorted(out.graph.edges(data="mark")) == sorted(merge(pc, {}, "auto").graph.edges(data="mark"))

@@ -49,7 +49,7 @@ def test_tiers_are_enforced_and_outrank_an_adversarial_llm():
     plain = PCDiscovery().fit(ds)
     pc = PCDiscovery(required=k.required, forbidden=k.forbidden_edges()).fit(ds)
     wrong = expert(plain, truth, 0.0, 0.0)  # an expert that reverses every true edge
-    for policy in POLICIES:
+    for policy in (p for p in POLICIES if p != "guided"):  # guided refuses --knowledge (tested in test_guided)
         out = merge(pc, wrong, policy, knowledge=k)
         drawn = [(u, v) for u, v, m in out.graph.edges(data="mark") if m == "-->"]
         broken = [v for v in out.info.violations if "knowledge file" in v["problem"]]
@@ -57,8 +57,10 @@ def test_tiers_are_enforced_and_outrank_an_adversarial_llm():
         rows, _ = build_rows(ds, wrong, {}, pc=pc, outcome=out)
         check_rows(rows, out.graph, out.data_graph, pc, wrong, policy)  # the labels stay true
     # knowledge alone (no LLM) orients what the data could not
+    # (against causal-learn's rule for Asia's deterministic `either`, which the knowledge run uses too)
+    cl_rule = PCDiscovery(determinism=False).fit(ds)
     assert compare(merge(pc, {}, "report", knowledge=k).graph, truth)["orientation_f1"] > \
-        compare(merge(plain, {}, "report").graph, truth)["orientation_f1"]
+        compare(merge(cl_rule, {}, "report").graph, truth)["orientation_f1"]
 
 
 def test_an_llm_orientation_the_knowledge_forbids_is_skipped_and_said():

@@ -6,7 +6,7 @@ from fakes import ans, fit
 
 from causalllm.graph import STATUSES
 from causalllm.merge import merge
-from causalllm.results import EDGE_COLUMNS, LLM_COLUMNS, EdgeRow, build_rows
+from causalllm.results import EDGE_COLUMNS, LLM_COLUMNS, STABILITY_COLUMNS, EdgeRow, build_rows
 
 
 def test_llm_only_edge_shows_separating_set():
@@ -33,7 +33,7 @@ def test_rows_have_the_declared_columns_and_known_statuses():
     ds, pc = fit([("a", "b"), ("b", "c"), ("a", "d")])
     pairs = dict([ans("a", "b"), ans("c", "b", conf=0.8), ans("a", "d", "none"), ans("c", "d", conf=0.7)])
     rows, F = build_rows(ds, pairs, {}, pc=pc, outcome=merge(pc, pairs, "auto"))
-    assert set(EdgeRow.__annotations__) == set(EDGE_COLUMNS + LLM_COLUMNS)
+    assert set(EdgeRow.__annotations__) == set(EDGE_COLUMNS + STABILITY_COLUMNS + LLM_COLUMNS)
     for r in rows:
         assert list(r) == EDGE_COLUMNS + LLM_COLUMNS
         assert r["status"] in STATUSES and not STATUSES[r["status"]].name.startswith("_")
