@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any, TypedDict
 
 import networkx as nx
@@ -102,6 +103,10 @@ EXPERT_PRIOR = (0.75, 4.0)
 #: The data's accuracy on robust orientations: (mean, strength). Measured 62.5–95% across
 #: networks and sample sizes, hence a loose prior around DATA_RELIABILITY["robust"].
 ROBUST_PRIOR = (0.8, 6.0)
+#: Per-pair calibration (:func:`local_trust`) instead of one global figure; decided by measurement.
+LOCAL_CALIBRATION = False
+#: How many robust edges the global estimate is worth in a pair's local calibration.
+LOCAL_STRENGTH = 4.0
 
 
 class SkippedOrientation(TypedDict):
@@ -218,32 +223,64 @@ def calibrate(pairs: dict[frozenset, PairAnswer], R: nx.DiGraph, level: float = 
     >>> calibrate(good, R)["agree"], calibrate(good, R)["disagree"]
     (2, 0)
     """
-    k = m = 0
+    votes = _votes(pairs, R)
+    k, m = sum(votes.values()), len(votes) - sum(votes.values())
+    q_mean, q_strength = EXPERT_PRIOR if prior is None else prior
+    q_low, q_avg = _posterior(k, m, (q_mean, q_strength), level)
+    return {"agree": k, "disagree": m, "trust": round(q_low, 4), "trust_mean": round(q_avg, 4), "level": level,
+            "expert_prior": {"mean": q_mean, "strength": q_strength},
+            "robust_prior": {"mean": ROBUST_PRIOR[0], "strength": ROBUST_PRIOR[1]},
+            "data_reliability": dict(DATA_RELIABILITY)}
+
+
+def _votes(pairs: dict[frozenset, PairAnswer], R: nx.DiGraph) -> dict[tuple[str, str], bool]:
+    """Each robust data orientation the expert answered usably → whether it agreed."""
+    out = {}
     for u, v, d in R.edges(data=True):
         if d["mark"] != "-->":
             continue
         p = pairs.get(pair_key(u, v))
         if p is None or p.order_consistent is False or p.directed() is None:
             continue
-        if p.directed() == (u, v):
-            k += 1
-        else:
-            m += 1
-    q_mean, q_strength = EXPERT_PRIOR if prior is None else prior
-    grid = (np.arange(400) + 0.5) / 400
-    Q, D = np.meshgrid(grid, grid, indexing="ij")
+        out[(u, v)] = p.directed() == (u, v)
+    return out
+
+
+_GRID = (np.arange(400) + 0.5) / 400
+
+
+def _posterior(k: int, m: int, prior: tuple[float, float], level: float) -> tuple[float, float]:
+    """(lower ``level`` quantile, mean) of the expert's accuracy after ``k`` agreements and ``m``
+    disagreements, jointly with the data's robust accuracy (see :func:`calibrate`)."""
+    Q, D = np.meshgrid(_GRID, _GRID, indexing="ij")
     a = D * Q + (1 - D) * (1 - Q)
-    post = (_beta_grid(q_mean, q_strength, grid)[:, None] * _beta_grid(*ROBUST_PRIOR, grid)[None, :]
+    post = (_beta_grid(prior[0], prior[1], _GRID)[:, None] * _beta_grid(*ROBUST_PRIOR, _GRID)[None, :]
             * np.exp(k * np.log(a) + m * np.log1p(-a)))
     q_post = post.sum(axis=1)
     q_post /= q_post.sum()
-    cdf = np.cumsum(q_post)
-    q_low = float(grid[np.searchsorted(cdf, level)])
-    q_avg = float((grid * q_post).sum())
-    return {"agree": k, "disagree": m, "trust": round(q_low, 4), "trust_mean": round(q_avg, 4), "level": level,
-            "expert_prior": {"mean": q_mean, "strength": q_strength},
-            "robust_prior": {"mean": ROBUST_PRIOR[0], "strength": ROBUST_PRIOR[1]},
-            "data_reliability": dict(DATA_RELIABILITY)}
+    return float(_GRID[np.searchsorted(np.cumsum(q_post), level)]), float((_GRID * q_post).sum())
+
+
+def local_trust(pairs: dict[frozenset, PairAnswer], R: nx.DiGraph, cal: dict, keys: Iterable[frozenset],
+                strength: float | None = None, level: float = CALIBRATION_LEVEL) -> dict[frozenset, tuple[float, float]]:
+    """Per pair, the expert's accuracy where it is answering: the robust orientations that share a
+    variable with the pair, starting from the global estimate (worth ``strength`` edges).
+
+    A model that knows one field and not another is right on one cluster of variables and
+    guessing on the other; the global figure averages the two. Returns ``key → (lower bound,
+    mean)``; a pair with no robust neighbour keeps the global figures."""
+    votes = _votes(pairs, R)
+    out = {}
+    for key in keys:
+        a, b = sorted(key)
+        seen = {e: ok for e, ok in votes.items() if a in e or b in e}
+        if not seen:
+            out[key] = (cal["trust"], cal["trust_mean"])
+            continue
+        k = sum(seen.values())
+        out[key] = _posterior(k, len(seen) - k, (cal["trust_mean"], LOCAL_STRENGTH if strength is None else strength),
+                              level)
+    return out
 
 
 def usable_direction(p: PairAnswer | None) -> tuple[str, str] | None:
@@ -373,7 +410,9 @@ def merge(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str = "au
     elif policy == "prior":
         G = _prior(pc, pairs, prior_threshold, info, k)
     else:
-        G = _orient(pc, pairs, policy, triples, R, robust, cal, pc_edges, decisions, info, base=D, knowledge=k)
+        local = local_trust(pairs, R, cal, pc_edges) if LOCAL_CALIBRATION and policy == "auto" else None
+        G = _orient(pc, pairs, policy, triples, R, robust, cal, pc_edges, decisions, info, base=D, knowledge=k,
+                    local=local)
     support = {key: (2.0 if d.data_class == "robust" else 1.0) + (pairs[key].confidence if key in pairs else 0.0)
                for key, d in decisions.items()}
     info.cycles_broken = _break_cycles(G, support)
@@ -445,7 +484,8 @@ def _verify(G: nx.DiGraph, k: Knowledge) -> list[Violation]:
 
 
 def _plan(policy: str, pairs: dict[frozenset, PairAnswer], cal: dict, pc_edges: dict[frozenset, tuple[str, str, str]],
-          decisions: dict[frozenset, Decision]) -> list[_Step]:
+          decisions: dict[frozenset, Decision], local: dict[frozenset, tuple[float, float]] | None = None
+          ) -> list[_Step]:
     """The orientations ``orient`` or ``auto`` will try, each with its reason."""
     plan: list[_Step] = []
     for key, (u, v, mark) in pc_edges.items():
@@ -458,7 +498,8 @@ def _plan(policy: str, pairs: dict[frozenset, PairAnswer], cal: dict, pc_edges: 
             continue
         reliability = DATA_RELIABILITY[cls]
         # silent data: expected-value decision; data evidence: the risk-averse lower bound
-        trust = cal["trust_mean"] if cls == "undirected" else cal["trust"]
+        low, mean = local[key] if local is not None and key in local else (cal["trust"], cal["trust_mean"])
+        trust = mean if cls == "undirected" else low
         basis = "expected accuracy" if cls == "undirected" else "trust (95% lower bound)"
         if llm_dir and mark == "-->" and llm_dir == (u, v):
             plan.append(_Step(0 if cls == "robust" else 1, -conf, u, v, "both", f"data ({cls} orientation) and LLM agree"))
@@ -482,15 +523,17 @@ def _plan(policy: str, pairs: dict[frozenset, PairAnswer], cal: dict, pc_edges: 
 def _orient(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str, triples: list[Triple], R: nx.DiGraph,
             robust: dict[frozenset, tuple[str, str]], cal: dict, pc_edges: dict[frozenset, tuple[str, str, str]],
             decisions: dict[frozenset, Decision], info: MergeInfo, base: nx.DiGraph | None = None,
-            knowledge: Knowledge | None = None) -> nx.DiGraph:
+            knowledge: Knowledge | None = None, local: dict[frozenset, tuple[float, float]] | None = None
+            ) -> nx.DiGraph:
     """The ``auto`` and ``orient`` policies: apply the planned orientations one at a time, with checks.
 
     ``orient`` starts from ``base``, the data side's graph, and only fills in its undirected edges."""
     noncolliders = {(t.z, pair_key(t.x, t.y)) for t in triples if t.kind == "noncollider"}
     k = knowledge or Knowledge()
     forbid = set(k.forbidden_edges())
+    low = {k: local[k][0] if local is not None and k in local else cal["trust"] for k in robust}
     overridden = {k for k, (u, v) in robust.items()
-                  if usable_direction(pairs.get(k)) not in (None, (u, v)) and cal["trust"] > DATA_RELIABILITY["robust"]}
+                  if usable_direction(pairs.get(k)) not in (None, (u, v)) and low[k] > DATA_RELIABILITY["robust"]}
     if policy == "auto":
         # start from the robust orientations (all their v-structures at once), leaving out
         # those the expert is trusted enough to overturn
@@ -511,7 +554,7 @@ def _orient(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], policy: str, tr
             if key in decisions and policy == "orient":
                 decisions[key].kept = "data"
                 decisions[key].why = "the orient policy keeps every orientation the data side made"
-    for step in _plan(policy, pairs, cal, pc_edges, decisions):
+    for step in _plan(policy, pairs, cal, pc_edges, decisions, local):
         dec = decisions[pair_key(step.u, step.v)]
         # auto: orientations are collected first and propagated once at the end, because a
         # half-applied collider would let Meek's rule 1 orient its other edge the wrong way.

@@ -28,13 +28,17 @@ from causalllm.metrics import compare
 from causalllm.pc import PCDiscovery
 from causalllm.priors import LLMPriors
 
+#: name -> module attributes of causalllm.merge to set for the auto policy
 SETTINGS = {
-    "flat, d fixed (old)": ((0.5, 0.0), (0.8, 1000.0)),
-    "flat, d loose": ((0.5, 0.0), (0.8, 6.0)),
-    "0.75x4, d loose": ((0.75, 4.0), (0.8, 6.0)),
-    "0.75x8, d loose": ((0.75, 8.0), (0.8, 6.0)),
-    "0.75x4, d firm": ((0.75, 4.0), (0.8, 20.0)),
-    "0.85x8, d loose": ((0.85, 8.0), (0.8, 6.0)),
+    "flat, d fixed (old)": {"EXPERT_PRIOR": (0.5, 0.0), "ROBUST_PRIOR": (0.8, 1000.0)},
+    "flat, d loose": {"EXPERT_PRIOR": (0.5, 0.0)},
+    "0.75x4, d loose (default)": {},
+    "0.75x8, d loose": {"EXPERT_PRIOR": (0.75, 8.0)},
+    "0.75x4, d firm": {"ROBUST_PRIOR": (0.8, 20.0)},
+    "0.85x8, d loose": {"EXPERT_PRIOR": (0.85, 8.0)},
+    "local, x2": {"LOCAL_CALIBRATION": True, "LOCAL_STRENGTH": 2.0},
+    "local, x4": {"LOCAL_CALIBRATION": True, "LOCAL_STRENGTH": 4.0},
+    "local, x8": {"LOCAL_CALIBRATION": True, "LOCAL_STRENGTH": 8.0},
 }
 REAL_ROWS = {"sachs"}
 
@@ -46,6 +50,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--profiles", default="perfect,gpt4,topical,anonymised,confident-wrong,random")
     ap.add_argument("--policies", default="guided,orient,prior")
+    ap.add_argument("--settings", default=";".join(SETTINGS), help="calibration settings to run, ;-separated")
     args = ap.parse_args()
     logging.getLogger("causalllm").setLevel(logging.ERROR)
     warnings.simplefilter("ignore")
@@ -62,18 +67,21 @@ def main() -> None:
                 for profile in args.profiles.split(","):
                     with open_llm(LLMConfig(backend="simulated", profile=profile), truth=T, seed=seed,
                                   quiet=True) as (chat, _):
-                        # every pair: guided reads them all; the other policies look only at PC's pairs
-                        pairs = LLMPriors(chat, strategy="all", confounders="none", seed=seed,
+                        # every pair when guided is scored (it reads them all); the others look only at PC's pairs
+                        strategy = "all" if "guided" in args.policies else "skeleton"
+                        pairs = LLMPriors(chat, strategy=strategy, confounders="none", seed=seed,
                                           simulated=profile).fit(ds, pc).pairs_
-                    runs = [(name, "auto", e, r) for name, (e, r) in SETTINGS.items()]
-                    runs += [(p, p, merging.EXPERT_PRIOR, merging.ROBUST_PRIOR) for p in args.policies.split(",")]
-                    for name, policy, e, r in runs:
-                        old = merging.EXPERT_PRIOR, merging.ROBUST_PRIOR
-                        merging.EXPERT_PRIOR, merging.ROBUST_PRIOR = e, r
+                    runs = [(name, "auto", SETTINGS[name]) for name in args.settings.split(";") if name]
+                    runs += [(p, p, {}) for p in args.policies.split(",") if p]
+                    for name, policy, patch in runs:
+                        old = {k: getattr(merging, k) for k in patch}
+                        for k, v in patch.items():
+                            setattr(merging, k, v)
                         try:
                             m = compare(merging.merge(pc, pairs, policy).graph, T)
                         finally:
-                            merging.EXPERT_PRIOR, merging.ROBUST_PRIOR = old
+                            for k, v in old.items():
+                                setattr(merging, k, v)
                         scores[(profile, name)].append({
                             "net": f"{net}/{n or 'all'}", "f1": m["orientation_f1"] - pc_m["orientation_f1"],
                             "dir": m["dir_f1"] - pc_m["dir_f1"], "shd": m["shd"] / max(pc_m["shd"], 1) - 1,
