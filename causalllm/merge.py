@@ -71,8 +71,8 @@ by making its least supported edge undirected, and that is recorded.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import networkx as nx
