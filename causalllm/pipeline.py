@@ -352,19 +352,7 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
         answers = Answers.from_asker(asker)
     result = combine(ds, pc, answers, policy=cfg.merge, prior_threshold=cfg.prior_threshold, seed=cfg.seed,
                      fci=cfg.fci, falsify=cfg.falsify, timings=timings, knowledge=knowledge)
-    if cfg.probe_memorisation and asker is not None and answers is not None and cfg.priors is None:
-        t0 = time.perf_counter()
-        log.info("re-asking %d pair(s) with disguised names (--probe-memorisation)...", cfg.probe_memorisation)
-        result.probe = probe_memorisation(asker, ds, cfg.probe_memorisation, seed=cfg.seed)
-        timings["probe"] = time.perf_counter() - t0
-        result.manifest["memorisation_probe"] = result.probe
-    if cfg.bootstrap:
-        t0 = time.perf_counter()
-        log.info("re-fitting PC on %d half-size subsamples (--bootstrap)...", cfg.bootstrap)
-        result.attach_stability(bootstrap(pc, ds, cfg.bootstrap, seed=cfg.seed))
-        timings["bootstrap"] = time.perf_counter() - t0
-        result.manifest["bootstrap"] = {"resamples": cfg.bootstrap, "fraction": 0.5, "replace": False,
-                                        "seed": cfg.seed}
+    _extra_checks(cfg, ds, pc, asker if answers is not None and cfg.priors is None else None, result, timings)
     if result.manifest.get("llm_summary"):
         log.info(result.manifest["llm_summary"])
     result.manifest = build_manifest(ds, _discover_options(cfg, pc), timings, llm=dict(info), engine=engine_info(pc),
@@ -372,6 +360,34 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
     if asker is not None and answers is not None:
         result.manifest["llm_health"] = _health(answers.pairs, asker.stats_.get("stopped") or asker.stats_.get("last_error"))
     return result
+
+
+def _extra_checks(cfg: RunConfig, ds: Dataset, pc: PCDiscovery, asker: LLMPriors | None, result: DiscoveryResult,
+                  timings: dict[str, float]) -> None:
+    """``--probe-memorisation`` and ``--bootstrap``, after the graph is made. Like the FCI check, a
+    Ctrl-C here (or one already pressed) keeps everything above and records what was not done."""
+    wanted = [("the memorisation probe", bool(cfg.probe_memorisation and asker is not None)),
+              ("the bootstrap stability", bool(cfg.bootstrap))]
+    try:
+        if result.missing:  # interrupted already: stop here
+            raise KeyboardInterrupt
+        if cfg.probe_memorisation and asker is not None:
+            t0 = time.perf_counter()
+            log.info("re-asking %d pair(s) with disguised names (--probe-memorisation)...", cfg.probe_memorisation)
+            result.probe = probe_memorisation(asker, ds, cfg.probe_memorisation, seed=cfg.seed)
+            timings["probe"] = time.perf_counter() - t0
+            result.manifest["memorisation_probe"] = result.probe
+        if cfg.bootstrap:
+            t0 = time.perf_counter()
+            log.info("re-fitting PC on %d half-size subsamples (--bootstrap)...", cfg.bootstrap)
+            result.attach_stability(bootstrap(pc, ds, cfg.bootstrap, seed=cfg.seed))
+            timings["bootstrap"] = time.perf_counter() - t0
+            result.manifest["bootstrap"] = {"resamples": cfg.bootstrap, "fraction": 0.5, "replace": False,
+                                            "seed": cfg.seed}
+    except KeyboardInterrupt:
+        done = {"the memorisation probe": result.probe is not None, "the bootstrap stability": result.stability
+                is not None}
+        result.missing += [step for step, want in wanted if want and not done[step]]
 
 
 def _health(pairs: Mapping[frozenset, PairAnswer], stopped: str | None = None) -> dict[str, Any]:

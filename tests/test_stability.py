@@ -66,3 +66,17 @@ def test_discover_bootstrap_in_edges_report_and_manifest(run, tmp_path):
     assert m["options"]["bootstrap"] == 3
     html = (tmp_path / "report.html").read_text()
     assert "id='stability'" in html and "boot_adjacent" in html
+
+
+def test_an_interrupted_run_skips_the_extra_checks_and_says_so():
+    """Ctrl-C during the FCI check: the bootstrap is not started, and the manifest's missing steps name it."""
+    from causalllm.config import RunConfig
+    from causalllm.pipeline import _extra_checks, combine
+
+    ds = load_dataset("asia")
+    pc = PCDiscovery().fit(ds)
+    result = combine(ds, pc, None)
+    result.missing = ["the FCI check of the suggested confounders"]
+    _extra_checks(RunConfig.from_options(data="asia", bootstrap=3), ds, pc, None, result, {})
+    assert result.stability is None
+    assert result.missing == ["the FCI check of the suggested confounders", "the bootstrap stability"]
