@@ -44,5 +44,38 @@ def main(folders: list[str]) -> None:
                   f"{MOSACD.get(net, float('nan')):.2f} |")
 
 
+def targets(folders: list[str]) -> None:
+    """The issue's targets, per network: met or missed, with the numbers."""
+    rows: dict[tuple, dict] = {}
+    for f in folders:
+        for r in json.loads((Path(f) / "results.json").read_text())["summary"]:
+            rows[(r["dataset"], r["expert"], r["method"])] = r
+    print("\n| network | gpt4: ΔF1 ≥ +0.15 | gpt4: nSHD ≤ 0.5×PC | dirF1 ≥ MosaCD | adversarial: F1 ≥ PC−0.03, SHD ≤ PC+10% "
+          "| topical gain ≥ ½ gpt4 gain | perfect ≥ every policy |")
+    print("|---|---|---|---|---|---|---|")
+    ok = lambda b: "met" if b else "**missed**"  # noqa: E731
+    for net in sorted({k[0] for k in rows}, key=lambda n: list(MOSACD).index(n) if n in MOSACD else 99):
+        pc = rows[(net, "-", "pc")]
+        g = rows.get((net, "gpt4", "auto"))
+        if g is None:
+            continue
+        gain = g["orientation_f1"] - pc["orientation_f1"]
+        adv = [rows[(net, p, "auto")] for p in ("random", "anonymised", "confident-wrong") if (net, p, "auto") in rows]
+        worst_f1 = min(a["orientation_f1"] - pc["orientation_f1"] for a in adv)
+        worst_shd = max(a["shd"] / max(pc["shd"], 1e-9) - 1 for a in adv)
+        top = rows.get((net, "topical", "auto"))
+        top_gain = top["orientation_f1"] - pc["orientation_f1"] if top else float("nan")
+        per = {p: rows[(net, "perfect", p)]["orientation_f1"] for p in POLICIES if (net, "perfect", p) in rows}
+        best_other = max(v for p, v in per.items() if p != "auto")
+        pub = MOSACD.get(net)
+        print(f"| {net} | {ok(gain >= 0.15)} ({gain:+.2f}) | {ok(g['normalized_shd'] <= 0.5 * pc['normalized_shd'])} "
+              f"({g['normalized_shd']:.2f} vs {pc['normalized_shd']:.2f}) | "
+              f"{ok(pub is None or g['dir_f1'] >= pub)} ({g['dir_f1']:.3f} vs {pub}) | "
+              f"{ok(worst_f1 >= -0.03 and worst_shd <= 0.10)} ({worst_f1:+.2f}, {worst_shd:+.0%}) | "
+              f"{ok(top_gain >= 0.5 * gain)} ({top_gain:+.2f} vs {gain:+.2f}) | "
+              f"{ok(per['auto'] >= best_other)} ({per['auto']:.2f} vs {best_other:.2f}) |")
+
+
 if __name__ == "__main__":
     main(sys.argv[1:])
+    targets(sys.argv[1:])
