@@ -183,3 +183,22 @@ def test_alarm_report_and_svg_in_chromium(tmp_path):
         subprocess.run([chromium(), *CHROME_FLAGS, f"--user-data-dir={tmp_path / name}", "--window-size=1600,1400",
                         f"--screenshot={shot}", uri], capture_output=True, timeout=120)
         assert shot.exists() and shot.stat().st_size > 20000
+
+
+def test_stability_probe_and_guided_sections_render_in_chromium(tmp_path):
+    """--bootstrap, --probe-memorisation and --merge guided: their sections and columns in the browser's DOM."""
+    from click.testing import CliRunner
+
+    from causalllm.cli import cli
+
+    out = tmp_path / "asia"
+    res = CliRunner().invoke(cli, ["discover", "asia", "--llm", "simulated", "--merge", "guided", "--bootstrap", "3",
+                                   "--probe-memorisation", "4", "--no-fci", "--no-falsify", "--out", str(out),
+                                   "--quiet", "--no-cache"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    dom = dump_dom((out / "report.html").as_uri(), tmp_path)
+    assert 'data-ready="1"' in dom
+    assert 'id="stability"' in dom and 'id="probe"' in dom and 'id="probe-pairs"' in dom and 'id="guided"' in dom
+    # the pairs table the page script builds shows the bootstrap columns beside the LLM's answer
+    head = dom[dom.index('id="pairs"'):]
+    assert head.index("boot_adjacent") < head.index(">llm<")
