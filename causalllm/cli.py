@@ -353,6 +353,9 @@ def discover(**opts: Any) -> None:
 @llm_options
 @click.option("--strategy", type=click.Choice(C.STRATEGIES), default="all", show_default=True,
               help="Pairs asked (all: no data needed beyond names; others run PC first).")
+@click.option("--probe-memorisation", type=click.IntRange(min=0), default=0, show_default=True, metavar="K",
+              help="Re-ask K answered pairs with disguised names and abstracted descriptions; report how many "
+                   "answers change.")
 @run_options
 @_with_logging
 def ask(**opts: Any) -> None:

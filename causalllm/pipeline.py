@@ -362,8 +362,8 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
     return result
 
 
-def _extra_checks(cfg: RunConfig, ds: Dataset, pc: PCDiscovery, asker: LLMPriors | None, result: DiscoveryResult,
-                  timings: dict[str, float]) -> None:
+def _extra_checks(cfg: RunConfig, ds: Dataset, pc: PCDiscovery | None, asker: LLMPriors | None,
+                  result: DiscoveryResult, timings: dict[str, float]) -> None:
     """``--probe-memorisation`` and ``--bootstrap``, after the graph is made. Like the FCI check, a
     Ctrl-C here (or one already pressed) keeps everything above and records what was not done."""
     wanted = [("the memorisation probe", bool(cfg.probe_memorisation and asker is not None)),
@@ -377,7 +377,7 @@ def _extra_checks(cfg: RunConfig, ds: Dataset, pc: PCDiscovery, asker: LLMPriors
             result.probe = probe_memorisation(asker, ds, cfg.probe_memorisation, seed=cfg.seed)
             timings["probe"] = time.perf_counter() - t0
             result.manifest["memorisation_probe"] = result.probe
-        if cfg.bootstrap:
+        if cfg.bootstrap and pc is not None:
             t0 = time.perf_counter()
             log.info("re-fitting PC on %d half-size subsamples (--bootstrap)...", cfg.bootstrap)
             result.attach_stability(bootstrap(pc, ds, cfg.bootstrap, seed=cfg.seed))
@@ -420,8 +420,9 @@ def _ask(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLMPrior
                              answers=asker.answers_, priors_rows=priors_rows(asker.pairs_, asker.confounders_),
                              llm_graph=G, llm_cycles_removed=removed)
     result.confounders = fci_confounders(ds, None, asker.confounders_, run_fci=False)
+    _extra_checks(cfg, ds, pc, asker, result, timings)
     result.manifest = build_manifest(ds, _ask_options(cfg), timings, llm=dict(info), llm_stats=asker.stats_,
-                                     prompt_version=asker.stats_["prompt_version"],
+                                     **result.manifest, prompt_version=asker.stats_["prompt_version"],
                                      llm_health=_health(asker.pairs_, asker.stats_.get("stopped")
                                                                  or asker.stats_.get("last_error")))
     return result

@@ -58,3 +58,10 @@ def test_probe_in_report_manifest_and_errors(run, tmp_path):
     bad = run_subprocess("discover", "asia", "--llm", "none", "--probe-memorisation", "3", "--out", str(tmp_path / "x"))
     assert bad.returncode == 1 and bad.stderr.strip().splitlines()[-1].startswith("Error: --probe-memorisation")
     assert "Traceback" not in bad.stderr
+
+
+def test_ask_probes_too(run, tmp_path):
+    run("ask", "asia", "--llm", "simulated", "--probe-memorisation", "3", "--out", tmp_path, "--quiet")
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    assert m["memorisation_probe"]["pairs"] == 3 and "probe" in m["timings_s"]
+    assert "id='probe'" in (tmp_path / "report.html").read_text()
