@@ -3,7 +3,8 @@
 :func:`merge` is pure: given PC's fitted result and the LLM's combined answers, it returns the
 merged graph and a :class:`Decision` per pair (it asks nothing and writes nothing). The data
 decides adjacencies (the skeleton is PC's, except in the ``prior`` policy, where PC is re-run
-with the LLM's knowledge). Orientations are where the two sources meet; what the data knows
+with the LLM's knowledge, and in ``guided``, where PC is re-run with the LLM's answers ordering
+its tests). Orientations are where the two sources meet; what the data knows
 about them is :mod:`causalllm.colliders`.
 
 How much the expert is trusted *on this dataset*
@@ -174,7 +175,8 @@ class MergeOutcome:
 
     ``data_graph`` is what the data alone says: PC's skeleton with its orientations re-checked by
     the conservative collider analysis (module docstring, *The data side*). It is the same whatever the policy
-    and whether or not an LLM was asked, and it is what ``--llm none`` draws.
+    and whether or not an LLM was asked, and it is what ``--llm none`` draws — except under
+    ``guided``, where it is the same analysis of PC-Guess's fit (``refit``).
     """
 
     graph: nx.DiGraph

@@ -152,7 +152,9 @@ def report_html(result: Any, svg: str) -> str:
     if cal:
         parts.append(f"<p>Expert calibration: agreed with <b>{cal['agree']}</b> of "
                      f"<b>{cal['agree'] + cal['disagree']}</b> robust data orientations; its accuracy is estimated at "
-                     f"<b>{cal['trust_mean']:.2f}</b> (95% lower bound <b>{cal['trust']:.2f}</b>). It overturns a data "
+                     f"<b>{cal['trust_mean']:.2f}</b> (95% lower bound <b>{cal['trust']:.2f}</b>), starting from a "
+                     f"prior of {cal['expert_prior']['mean']:.2f} worth {cal['expert_prior']['strength']:g} calibration "
+                     f"edge(s) and allowing that the data's robust orientations can be wrong too. It overturns a data "
                      f"orientation only where the lower bound exceeds the data's reliability (robust "
                      f"{cal['data_reliability']['robust']}, weak {cal['data_reliability']['weak']}), and orients an "
                      f"edge the data left undirected where the estimate beats a coin (0.5).</p>")
