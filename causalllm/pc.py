@@ -698,7 +698,7 @@ def _register_native_cit() -> None:
 
 def bootstrap(pc: PCDiscovery, ds: Dataset, resamples: int, *, seed: int = 0, fraction: float = 0.5
               ) -> dict[frozenset, dict[str, float]]:
-    """Edge stability: PC re-fitted (same test and alpha) on ``resamples`` subsamples of the rows.
+    """Edge stability: PC re-fitted (same test, alpha, engine and knowledge) on ``resamples`` subsamples of the rows.
 
     Each subsample draws ``fraction`` of the rows without replacement — duplicated rows would
     inflate every test's power, as in ``evaluate`` — with a seed derived from ``seed``. Returns,
@@ -728,8 +728,8 @@ def bootstrap(pc: PCDiscovery, ds: Dataset, resamples: int, *, seed: int = 0, fr
     rng = np.random.default_rng(seed)
     for _ in range(resamples):
         take = np.sort(rng.choice(len(rows), size=m, replace=False))
-        fit = PCDiscovery(alpha=pc.alpha, test=pc.test_, bins=pc.bins, max_depth=pc.max_depth,
-                          determinism=pc.determinism).fit(
+        fit = PCDiscovery(alpha=pc.alpha, test=pc.test_, engine=pc.engine, bins=pc.bins, max_depth=pc.max_depth,
+                          required=pc.required, forbidden=pc.forbidden, determinism=pc.determinism).fit(
             ds.with_frame(rows.iloc[take].reset_index(drop=True)))
         for u, v, mark in fit.graph_.edges(data="mark"):
             a, b = sorted((u, v), key=idx.__getitem__)
