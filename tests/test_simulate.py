@@ -92,3 +92,12 @@ def test_unreadable_question_is_answered_unsure():
 def test_identity_ignores_the_port():
     with SimulatedExpert(TRUTH, seed=2) as a, SimulatedExpert(TRUTH, seed=2) as b:
         assert a.url != b.url and a.identity == b.identity
+
+
+def test_order_bias_combines_with_every_profile():
+    from causalllm.graph import read_graph
+
+    T = read_graph("datasets/asia/truth.csv")
+    for profile in ("topical", "anonymised", "confident-wrong=0.5", "gpt4"):
+        sim = SimulatedExpert(T, profile=profile, seed=1, order_bias=1.0)
+        assert {sim.direction(v, u)["answer"] for u, v in T.edges} == {"A->B"}, profile
