@@ -137,6 +137,11 @@ def report_html(result: Any, svg: str) -> str:
                      + ("Nothing in this graph comes from the LLM." if not health["usable"] else
                         "The LLM's part of this graph rests on the few usable answers.")
                      + " Check the endpoint, the model and the replies in llm_answers.jsonl.</div>")
+    left_out = m.get("excluded_columns") or {}
+    if left_out:
+        parts.append("<p id='excluded'>Left out of the analysis (no CI test can use them, so neither PC nor the LLM "
+                     "was asked about them): " + "; ".join(f"<b>{_e(c)}</b> ({_e(why)})" for c, why in left_out.items())
+                     + ".</p>")
     flagged = m.get("flagged_text") or {}
     if flagged:
         parts.append("<div class='fail' id='flagged-text'>Text that reads like instructions to the model was found "

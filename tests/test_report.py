@@ -202,3 +202,13 @@ def test_stability_probe_and_guided_sections_render_in_chromium(tmp_path):
     # the pairs table the page script builds shows the bootstrap columns beside the LLM's answer
     head = dom[dom.index('id="pairs"'):]
     assert head.index("boot_adjacent") < head.index(">llm<")
+
+
+def test_the_report_names_the_columns_left_out(run, tmp_path):
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=300)
+    frame = pd.DataFrame({"a": a, "b": a + rng.normal(size=300), "c": rng.normal(size=300), "k": 1})
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    run("discover", tmp_path / "d.csv", "--llm", "none", "--out", tmp_path / "out", "--quiet")
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "id='excluded'" in html and "<b>k</b> (constant)" in html
