@@ -684,6 +684,7 @@ def guided_skeleton(test: CITest, alpha: float, guess: np.ndarray, *, max_depth:
     pos = guess_order(guess)
     sepsets: dict[tuple[int, int], tuple[int, ...]] = {}
     log = TestLog()
+    tested: set[tuple[int, int, tuple[int, ...]]] = set()  # a test run from one side is not run again
     depth = -1
     while p:
         depth += 1
@@ -704,7 +705,11 @@ def guided_skeleton(test: CITest, alpha: float, guess: np.ndarray, *, max_depth:
                 if len(nb) < depth:
                     continue
                 late = max(pos[i], pos[j])
-                sets = sorted(combinations(nb, depth), key=lambda S: any(pos[k] > late for k in S))
+                sets = sorted((S for S in combinations(nb, depth) if (i, j, tuple(sorted(S))) not in tested),
+                              key=lambda S: any(pos[k] > late for k in S))
+                if not sets:
+                    continue
+                tested.update((i, j, tuple(sorted(S))) for S in sets)
                 S_arr = np.array(sets, dtype=np.int64).reshape(len(sets), depth)
                 pv = test.pvalues(np.full(len(sets), i), np.full(len(sets), j), np.sort(S_arr, axis=1))
                 hit = np.flatnonzero(pv > alpha)
