@@ -339,6 +339,12 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
     if cfg.bootstrap and ds.frame is None:  # checked before any work, not after the LLM was paid
         raise ConfigError("--bootstrap re-fits PC on subsamples of the rows, but this table was streamed into its "
                           "statistics; use --stream never to load the rows")
+    if cfg.bootstrap and ds.n_rows // 2 <= len(ds.columns):
+        raise DataError(f"--bootstrap re-fits PC on half of the {ds.n_rows} rows, too few for {len(ds.columns)} "
+                        "columns; add rows or leave out --bootstrap")
+    if cfg.merge == "guided" and asker is not None and asker.strategy != "all":
+        log.warning("--merge guided with --strategy %s: the LLM is asked only about some pairs, so its guess cannot "
+                    "bring back an edge PC removed (--strategy all, guided's default, asks every pair)", asker.strategy)
     t0 = time.perf_counter()
     pc = fit_pc(ds, cfg, knowledge)
     timings["pc"] = time.perf_counter() - t0

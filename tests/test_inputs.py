@@ -61,6 +61,7 @@ FILES = {
                             rows=[(round(a, 4), round(b, 4), round(a, 4) + round(b, 4)) for a, b in zip(A, B)]),
     "inf": _inf,
     "two_rows": lambda: ("a,b,c\n1,2,3\n4,5,7\n", "utf-8"),
+    "few_rows": lambda: ("a,b,c\n" + "".join(f"{i},{(i * 7) % 5},{(i * 3) % 4 + i / 10}\n" for i in range(6)), "utf-8"),
     "plain": _csv,
     "bom": lambda: _csv(bom=True),
     "semicolon_comma": lambda: _csv(sep=";", dec=","),
@@ -114,6 +115,11 @@ CASES = [
     ("a broken --base-url", "plain", None, ["--llm", "openai", "--base-url", "http://[::1"], 1, "is not a valid URL"),
     ("--prompts without placeholders", "plain", None, ["--llm", "simulated", "--truth", "T", "--prompts", "P"], 1,
      "must name both variables"),
+    ("--bootstrap on too few rows", "few_rows", None, ["--bootstrap", "3"], 1, "too few for 3 columns"),
+    ("--merge guided with --knowledge", "plain", None, ["--merge", "guided", "--knowledge", "K"], 1,
+     "--merge guided re-runs PC on the native engine"),
+    ("--probe-memorisation without an LLM", "plain", None, ["--llm", "none", "--probe-memorisation", "2"], 1,
+     "--probe-memorisation re-asks the LLM"),
 ]
 
 
@@ -125,8 +131,9 @@ def test_cli_input_cases(tmp_path, case, data, variables, extra, code, expect):
     (tmp_path / "truth.csv").write_text("source,target\na,b\nb,c\n")
     (tmp_path / "foreign.csv").write_text("source,target\nfoo,bar\n")
     (tmp_path / "p.yaml").write_text('direction: "hello"\n')
+    (tmp_path / "k.yaml").write_text("required:\n  - [a, b]\n")
     extra = [{"T": str(tmp_path / "truth.csv"), "FOREIGN": str(tmp_path / "foreign.csv"),
-              "P": str(tmp_path / "p.yaml")}.get(x, x) for x in extra]
+              "P": str(tmp_path / "p.yaml"), "K": str(tmp_path / "k.yaml")}.get(x, x) for x in extra]
     args = ["discover", str(path), "--out", str(tmp_path / "out"), "--format", "dot", "--no-cache"]
     if variables:
         (tmp_path / "vars.csv").write_text(VARS[variables])
