@@ -432,6 +432,13 @@ class PCDiscovery:
             raise ConfigError("--max-depth bounds the native engine; leave out --engine causal-learn")
 
     # ---------------------------------------------------------- fitting
+    def _like(self, **changes: Any) -> PCDiscovery:
+        """An unfitted estimator with this one's settings and fitted test (``changes`` override)."""
+        settings = dict(alpha=self.alpha, test=self.test_, engine=self.engine, stable=self.stable,
+                        uc_rule=self.uc_rule, uc_priority=self.uc_priority, bins=self.bins, required=self.required,
+                        forbidden=self.forbidden, max_depth=self.max_depth, determinism=self.determinism)
+        return PCDiscovery(**{**settings, **changes})
+
     def with_guess(self, guess: Sequence[tuple[str, str]]) -> PCDiscovery:
         """A new fit on the same data, test and alpha with PC-Guess (:func:`causalllm.engine.pc_guess`):
         the guessed directed edges order the CI tests; no test is skipped or overruled.
@@ -446,18 +453,14 @@ class PCDiscovery:
         if self._native is None:
             raise ConfigError(f"--merge guided runs on the native engine; the {self.test_} test here runs on "
                               "causal-learn (use another --test, or leave out --engine causal-learn)")
-        other = PCDiscovery(alpha=self.alpha, test=self.test_, engine=self.engine, stable=self.stable,
-                            uc_rule=self.uc_rule, uc_priority=self.uc_priority, bins=self.bins,
-                            max_depth=self.max_depth, determinism=self.determinism)
+        other = self._like(required=(), forbidden=())
         other.guess_ = [(a, b) for a, b in guess if a in self._index and b in self._index]
         return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_, native=self._native)
 
     def with_knowledge(self, required: Sequence[tuple[str, str]], forbidden: Sequence[tuple[str, str]] = ()
                        ) -> PCDiscovery:
         """A new fit on the same data, test and alpha, with background knowledge."""
-        other = PCDiscovery(alpha=self.alpha, test=self.test_, engine=self.engine, stable=self.stable,
-                            uc_rule=self.uc_rule, uc_priority=self.uc_priority, bins=self.bins, required=required,
-                            forbidden=forbidden, max_depth=self.max_depth, determinism=self.determinism)
+        other = self._like(required=required, forbidden=forbidden)
         other._validate()
         return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_,
                                  native=self._native if self.data_ is None else None)
@@ -728,9 +731,7 @@ def bootstrap(pc: PCDiscovery, ds: Dataset, resamples: int, *, seed: int = 0, fr
     rng = np.random.default_rng(seed)
     for _ in range(resamples):
         take = np.sort(rng.choice(len(rows), size=m, replace=False))
-        fit = PCDiscovery(alpha=pc.alpha, test=pc.test_, engine=pc.engine, bins=pc.bins, max_depth=pc.max_depth,
-                          required=pc.required, forbidden=pc.forbidden, determinism=pc.determinism).fit(
-            ds.with_frame(rows.iloc[take].reset_index(drop=True)))
+        fit = pc._like().fit(ds.with_frame(rows.iloc[take].reset_index(drop=True)))
         for u, v, mark in fit.graph_.edges(data="mark"):
             a, b = sorted((u, v), key=idx.__getitem__)
             c = counts.setdefault(pair_key(a, b), {"adjacent": 0.0, f"{a}->{b}": 0.0, f"{b}->{a}": 0.0})
