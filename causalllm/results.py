@@ -419,17 +419,17 @@ def _direction(G: nx.DiGraph, a: str, b: str) -> tuple[str | None, tuple[str, st
 
 
 def _status(pc_mark: str | None, data_mark: str | None, data_dir: tuple[str, str] | None, p: PairAnswer | None,
-            final_mark: str | None, final_dir: tuple[str, str] | None, policy: str = "") -> str:
+            final_mark: str | None, final_dir: tuple[str, str] | None) -> str:
     """A pair's status (see :data:`causalllm.graph.STATUSES`), read off the final graph and its sources.
 
     ``data_*`` is the data side's graph (PC's, re-checked by the collider analysis): the same
     with or without an LLM, so a status never credits a source with an orientation it did not give.
     """
-    if policy == "guided":  # the data side is PC-Guess's: its adjacencies may differ from PC-stable's
-        if pc_mark is None and data_mark is not None and final_mark is not None:
-            return "guided"
-        if pc_mark is not None and data_mark is None:
-            return "separated"
+    # the data side's adjacencies differ from PC's only when PC was re-run with the guess (guided)
+    if pc_mark is None and data_mark is not None and final_mark is not None:
+        return "guided"
+    if pc_mark is not None and data_mark is None:
+        return "separated"
     if pc_mark is None:
         if p is not None and p.directed() is not None:
             return "llm_only"
@@ -502,7 +502,7 @@ def build_rows(ds: Dataset, pairs: dict[frozenset, PairAnswer], confounders: dic
         dm, d_dir = _direction(D, a, b)
         fm, f_dir = _direction(G, a, b)
         p = pairs.get(key) if has_llm else None
-        status = _status(pcm, dm, d_dir, p, fm, f_dir, outcome.info.policy)
+        status = _status(pcm, dm, d_dir, p, fm, f_dir)
         if status == "none":
             continue
         src, tgt = f_dir or pc_dir or (p.directed() if p is not None and p.directed() else None) or (a, b)
