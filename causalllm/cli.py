@@ -136,6 +136,13 @@ def pc_options(f: Callable) -> Callable:
     ])
 
 
+def probe_option(f: Callable) -> Callable:
+    """The memorisation probe, for the commands that ask an LLM."""
+    return click.option("--probe-memorisation", type=click.IntRange(min=0), default=0, show_default=True,
+                        metavar="K", help="Re-ask K answered pairs with disguised names and abstracted descriptions; "
+                        "report how many answers change.")(f)
+
+
 def bound_options(f: Callable) -> Callable:
     """Bounds on a run's data side: PC's depth, and the optional checks."""
     return _apply(f, [
@@ -327,9 +334,7 @@ def datasets_cmd(as_json: bool) -> None:
 @click.option("--bootstrap", type=click.IntRange(min=0), default=0, show_default=True, metavar="B",
               help="Edge stability: re-fit PC on B half-size subsamples; frequencies per edge in edges.csv and the "
                    "report.")
-@click.option("--probe-memorisation", type=click.IntRange(min=0), default=0, show_default=True, metavar="K",
-              help="Re-ask K answered pairs with disguised names and abstracted descriptions; report how many "
-                   "answers change.")
+@probe_option
 @click.option("--knowledge", type=click.Path(dir_okay=False), default=None,
               help="Your background knowledge (YAML/JSON or CSV): tiers, required and forbidden edges; enforced in "
                    "PC, FCI and the merge, outranking the LLM.")
@@ -353,9 +358,7 @@ def discover(**opts: Any) -> None:
 @llm_options
 @click.option("--strategy", type=click.Choice(C.STRATEGIES), default="all", show_default=True,
               help="Pairs asked (all: no data needed beyond names; others run PC first).")
-@click.option("--probe-memorisation", type=click.IntRange(min=0), default=0, show_default=True, metavar="K",
-              help="Re-ask K answered pairs with disguised names and abstracted descriptions; report how many "
-                   "answers change.")
+@probe_option
 @run_options
 @_with_logging
 def ask(**opts: Any) -> None:
