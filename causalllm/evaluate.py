@@ -83,8 +83,9 @@ def _resolve(spec: str, from_network: bool = False) -> tuple[Dataset, nx.DiGraph
     p = Path(spec)
     if from_network and not p.exists() and not bundled.is_bundled(spec):
         T = network_truth(spec)
-        ds = Dataset(frame=network_sample(spec, 20, 0, list(T.nodes)), types={n: "discrete" for n in T.nodes},
-                     descriptions={n: "" for n in T.nodes}, name=spec)
+        # no rows yet: each seed samples its own (_from_network)
+        ds = Dataset(frame=None, types={n: "discrete" for n in T.nodes}, descriptions={n: "" for n in T.nodes},
+                     name=spec)
         return ds, T
     if not p.exists() and bundled.is_bundled(spec):
         ds = load_dataset(spec)
