@@ -71,6 +71,7 @@ by making its least supported edge undirected, and that is recorded.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -253,13 +254,20 @@ def _votes(pairs: dict[frozenset, PairAnswer], R: nx.DiGraph) -> dict[tuple[str,
 _GRID = (np.arange(400) + 0.5) / 400
 
 
+@functools.cache
+def _log_agreement() -> tuple[np.ndarray, np.ndarray]:
+    """log a and log(1 − a) on the (q, d) grid, a = d q + (1 − d)(1 − q): computed once, on first use."""
+    Q, D = np.meshgrid(_GRID, _GRID, indexing="ij")
+    a = D * Q + (1 - D) * (1 - Q)
+    return np.log(a), np.log1p(-a)
+
+
 def _posterior(k: int, m: int, prior: tuple[float, float], level: float) -> tuple[float, float]:
     """(lower ``level`` quantile, mean) of the expert's accuracy after ``k`` agreements and ``m``
     disagreements, jointly with the data's robust accuracy (see :func:`calibrate`)."""
-    Q, D = np.meshgrid(_GRID, _GRID, indexing="ij")
-    a = D * Q + (1 - D) * (1 - Q)
+    log_a, log_not_a = _log_agreement()
     post = (_beta_grid(prior[0], prior[1], _GRID)[:, None] * _beta_grid(*ROBUST_PRIOR, _GRID)[None, :]
-            * np.exp(k * np.log(a) + m * np.log1p(-a)))
+            * np.exp(k * log_a + m * log_not_a))
     q_post = post.sum(axis=1)
     q_post /= q_post.sum()
     return float(_GRID[np.searchsorted(np.cumsum(q_post), level)]), float((_GRID * q_post).sum())
