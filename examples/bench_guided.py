@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from causalllm.pc import PCDiscovery
+from causalllm.discovery.pc import PCDiscovery
 
 
 def main() -> None:

@@ -19,17 +19,17 @@ import warnings
 from typing import Any
 
 from causalllm import read_graph
-from causalllm.config import POLICIES
+from causalllm.bench.networks import network_sample
 from causalllm.data import load_dataset
-from causalllm.evaluate import network_sample
-from causalllm.llm import Completion
+from causalllm.discovery.pc import PCDiscovery
+from causalllm.expert.asker import LLMPriors
+from causalllm.expert.client import Completion
+from causalllm.expert.prompts import Prompts
+from causalllm.expert.screen import screen
+from causalllm.expert.simulate import SimulatedExpert
+from causalllm.graph.metrics import compare
 from causalllm.merge import merge
-from causalllm.metrics import compare
-from causalllm.pc import PCDiscovery
-from causalllm.pipeline import screen
-from causalllm.priors import LLMPriors
-from causalllm.prompts import Prompts
-from causalllm.simulate import SimulatedExpert
+from causalllm.merge.policies import POLICIES
 
 
 class Gullible:

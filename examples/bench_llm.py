@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 from causalllm import PCDiscovery, load_dataset
-from causalllm.cache import AnswerCache
 from causalllm.config import LLMConfig
-from causalllm.llm import open_llm
-from causalllm.priors import LLMPriors
+from causalllm.expert.asker import LLMPriors
+from causalllm.expert.cache import AnswerCache
+from causalllm.expert.client import open_llm
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cache = AnswerCache(Path(tmp) / "cache.sqlite")
         cfg = LLMConfig(backend="simulated", profile="gpt4", latency=args.latency)
-        with open_llm(cfg, truth=str(ds.truth_path)) as (model, _):
+        with open_llm(cfg, environ={}, truth=str(ds.truth_path)) as (model, _):
             for label in ("cold", "warm"):
                 t0 = time.perf_counter()
                 asker = LLMPriors(model, strategy=args.strategy, concurrency=args.concurrency, cache=cache,

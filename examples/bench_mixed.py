@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from causalllm.data import Dataset
+from causalllm.discovery.pc import PCDiscovery
 from causalllm.graph import add_edge, make_graph
-from causalllm.metrics import compare
-from causalllm.pc import PCDiscovery
+from causalllm.graph.metrics import compare
 
 
 def cg_network(p: int, n: int, seed: int, model: str = "cg", share: float = 0.5
@@ -97,8 +97,8 @@ def check_against_andrey() -> None:
 
 def calibration(n: int = 2000, reps: int = 2000) -> None:
     """Share of p-values below 0.05 (and 0.01) for independent pairs: a valid test gives ~5% (~1%)."""
-    from causalllm.engine import DegenerateGaussian
-    from causalllm.pc import _embed
+    from causalllm.discovery.citests import DegenerateGaussian
+    from causalllm.discovery.pc import _embed
 
     rng = np.random.default_rng(0)
     for kind in ("cd", "dd", "cc"):

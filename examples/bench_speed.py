@@ -21,11 +21,11 @@ import pandas as pd
 from causallearn.search.ConstraintBased.PC import pc
 
 from causalllm import PCDiscovery
-from causalllm.cache import AnswerCache
 from causalllm.config import LLMConfig
 from causalllm.data import Dataset
-from causalllm.llm import open_llm
-from causalllm.priors import LLMPriors
+from causalllm.expert.asker import LLMPriors
+from causalllm.expert.cache import AnswerCache
+from causalllm.expert.client import open_llm
 
 
 def random_dag(n: int, degree: float, rng: np.random.Generator) -> nx.DiGraph:
@@ -79,7 +79,7 @@ def main() -> None:
         pd.DataFrame(list(G.edges), columns=["source", "target"]).to_csv(truth, index=False)
         for conc in (4, 8, 16):
             cfg = LLMConfig(backend="simulated", profile="gpt4", latency=args.latency)
-            with open_llm(cfg, truth=str(truth)) as (model, _):
+            with open_llm(cfg, environ={}, truth=str(truth)) as (model, _):
                 t0 = time.perf_counter()
                 a = LLMPriors(model, strategy="all", confounders="none", concurrency=conc,
                               cache=AnswerCache(Path(tmp) / f"c{conc}.sqlite")).fit(ds)

@@ -15,20 +15,20 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from causalllm.answers import PairAnswer
-from causalllm.config import EndpointConfig
 from causalllm.data import Dataset
+from causalllm.discovery.pc import PCDiscovery
+from causalllm.expert.answers import PairAnswer
+from causalllm.expert.client import Completion, OpenAIChatModel
+from causalllm.expert.endpoint import EndpointConfig
+from causalllm.expert.simulate import SimulatedExpert
 from causalllm.graph import pair_key
-from causalllm.llm import Completion, OpenAIChatModel
-from causalllm.pc import PCDiscovery
-from causalllm.simulate import SimulatedExpert
 
 SECRET = "sk-test-SECRET-key-0123456789"
 TRUTH = nx.DiGraph([("smoking", "tar"), ("tar", "cancer"), ("genes", "cancer")])
 
 
 class FakeChatModel:
-    """A chat model answering in-process, satisfying :class:`causalllm.llm.ChatModel`.
+    """A chat model answering in-process, satisfying :class:`causalllm.expert.client.ChatModel`.
 
     ``script(messages, n)`` returns the reply text (or an exception to raise) for the ``n``-th
     call; without a script the simulated expert's answer logic replies from ``truth``.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import write
 
-from causalllm.answers import PairAnswer, combine_votes, llm_graph, read_priors
 from causalllm.data import load_dataset
 from causalllm.errors import DataError
+from causalllm.expert.answers import PairAnswer, combine_votes, llm_graph, read_priors
 
 
 def test_answer_and_votes_read_from_either_end():

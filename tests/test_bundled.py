@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from causalllm import bundled
+from causalllm.data import bundled
 from causalllm.errors import DataError
 
 

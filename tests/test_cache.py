@@ -10,10 +10,10 @@ import sys
 import pytest
 from fakes import TRUTH, model_for, small_ds
 
-from causalllm.cache import AnswerCache, cache_key
 from causalllm.errors import ConfigError
-from causalllm.priors import LLMPriors
-from causalllm.simulate import SimulatedExpert
+from causalllm.expert.asker import LLMPriors
+from causalllm.expert.cache import AnswerCache, cache_key
+from causalllm.expert.simulate import SimulatedExpert
 
 
 def test_cache_reuse_zero_calls_and_port_independent(tmp_path):
@@ -35,7 +35,7 @@ def test_cache_reuse_zero_calls_and_port_independent(tmp_path):
 @pytest.mark.slow
 def test_cache_concurrent_writers(tmp_path):
     """Several processes writing one cache file at once: no corruption, every row present."""
-    code = ("import sys; from causalllm.cache import AnswerCache; c = AnswerCache(sys.argv[1]); w = sys.argv[2]\n"
+    code = ("import sys; from causalllm.expert.cache import AnswerCache; c = AnswerCache(sys.argv[1]); w = sys.argv[2]\n"
             "for i in range(200):\n"
             "    c.put(f'{w}-{i}', endpoint='e', model='m', request={'i': i}, raw='{}', parsed={'i': i}, status='ok')\n")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "c.sqlite"), str(w)]) for w in range(4)]

@@ -9,7 +9,7 @@ import pandas as pd
 from conftest import run_subprocess, write
 
 from causalllm.graph import read_graph
-from causalllm.metrics import shd
+from causalllm.graph.metrics import shd
 
 
 def test_discover_writes_every_output(run, tmp_path):

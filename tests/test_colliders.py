@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fakes import CALIB, fit
 
-from causalllm.colliders import classify_triples, robust_orientations
+from causalllm.discovery.colliders import classify_triples, robust_orientations
 
 
 def test_robust_orientations_are_the_unconflicted_colliders():

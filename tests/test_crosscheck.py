@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 from fakes import fit
 
-from causalllm.crosscheck import falsify_graph, fci_confounders, lmc_implications
 from causalllm.data import Dataset
+from causalllm.discovery.crosscheck import falsify_graph, fci_confounders, lmc_implications
+from causalllm.discovery.pc import PCDiscovery
 from causalllm.graph import pair_key
-from causalllm.pc import PCDiscovery
 
 
 def test_fci_verdicts_for_suggested_latent_confounders():

@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 from conftest import run_subprocess, write
 
-from causalllm.data import Dataset, infer_types, load_dataset, read_variables
+from causalllm.data import Dataset, load_dataset
+from causalllm.data.clean import infer_types
+from causalllm.data.variables import read_variables
 from causalllm.errors import DataError
 
 GOOD = "a,b,c\n1.5,2.1,x\n2.5,3.3,y\n3.1,1.2,x\n4.4,0.5,y\n5.0,2.2,x\n"

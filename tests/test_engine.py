@@ -9,18 +9,12 @@ import pandas as pd
 import pytest
 from causallearn.search.ConstraintBased.PC import pc
 
-from causalllm import bundled
-from causalllm.engine import (
-    ConditionalGaussian,
-    DegenerateGaussian,
-    DiscreteTest,
-    FisherZ,
-    check_correlation,
-    orient,
-    pc_stable,
-)
+from causalllm.data import bundled
+from causalllm.discovery.citests import ConditionalGaussian, DegenerateGaussian, DiscreteTest, FisherZ, check_correlation
+from causalllm.discovery.orient import orient
+from causalllm.discovery.pc import PCDiscovery, _embed
+from causalllm.discovery.search import pc_stable
 from causalllm.errors import DataError
-from causalllm.pc import PCDiscovery, _embed
 
 
 def _reference(X: np.ndarray, test: str, alpha: float):
@@ -242,7 +236,7 @@ def test_determinism_guard_keeps_edges_of_a_deterministic_node():
     either -> xray and either -> dysp; the guard does not let such a test separate a pair."""
     from causalllm.data import load_dataset
     from causalllm.graph import read_graph
-    from causalllm.metrics import compare
+    from causalllm.graph.metrics import compare
 
     ds = load_dataset("asia")
     T = read_graph("datasets/asia/truth.csv")

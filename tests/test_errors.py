@@ -13,10 +13,10 @@ import causalllm.errors as E
 #: exceptions that signal a programming error (a bug in the caller), not bad input: never shown to a user
 PROGRAMMING_ERRORS = {"ValueError", "TypeError", "AssertionError", "AttributeError", "KeyError"}
 #: (module, exception) pairs where a builtin is part of an internal contract, caught inside the package
-INTERNAL = {("prompts", "ValueError"),  # parse_direction/parse_confounders: priors turns it into a re-ask
-            ("data", "ValueError"),  # parse_mapping: its callers turn it into DataError or ConfigError
+INTERNAL = {("prompts", "ValueError"),  # parse_direction/parse_confounders: the asker turns it into a re-ask
+            ("variables", "ValueError"),  # parse_mapping: its callers turn it into DataError or ConfigError
             ("stream", "_read_error"),  # builds the DataError a polars read failure becomes
-            ("llm", "_Deadline")}  # a request past its deadline: handled as a timeout inside complete()
+            ("client", "_Deadline")}  # a request past its deadline: handled as a timeout inside complete()
 
 
 def test_the_tree():
@@ -29,7 +29,7 @@ def test_the_tree():
 def test_every_raise_is_in_the_tree_or_a_documented_internal_signal():
     tree_names = set(E.__all__)
     bad = []
-    for path in sorted((ROOT / "causalllm").glob("*.py")):
+    for path in sorted((ROOT / "causalllm").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name):
                 name = node.exc.func.id
@@ -44,7 +44,7 @@ def test_every_raise_is_in_the_tree_or_a_documented_internal_signal():
 def test_no_broad_except_in_the_package():
     """`except Exception` (or a bare except) would turn our own bugs into plausible output."""
     found = []
-    for path in sorted((ROOT / "causalllm").glob("*.py")):
+    for path in sorted((ROOT / "causalllm").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ExceptHandler):
                 names = [node.type] if not isinstance(node.type, ast.Tuple) else list(node.type.elts)

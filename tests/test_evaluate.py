@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 
-from causalllm.cache import AnswerCache
-from causalllm.config import LLMConfig
+from causalllm.bench.evaluate import evaluate, markdown_table, parse_profiles
+from causalllm.bench.pairs import evaluate_pairs
+from causalllm.config import LLMConfig, RunConfig
 from causalllm.data import load_dataset
-from causalllm.evaluate import evaluate, evaluate_pairs, markdown_table, parse_profiles
+from causalllm.discovery.pc import PCDiscovery
+from causalllm.expert.asker import LLMPriors
+from causalllm.expert.client import open_llm
 from causalllm.graph import read_graph
-from causalllm.llm import open_llm
 from causalllm.merge import merge
-from causalllm.pc import PCDiscovery
-from causalllm.priors import LLMPriors
 
 
 def test_grid_small(tmp_path):
     res = evaluate(["cancer"], rows=[3000], seeds=2, profiles=["perfect", "random"], merges=["auto", "report"],
-                   cache=AnswerCache(tmp_path / "c.sqlite"))
+                   config=RunConfig.from_options(cache=str(tmp_path / "c.sqlite")))
     s = {(r["expert"], r["method"]): r for r in res["summary"]}
     assert set(s) == {("-", "pc"), ("perfect", "llm"), ("perfect", "auto"), ("perfect", "report"),
                       ("random", "llm"), ("random", "auto"), ("random", "report")}
@@ -37,7 +37,7 @@ def test_perfect_expert_recovers_orientations_pc_leaves_undirected():
     undirected = [(u, v) for u, v, m in pc.graph_.edges(data="mark")
                   if m == "---" and (truth.has_edge(u, v) or truth.has_edge(v, u))]
     assert undirected, "asia's PC graph should leave some true edges undirected"
-    with open_llm(LLMConfig(backend="simulated", profile="perfect"), truth=str(ds.truth_path)) as (model, _):
+    with open_llm(LLMConfig(backend="simulated", profile="perfect"), environ={}, truth=str(ds.truth_path)) as (model, _):
         asker = LLMPriors(model, confounders="none").fit(ds, pc)
     for policy in ("orient", "auto"):
         G = merge(pc, asker.pairs_, policy).graph
@@ -51,11 +51,11 @@ def test_flip_sweep_profiles_parse():
 
 
 def test_tuebingen_pairs(tmp_path):
-    cache = AnswerCache(tmp_path / "c.sqlite")
-    perfect = evaluate_pairs(profile="perfect", cache=cache)
+    cfg = RunConfig.from_options(cache=str(tmp_path / "c.sqlite"))
+    perfect = evaluate_pairs(profile="perfect", config=cfg)
     assert perfect["accuracy"] == 1.0 and perfect["order_consistency"] == 1.0 and perfect["pairs"] >= 95
     assert abs(perfect["total_weight"] - 37.5) < 1.0  # weights of the univariate pairs
-    rnd = evaluate_pairs(profile="random", cache=cache)
+    rnd = evaluate_pairs(profile="random", config=cfg)
     assert rnd["accuracy"] < 0.6 and rnd["order_consistency"] < 0.6
 
 
@@ -78,7 +78,7 @@ def test_cli_evaluate_bad_input(run):
 
 
 def test_from_network_samples_fresh_rows(tmp_path):
-    from causalllm.evaluate import network_sample
+    from causalllm.bench.networks import network_sample
 
     a = network_sample("asia", 500, 0, ["asia", "tub", "smoke"])
     b = network_sample("asia", 500, 1, ["asia", "tub", "smoke"])
@@ -86,6 +86,6 @@ def test_from_network_samples_fresh_rows(tmp_path):
     assert set(a["smoke"]) <= {"yes", "no"} and not a.equals(b)
     assert a.equals(network_sample("asia", 500, 0, ["asia", "tub", "smoke"]))  # seeded
     res = evaluate(["asia"], rows=[3000], seeds=2, profiles=["perfect"], merges=["auto"], from_network=True,
-                   cache=AnswerCache(tmp_path / "c.sqlite"))
+                   config=RunConfig.from_options(cache=str(tmp_path / "c.sqlite")))
     pcs = [r for r in res["records"] if r["method"] == "pc"]
     assert [r["rows"] for r in pcs] == [3000, 3000] and res["options"]["from_network"]

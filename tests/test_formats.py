@@ -8,18 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from causalllm.cli import cli
-from causalllm.formats import (
-    read_amat,
-    read_dagitty,
-    read_gml,
-    read_graph,
-    read_tetrad,
-    to_amat,
-    to_dagitty,
-    to_gml,
-    to_tetrad,
-)
-from causalllm.graph import add_edge, make_graph
+from causalllm.graph import add_edge, make_graph, read_graph
+from causalllm.graph.formats import read_amat, read_dagitty, read_gml, read_tetrad, to_amat, to_dagitty, to_gml, to_tetrad
 
 
 def marks(G):

@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 
 from causalllm.errors import DataError
-from causalllm.graph import (
-    DISAGREEMENTS,
-    STATUSES,
-    add_edge,
-    creates_cycle,
-    directed_edges,
-    make_graph,
-    mark_between,
-    read_graph,
-)
-from causalllm.render import to_dot
+from causalllm.graph import add_edge, creates_cycle, directed_edges, make_graph, mark_between, read_graph
+from causalllm.merge.statuses import DISAGREEMENTS, STATUSES
+from causalllm.output.render import to_dot
 
 
 def test_one_arc_per_pair_whatever_the_order():

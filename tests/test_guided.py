@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 from fakes import FakeChatModel
 
+from causalllm.config import RunConfig
 from causalllm.data import load_dataset
-from causalllm.engine import guess_order, guided_skeleton, pc_guess, pc_stable
+from causalllm.discovery.pc import PCDiscovery
+from causalllm.discovery.search import guess_order, guided_skeleton, pc_guess, pc_stable
+from causalllm.expert.asker import LLMPriors
 from causalllm.graph import pair_key, read_graph
 from causalllm.merge import merge
-from causalllm.pc import PCDiscovery
-from causalllm.pipeline import Answers, combine
-from causalllm.priors import LLMPriors
+from causalllm.pipeline import combine
 
 
 class DSeparation:
@@ -103,7 +104,7 @@ def test_every_removal_is_a_logged_test_above_alpha():
 
 
 def test_skeleton_log_matches_separations():
-    from causalllm.engine import DiscreteTest
+    from causalllm.discovery.citests import DiscreteTest
 
     ds = load_dataset("asia")
     codes = np.column_stack([np.unique(ds.frame[c], return_inverse=True)[1] for c in ds.columns])
@@ -116,14 +117,15 @@ def test_skeleton_log_matches_separations():
 def test_guided_policy_statuses_and_evidence():
     """Insurance sampled at 1 000 rows, where PC-stable misses true edges: PC-Guess with a perfect
     expert keeps two of them (measured: both true), through the whole combine step."""
-    from causalllm.evaluate import _resolve, network_sample
+    from causalllm.bench.evaluate import _resolve
+    from causalllm.bench.networks import network_sample
 
     full, T = _resolve("insurance", from_network=True)
     ds = full.with_frame(network_sample("insurance", 1000, 0, full.columns))
     pc = PCDiscovery().fit(ds)
     model = FakeChatModel(truth=nx.DiGraph(list(T.edges)), profile="perfect")
     asker = LLMPriors(model, strategy="all", confounders="none").fit(ds, pc)
-    r = combine(ds, pc, Answers.from_asker(asker), policy="guided", fci=False, falsify=False)
+    r = combine(ds, pc, asker.answers(), RunConfig(data=ds, merge="guided", fci=False, falsify=False))
     guided = [row for row in r.rows if row["status"] == "guided"]
     assert guided, "expected PC-Guess to keep an adjacency PC-stable removed"
     truth_pairs = {pair_key(u, v) for u, v in T.edges}

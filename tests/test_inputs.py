@@ -287,8 +287,8 @@ def test_loaders_raise_only_their_own_errors(tmp_path, table, sep, bom, variable
 
 
 def _stream(path: Path, vpath: Path | None):
-    from causalllm.data import read_types, read_variables
-    from causalllm.stream import stream_dataset
+    from causalllm.data.stream import stream_dataset
+    from causalllm.data.variables import read_types, read_variables
 
     desc = read_variables(vpath) if vpath else {}
     return stream_dataset(path, desc, declared=read_types(vpath) if vpath else {})

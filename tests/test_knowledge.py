@@ -10,17 +10,17 @@ from fakes import ans
 from test_trust import check_rows, expert
 
 from causalllm import read_graph
-from causalllm.bundled import get
 from causalllm.cli import cli
-from causalllm.config import POLICIES
 from causalllm.data import load_dataset
+from causalllm.data.bundled import get
+from causalllm.data.knowledge import Knowledge, read_knowledge
+from causalllm.discovery.pc import PCDiscovery
 from causalllm.errors import DataError
 from causalllm.graph import mark_between
-from causalllm.knowledge import Knowledge, read_knowledge
+from causalllm.graph.metrics import compare
 from causalllm.merge import merge
-from causalllm.metrics import compare
-from causalllm.pc import PCDiscovery
-from causalllm.results import build_rows
+from causalllm.merge.policies import POLICIES
+from causalllm.merge.rows import build_rows
 
 ASIA = get("asia").data_path.parent / "knowledge.yaml"
 

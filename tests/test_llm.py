@@ -13,12 +13,12 @@ from conftest import run_subprocess, write
 from fakes import SECRET, TRUTH, model_for, small_ds
 from fakeserver import FakeServer, completion
 
-from causalllm.cache import AnswerCache
 from causalllm.config import LLMConfig
 from causalllm.errors import ConfigError, LLMError, TransientLLMError
-from causalllm.llm import OpenAIChatModel, open_llm
-from causalllm.priors import LLMPriors
-from causalllm.simulate import SimulatedExpert
+from causalllm.expert.asker import LLMPriors
+from causalllm.expert.cache import AnswerCache
+from causalllm.expert.client import OpenAIChatModel, open_llm
+from causalllm.expert.simulate import SimulatedExpert
 
 
 @pytest.fixture
@@ -143,23 +143,24 @@ def test_a_failed_call_raises_transient_error_inside_the_tree():
 
 
 def test_open_llm_backends():
-    with open_llm(LLMConfig(backend="none")) as (model, info):
+    with open_llm(LLMConfig(backend="none"), environ={}) as (model, info):
         assert model is None and info == {"backend": "none"}
-    with open_llm(LLMConfig(backend="openai", base_url="http://127.0.0.1:9/v1", model="m")) as (model, info):
+    with open_llm(LLMConfig(backend="openai", base_url="http://127.0.0.1:9/v1", model="m"), environ={}) as (model,
+                                                                                                         info):
         assert isinstance(model, OpenAIChatModel) and info["base_url"] == "http://127.0.0.1:9/v1"
         assert info["key_source"] == "dummy (local endpoint)"
-    with open_llm(LLMConfig(backend="simulated", profile="perfect"), truth=TRUTH) as (model, info):
+    with open_llm(LLMConfig(backend="simulated", profile="perfect"), environ={}, truth=TRUTH) as (model, info):
         assert info["backend"] == "simulated" and model.identity.startswith("simulated:perfect")
         reply = model.complete([{"role": "system", "content": "s"},
                                 {"role": "user", "content": _question("smoking", "tar")}], "direction", {})
         assert '"A->B"' in reply.text
     with pytest.raises(ConfigError, match="needs --truth"):
-        with open_llm(LLMConfig(backend="simulated")):
+        with open_llm(LLMConfig(backend="simulated"), environ={}):
             pass
 
 
 def _question(a: str, b: str) -> str:
-    from causalllm.prompts import Prompts
+    from causalllm.expert.prompts import Prompts
 
     return Prompts().direction(a, a, b, b)[1]["content"]
 

@@ -6,13 +6,16 @@ import networkx as nx
 import pytest
 from fakes import CALIB, FakeChatModel, ans, fit
 
-from causalllm.answers import PairAnswer
-from causalllm.colliders import classify_triples, robust_orientations
+from causalllm.discovery.colliders import classify_triples, robust_orientations
 from causalllm.errors import ConfigError
+from causalllm.expert.answers import PairAnswer
+from causalllm.expert.asker import LLMPriors
 from causalllm.graph import add_edge, directed_part, make_graph, pair_key
-from causalllm.merge import Decision, _break_cycles, calibrate, merge
-from causalllm.priors import LLMPriors
-from causalllm.results import build_rows
+from causalllm.merge import merge
+from causalllm.merge.calibrate import calibrate
+from causalllm.merge.model import Decision
+from causalllm.merge.orient import break_cycles
+from causalllm.merge.rows import build_rows
 
 
 def test_auto_skips_cycle_and_forbidden_collider_and_records_why():
@@ -82,11 +85,11 @@ def test_prior_policy_honours_and_lists_violations():
     assert len(v) == 1 and (v[0]["source"], v[0]["target"]) == ("p", "r") and "removed" in v[0]["problem"]
 
 
-def test_break_cycles_deterministic():
+def testbreak_cycles_deterministic():
     G = make_graph("abc")
     for u, v in [("a", "b"), ("b", "c"), ("c", "a")]:
         add_edge(G, u, v)
-    done = _break_cycles(G, {pair_key("a", "b"): 2.0, pair_key("b", "c"): 0.5, pair_key("c", "a"): 1.0})
+    done = break_cycles(G, {pair_key("a", "b"): 2.0, pair_key("b", "c"): 0.5, pair_key("c", "a"): 1.0})
     assert done[0]["source"] == "b" and G.edges["b", "c"]["mark"] == "---"
     assert nx.is_directed_acyclic_graph(directed_part(G))
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import write
 
 from causalllm.graph import add_edge, make_graph
-from causalllm.metrics import compare, shd
+from causalllm.graph.metrics import compare, shd
 
 
 def truth():
@@ -73,8 +73,9 @@ def test_bidirected_counts_two_arrowheads():
 def _save_all_formats(G, folder):
     import networkx as nx
 
-    from causalllm.render import to_dot
-    from causalllm.results import graph_for_export, write_csv
+    from causalllm.output.folder import write_csv
+    from causalllm.output.render import to_dot
+    from causalllm.output.result import graph_for_export
 
     rows = [{"source": u, "target": v, "in_graph": True, "directed": d["mark"] == "-->", "pc": d["mark"],
              "mark": d["mark"], "status": "data"} for u, v, d in G.edges(data=True)]

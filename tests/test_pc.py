@@ -69,7 +69,7 @@ def _direct(df: pd.DataFrame, test: str, alpha: float = 0.05):
 @pytest.mark.parametrize("name,test", [("sachs", "fisherz"), ("alarm", "gsq"), ("alarm", "chisq")])
 def test_exactly_causallearn(name, test, run, tmp_path):
     """`discover --llm none` equals a direct causal-learn call: skeleton and orientations."""
-    from causalllm import bundled
+    from causalllm.data import bundled
 
     df = pd.read_csv(bundled.get(name).data_path)
     direct = _direct(df, test)

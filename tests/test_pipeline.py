@@ -14,12 +14,12 @@ import pytest
 from conftest import write
 from fakes import SECRET, TRUTH
 
-from causalllm.answers import read_priors
 from causalllm.config import LLMConfig, RunConfig
 from causalllm.data import load_dataset
 from causalllm.errors import ConfigError
+from causalllm.expert.answers import read_priors
+from causalllm.expert.simulate import SimulatedExpert
 from causalllm.pipeline import ask, discover, plan, run
-from causalllm.simulate import SimulatedExpert
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import json
 import pytest
 from fakes import TRUTH, FakeChatModel, small_ds
 
-from causalllm.cache import AnswerCache
 from causalllm.errors import ConfigError, LLMError, TransientLLMError
-from causalllm.priors import LLMPriors
+from causalllm.expert.asker import LLMPriors
+from causalllm.expert.cache import AnswerCache
 
 NONE = '{"answer": "none", "confidence": 0.5, "rationale": "x"}'
 
@@ -96,7 +96,7 @@ def test_a_transient_failure_leaves_that_question_unanswered():
 def test_every_call_failing_stops_asking_but_keeps_the_run():
     """A dead endpoint: after GIVE_UP_AFTER failures with no answer the asker stops; nothing is raised, so the
     run writes its outputs and fails loudly (llm_health, exit 1)."""
-    from causalllm.priors import GIVE_UP_AFTER
+    from causalllm.expert.asker import GIVE_UP_AFTER
 
     model = FakeChatModel(lambda messages, n: TransientLLMError("timed out after 1 s"))
     p = LLMPriors(model, strategy="all", confounders="none", concurrency=1).fit(small_ds())

@@ -11,7 +11,7 @@ from fakes import FakeChatModel
 
 from causalllm.data import load_dataset
 from causalllm.errors import ConfigError
-from causalllm.priors import LLMPriors, probe_memorisation
+from causalllm.expert.asker import LLMPriors, probe_memorisation
 
 ASIA = nx.DiGraph([("asia", "tub"), ("smoke", "lung"), ("smoke", "bronc"), ("tub", "either"), ("lung", "either"),
                    ("either", "xray"), ("either", "dysp"), ("bronc", "dysp")])

@@ -9,15 +9,8 @@ from conftest import write
 from fakes import FakeChatModel, small_ds
 
 from causalllm.errors import ConfigError
-from causalllm.priors import LLMPriors
-from causalllm.prompts import (
-    AskedQuestion,
-    PairSummary,
-    Prompts,
-    load_prompts,
-    parse_confounders,
-    parse_direction,
-)
+from causalllm.expert.asker import LLMPriors
+from causalllm.expert.prompts import AskedQuestion, PairSummary, Prompts, load_prompts, parse_confounders, parse_direction
 
 
 def test_prompt_override_is_sent_and_versioned(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from causalllm.errors import RenderError
 from causalllm.graph import add_edge, make_graph
-from causalllm.render import render, render_backend, to_dot
+from causalllm.output.render import render, render_backend, to_dot
 
 
 def test_marks_and_filter():
@@ -41,7 +41,7 @@ def test_render_formats():
 
 def test_free_layouts_put_the_legend_under_the_drawing_and_confounders_are_not_arrows():
     from causalllm.graph import add_edge, make_graph
-    from causalllm.render import to_dot
+    from causalllm.output.render import to_dot
 
     G = make_graph(["a", "b", "c"])
     add_edge(G, "a", "b", status="agree")
@@ -61,7 +61,7 @@ def test_render_is_bounded_and_png_width_is_honoured(tmp_path):
     import struct
 
     from causalllm.errors import RenderError
-    from causalllm.render import render
+    from causalllm.output.render import render
 
     src = "digraph { " + " ".join(f"n{i} -> n{(i * 7) % 40};" for i in range(40)) + " }"
     with pytest.raises(RenderError, match="longer than .* graph.dot is written"):
@@ -78,9 +78,9 @@ def test_the_legend_never_covers_a_node_on_alarm(tmp_path, layout):
     """Alarm (37 variables) with every status and confounders: in the rendered SVG no variable's box
     overlaps the legend, whatever the layout."""
     from causalllm.data import load_dataset
+    from causalllm.discovery.pc import PCDiscovery
     from causalllm.merge import merge
-    from causalllm.pc import PCDiscovery
-    from causalllm.render import render, to_dot
+    from causalllm.output.render import render, to_dot
 
     ds = load_dataset("alarm")
     pc = PCDiscovery().fit(ds)

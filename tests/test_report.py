@@ -14,7 +14,7 @@ import pytest
 from conftest import ARTIFACTS
 
 from causalllm.graph import read_graph
-from causalllm.metrics import shd
+from causalllm.graph.metrics import shd
 
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -155,7 +155,7 @@ def test_llm_only_claims_are_drawn_dashed_but_not_in_the_graph(run, tmp_path):
     assert len(llm_only) > 0 and not llm_only.in_graph.any()
     assert llm_only.sepset.notna().all()  # every LLM-only claim shows what separated the pair
     dot = (tmp_path / "graph.dot").read_text()
-    from causalllm.graph import STATUSES
+    from causalllm.merge.statuses import STATUSES
 
     color = STATUSES["llm_only"].color
     assert dot.count(f'color="{color}" penwidth=1.8 style=dashed') == len(llm_only) + 1  # + the legend's sample

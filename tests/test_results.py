@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fakes import ans, fit
 
-from causalllm.graph import STATUSES
+from causalllm.contract import EDGE_COLUMNS, LLM_COLUMNS, STABILITY_COLUMNS
 from causalllm.merge import merge
-from causalllm.results import EDGE_COLUMNS, LLM_COLUMNS, STABILITY_COLUMNS, EdgeRow, build_rows
+from causalllm.merge.rows import EdgeRow, build_rows
+from causalllm.merge.statuses import STATUSES
 
 
 def test_llm_only_edge_shows_separating_set():

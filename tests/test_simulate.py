@@ -9,11 +9,11 @@ import sys
 import pytest
 from fakes import TRUTH
 
-from causalllm.config import EndpointConfig
 from causalllm.errors import ConfigError
-from causalllm.llm import OpenAIChatModel
-from causalllm.prompts import Prompts
-from causalllm.simulate import SimulatedExpert, parse_profile
+from causalllm.expert.client import OpenAIChatModel
+from causalllm.expert.endpoint import EndpointConfig
+from causalllm.expert.prompts import Prompts
+from causalllm.expert.simulate import SimulatedExpert, parse_profile
 
 
 @pytest.mark.slow

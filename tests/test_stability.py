@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from causalllm.data import load_dataset
+from causalllm.discovery.pc import PCDiscovery, bootstrap
 from causalllm.errors import ConfigError, DataError
 from causalllm.graph import pair_key
-from causalllm.pc import PCDiscovery, bootstrap
 
 
 def test_bootstrap_frequencies_are_shares_of_refits():

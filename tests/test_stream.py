@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 from fakes import linear_data
 
-from causalllm import stream
 from causalllm.cli import cli
-from causalllm.data import load_dataset
-from causalllm.engine import DiscreteTest
+from causalllm.data import load_dataset, stream
+from causalllm.data.dask import dask_dataset
+from causalllm.data.stream import stream_dataset
+from causalllm.discovery.citests import DiscreteTest
+from causalllm.discovery.pc import PCDiscovery, fci_graph
 from causalllm.errors import CausalLLMError, ConfigError, DataError
-from causalllm.pc import PCDiscovery, fci_graph
-from causalllm.stream import dask_dataset, stream_dataset
 
 EDGES = [("a", "b"), ("b", "c"), ("a", "d"), ("d", "c"), ("c", "e")]
 

@@ -15,11 +15,12 @@ import pytest
 from fakes import ans
 
 from causalllm import read_graph
-from causalllm.config import POLICIES
 from causalllm.data import load_dataset
+from causalllm.discovery.pc import PCDiscovery
 from causalllm.graph import mark_between, pair_key
-from causalllm.merge import merge, usable_direction
-from causalllm.pc import PCDiscovery
+from causalllm.merge import merge
+from causalllm.merge.calibrate import usable_direction
+from causalllm.merge.policies import POLICIES
 from causalllm.pipeline import combine
 
 DATASETS = ["asia", "cancer", "earthquake", "survey", "sachs", "child", "alarm"]
@@ -123,7 +124,7 @@ def test_labels_are_true_to_the_graph(name):
             # guided's data side is PC-Guess's fit, read the same way (the same as D when nothing guided it)
             base = merge(out.refit, {}, "report").data_graph if out.refit is not None else D
             assert sorted(out.data_graph.edges(data="mark")) == sorted(base.edges(data="mark")), policy
-            from causalllm.results import build_rows
+            from causalllm.merge.rows import build_rows
 
             rows, _ = build_rows(ds, pairs, {}, pc=pc, outcome=out)
             check_rows(rows, out.graph, base, pc, pairs, f"{label}/{policy}")

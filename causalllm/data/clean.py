@@ -1,0 +1,170 @@
+"""Cleaning a frame and deciding its columns' types: blank cells, stray text, formatted numbers,
+declared types, and categories too many for a contingency test."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from .dataset import MAX_DISCRETE_LEVELS, ColumnFacts, decide_type
+
+__all__ = ["WARN_LEVELS", "apply_declared", "check_described", "check_levels", "clean", "infer_types"]
+
+log = logging.getLogger("causalllm")
+
+
+def _is_numeric_like(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s, errors="coerce").notna()
+
+
+def infer_types(df: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """Infer each column's type; return ``(types, excluded)``.
+
+    ``continuous``: numeric with more than :data:`MAX_DISCRETE_LEVELS` distinct values or
+    non-integral values. ``discrete``: strings, booleans and small-cardinality integers.
+    Excluded (with a reason): all-missing, constant, ID-like (unique per row) columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"x": [0.1, 0.5, 0.9, 1.3], "g": ["a", "b", "a", "b"], "c": [1, 1, 1, 1]})
+    >>> infer_types(df)
+    ({'x': 'continuous', 'g': 'discrete'}, {'c': 'constant'})
+    """
+    types: dict[str, str] = {}
+    excluded: dict[str, str] = {}
+    for col in df.columns:
+        kind, why = decide_type(ColumnFacts.of(df[col]), len(df))
+        if kind is None:
+            excluded[col] = str(why)
+        else:
+            types[col] = kind
+    return types, excluded
+
+
+def apply_declared(types: dict[str, str], excluded: dict[str, str], declared: Mapping[str, str]
+                   ) -> tuple[dict[str, str], dict[str, str]]:
+    """The variables file's ``type`` column over the inferred types. A declared type wins, except
+    over a column with nothing to test (constant or all missing); ``exclude`` leaves a column out."""
+    types, excluded = dict(types), dict(excluded)
+    for col, t in declared.items():
+        if t == "exclude":
+            types.pop(col, None)
+            excluded[col] = "excluded in the variables file"
+        elif col in types or (col in excluded and excluded[col].startswith("ID-like")):
+            excluded.pop(col, None)
+            types[col] = t
+    return types, excluded
+
+
+def check_levels(levels: Mapping[str, int], n_rows: int, source: str, values: Mapping[str, Any] | None = None) -> None:
+    """Warn about discrete columns with many categories; refuse those with fewer than 5 rows per category,
+    for which a contingency test means nothing."""
+    for col, k in levels.items():
+        if k > max(MAX_DISCRETE_LEVELS, n_rows / 5):
+            hint = ""
+            if values is not None and _looks_formatted(pd.Series(values[col]).astype(object)):
+                hint = " (its values look like formatted numbers: give it type continuous in the variables file)"
+            raise DataError(f"column '{col}' in {source} has {k} categories for {n_rows} rows, too many for a CI test"
+                            f"{hint}; leave it out with --columns, or declare its type in the variables file")
+        if k > WARN_LEVELS:
+            log.warning("column '%s' has %d categories: the discrete tests need many rows per category", col, k)
+
+
+def _check_stray_text(df: pd.DataFrame, path: str) -> None:
+    """A mostly-numeric text column means a typo in the data: name it and show the value."""
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            continue
+        nn = s.dropna().astype(str).str.strip()
+        nn = nn[nn != ""]
+        if len(nn) < 2:
+            continue
+        ok = _is_numeric_like(nn)
+        if ok.mean() >= 0.9 and not ok.all():
+            bad = nn[~ok]
+            row = int(bad.index[0]) + 2  # header is line 1
+            raise DataError(
+                f"column '{col}' in {path} is numeric but has non-numeric value {bad.iloc[0]!r} (line {row}); "
+                "fix or blank that value (blanks are treated as missing)")
+
+
+def check_described(descriptions: Mapping[str, str], header: Sequence[str], columns: Sequence[str] | None) -> None:
+    """Every described variable and every ``--columns`` name must be a column of the data."""
+    unknown_desc = [v for v in descriptions if v not in header]
+    if unknown_desc:
+        raise DataError(
+            f"described variable(s) not in the data: {', '.join(unknown_desc)}; fix the names in the variables file "
+            f"(data columns: {', '.join(map(str, header[:12]))}{', ...' if len(header) > 12 else ''})")
+    if columns:
+        unknown = [c for c in columns if c not in header]
+        if unknown:
+            raise DataError(f"--columns names unknown column(s): {', '.join(unknown)}; "
+                            f"available: {', '.join(map(str, header))}")
+
+
+#: A number written for people: thousands separators, a percent sign or a currency symbol.
+_FORMATTED = re.compile(r"^\s*[-+(]?[$€£¥]?\s*(\d{1,3}([,. '\u00a0]\d{3})+|\d+)([.,]\d+)?\s*%?\)?\s*$")
+
+#: A discrete column with more categories than this gets a warning; with more than one per 5 rows, an error.
+WARN_LEVELS = 50
+
+
+def clean(df: pd.DataFrame, source: str, declared: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Stray text refused; blank cells missing; text columns that are all numbers made numeric;
+    infinite values refused; columns declared continuous parsed, formatting and all."""
+    declared = declared or {}
+    _check_stray_text(df, source)
+    df = df.replace(r"^\s*$", np.nan, regex=True)
+    for col in df.columns:
+        s = df[col]
+        if not pd.api.types.is_numeric_dtype(s) and s.notna().any():
+            if _is_numeric_like(s.dropna()).all():
+                df[col] = pd.to_numeric(s)
+            elif declared.get(col) == "continuous":
+                df[col] = _parse_formatted(s, col, source)
+            elif _looks_formatted(s):
+                log.warning("column '%s' holds formatted numbers (e.g. %r) and is read as text; give it type "
+                            "continuous in the variables file (or export plain numbers)", col, str(s.dropna().iloc[0]))
+        if pd.api.types.is_float_dtype(df[col]):
+            inf = np.flatnonzero(np.isinf(df[col].to_numpy()))
+            if len(inf):
+                raise DataError(f"column '{col}' in {source} has an infinite value ({df[col].iloc[inf[0]]}, line "
+                                f"{int(inf[0]) + 2}); replace it with a number or blank it (blanks are missing)")
+    return df
+
+
+def _looks_formatted(s: pd.Series) -> bool:
+    """Most values are numbers with thousands separators, percent signs or currency symbols."""
+    nn = s.dropna().astype(str)
+    if nn.empty:
+        return False
+    hits = nn.str.match(_FORMATTED)
+    return bool(hits.mean() >= 0.9 and nn[hits].str.contains(r"[,%$€£¥ '\u00a0]|\d\.\d{3}\.", regex=True).any())
+
+
+def _parse_formatted(s: pd.Series, col: str, source: str) -> pd.Series:
+    """A column declared continuous: numbers with thousands separators, %, currency, or a one-line error."""
+    text = s.astype("string").str.strip()
+    neg = text.str.startswith("(") & text.str.endswith(")")
+    plain = text.str.replace(r"[$€£¥%()\s'\u00a0]", "", regex=True)
+    # 1.234,5 (European) when the last separator is a comma followed by 1-2 or 4+ digits, or dots group thousands
+    euro = plain.str.contains(r"\.\d{3}(?:,|$)", regex=True) | plain.str.contains(r",\d{1,2}$|,\d{4,}$", regex=True)
+    plain = plain.where(~euro, plain.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    plain = plain.where(euro, plain.str.replace(",", "", regex=False))
+    out = pd.to_numeric(plain, errors="coerce")
+    bad = out.isna() & s.notna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"column '{col}' in {source} is declared continuous but {s.iloc[i]!r} (line {i + 2}) is not a "
+                        "number; fix that value or declare the column discrete")
+    return out.where(~neg, -out).astype(float)
+
+

@@ -1,0 +1,233 @@
+"""Loading an analyst's data and variable descriptions: the first step of the one-way pipeline.
+
+:func:`load` turns whatever names the data — a file path, a bundled dataset name, a DataFrame,
+a Dataset, or (with ``dask``) a glob of files on a cluster — plus an optional variables file
+into a :class:`~causalllm.data.dataset.Dataset`: small files are read whole
+(:func:`load_dataset`), big ones in one streaming pass (:mod:`causalllm.data.stream`).
+
+Every problem with the input raises :class:`~causalllm.errors.DataError` whose message
+names the problem and the fix in one line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ConfigError, DataError
+from .clean import apply_declared, check_described, check_levels, clean, infer_types
+from .dataset import Dataset, file_sha256
+from .registry import MISSING
+from .table import Dialect, read_table
+from .variables import read_variables, read_variables_file
+
+__all__ = ["load", "load_dataset", "prepare", "variables_of"]
+
+log = logging.getLogger("causalllm")
+
+
+def prepare(
+    df: pd.DataFrame,
+    descriptions: dict[str, str],
+    *,
+    name: str,
+    context: str | None,
+    columns: Sequence[str] | None,
+    missing: str,
+    inputs: dict[str, str],
+    source: str = "data",
+    declared: Mapping[str, str] | None = None,
+) -> Dataset:
+    """Clean ``df``, decide its types, handle missing values: the dataset every loader ends with."""
+    if missing not in MISSING:
+        raise ConfigError(f"--missing must be 'drop' or 'error', not {missing!r}")
+    declared = dict(declared or {})
+    check_described(declared, list(df.columns), columns)
+    check_described(descriptions, list(df.columns), columns)
+    if columns:
+        df = df[list(columns)]
+    df = clean(df, source, declared)
+    types, excluded = apply_declared(*infer_types(df), declared)
+    for col, why in excluded.items():
+        log.warning("excluding column '%s': %s", col, why)
+    usable = [c for c in df.columns if c in types]
+    if len(usable) < 2:
+        why = "; ".join(f"{c}: {r}" for c, r in excluded.items())
+        raise DataError(f"{source} has {len(usable)} usable column(s) ({', '.join(usable) or 'none'})"
+                        f"{' - excluded ' + why if why else ''}; causal discovery needs at least two non-constant, "
+                        "non-ID columns")
+    frame = df[usable]
+    n_missing = frame.isna().sum()
+    n_dropped = 0
+    if n_missing.any():
+        if missing == "error":
+            which = ", ".join(f"{c} ({int(k)})" for c, k in n_missing.items() if k)
+            raise DataError(f"missing values in {which}; fill them in or use --missing drop")
+        before = len(frame)
+        frame = frame.dropna()
+        n_dropped = before - len(frame)
+        log.warning("dropped %d of %d rows with missing values", n_dropped, before)
+        if len(frame) < 3:
+            raise DataError(f"only {len(frame)} complete rows remain after dropping missing values; fill in missing values")
+        # a column may have become constant after dropping rows
+        types2, excl2 = infer_types(frame)
+        for col, why in excl2.items():
+            log.warning("excluding column '%s' after dropping rows: %s", col, why)
+            excluded[col] = why
+        frame = frame[[c for c in frame.columns if c in types2]]
+        types = {c: types[c] for c in frame.columns}
+        if frame.shape[1] < 2:
+            raise DataError("fewer than two usable columns remain after dropping missing rows; fill in missing values")
+    frame = frame.reset_index(drop=True)
+    check_levels({c: int(frame[c].nunique()) for c in frame.columns if types[c] == "discrete"}, len(frame), source,
+                 {c: frame[c] for c in frame.columns})
+    undescribed = [c for c in frame.columns if not descriptions.get(c)]
+    if descriptions and undescribed:
+        log.warning("no description for %d column(s): %s (their names are used)", len(undescribed), ", ".join(undescribed))
+    desc = {c: (descriptions.get(c) or c) for c in frame.columns}
+    info = {"reader": f"pandas {pd.__version__}", "streamed": False, "rows_read": len(df), "rows_dropped": n_dropped}
+    return Dataset(frame=frame, types={c: types[c] for c in frame.columns}, descriptions=desc, name=name,
+                   context=context, excluded=excluded, n_dropped=n_dropped, inputs=inputs,
+                   undescribed=undescribed, load_info=info)
+
+
+def load_dataset(
+    data: str | Path,
+    variables: str | Path | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+    missing: str = "drop",
+    context: str | None = None,
+    dialect: Dialect | None = None,
+) -> Dataset:
+    """Load a data file (or a bundled dataset name) and its variable descriptions.
+
+    Parameters
+    ----------
+    data : str or Path
+        A ``.csv``, ``.tsv`` or ``.parquet`` file, or a bundled dataset name (``sachs``).
+    variables : str or Path, optional
+        ``name,description`` CSV or YAML/JSON mapping. Bundled datasets bring their own. A
+        ``type`` column (as ``causalllm init`` writes) overrides the inferred types.
+    columns : sequence of str, optional
+        Use only these columns.
+    missing : {"drop", "error"}
+        Drop incomplete rows (and report how many), or refuse them.
+    context : str, optional
+        One sentence about the dataset for prompts (bundled datasets bring their own).
+    dialect : Dialect, optional
+        Separator, decimal mark, encoding and extra missing markers; detected when not given.
+
+    Examples
+    --------
+    >>> ds = load_dataset("asia")
+    >>> ds.kind, ds.frame.shape
+    ('discrete', (10000, 8))
+    """
+    from . import bundled
+
+    path = Path(data)
+    truth = None
+    name = path.stem
+    if not path.exists() and bundled.is_bundled(str(data)):
+        info = bundled.get(str(data))
+        path = info.data_path
+        name = info.name
+        truth = info.truth_path
+        if variables is None:
+            variables = info.variables_path
+        if context is None:
+            context = info.context
+    df = read_table(path, dialect)
+    inputs = {str(path): file_sha256(path)}
+    descriptions: dict[str, str] = {}
+    declared: dict[str, str] = {}
+    if variables is not None:
+        descriptions, declared = read_variables_file(variables)
+        inputs[str(variables)] = file_sha256(variables)
+    ds = prepare(df, descriptions, name=name, context=context, columns=columns, missing=missing,
+                  inputs=inputs, source=str(path), declared=declared)
+    ds.truth_path = truth
+    return ds
+
+
+def load(data: str | Path | pd.DataFrame | Dataset | None, variables: str | Path | Mapping[str, str] | None = None, *,
+         columns: Sequence[str] | None = None, context: str | None = None, missing: str = "drop",
+         stream: str = "auto", dask: str | None = None, dialect: Dialect | None = None,
+         progress: bool = False) -> Dataset:
+    """The dataset ``data`` names: a Dataset as is, a DataFrame, a file path or a bundled name.
+
+    Big files (``stream="auto"``: see :func:`causalllm.data.stream.worth_streaming`) are read in
+    one streaming pass; with ``dask`` (a scheduler address or ``local``) ``data`` may be a glob of
+    files whose statistics the cluster computes.
+
+    Examples
+    --------
+    >>> load("cancer").kind
+    'discrete'
+    """
+    cols = list(columns) if columns else None
+    if data is None:
+        raise ConfigError("no data: give DATA (a CSV/TSV/Parquet file or a bundled dataset name)")
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, pd.DataFrame):
+        frame = data[cols] if cols else data
+        desc = variables if isinstance(variables, Mapping) else None
+        if variables is not None and desc is None:
+            desc = read_variables(variables)  # type: ignore[arg-type]
+        return Dataset.from_frame(frame, desc, context=context, missing=missing)
+    if dask:
+        from .dask import load_dask
+
+        return load_dask(dask, str(data), variables, cols, missing=missing, context=context)
+    path = Path(data)
+    dialect = dialect or Dialect()
+    if _streams(path, stream, dialect):
+        return _load_streamed(path, variables, cols, missing=missing, context=context, dialect=dialect,
+                              progress=progress)
+    if isinstance(variables, Mapping):
+        ds = load_dataset(data, None, columns=cols, missing=missing, context=context, dialect=dialect)
+        for k, v in variables.items():
+            if k in ds.descriptions and v:
+                ds.descriptions[k] = v
+        return ds
+    return load_dataset(data, variables, columns=cols, missing=missing, context=context, dialect=dialect)
+
+
+def _streams(path: Path, stream: str, dialect: Dialect) -> bool:
+    from .stream import streamable, worth_streaming
+
+    return stream == "always" or (stream == "auto" and path.is_file() and streamable(path, dialect)
+                                  and worth_streaming(path))
+
+
+def _load_streamed(path: Path, variables: Any, columns: list[str] | None, *, missing: str, context: str | None,
+                   dialect: Dialect, progress: bool) -> Dataset:
+    from .stream import stream_dataset
+
+    desc, declared = variables_of(variables)
+    # the manifest's hash of a big file reads it once more: beside the pass, not after it
+    with ThreadPoolExecutor(1) as pool:
+        digest = pool.submit(file_sha256, path)
+        ds = stream_dataset(path, desc, columns=columns, missing=missing, progress=progress, dialect=dialect,
+                            declared=declared)
+        ds.inputs = {str(path): digest.result()}
+    ds.name, ds.context = path.stem, context
+    if variables is not None and not isinstance(variables, Mapping):
+        ds.inputs[str(variables)] = file_sha256(variables)
+    return ds
+
+
+def variables_of(variables: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """Descriptions and declared types from a variables file (a mapping brings descriptions only)."""
+    if isinstance(variables, Mapping):
+        return dict(variables), {}
+    if variables is None:
+        return {}, {}
+    return read_variables_file(variables)

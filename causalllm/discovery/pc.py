@@ -1,0 +1,567 @@
+"""The data side: the PC algorithm with the right CI test, and its evidence.
+
+:class:`PCDiscovery` is a scikit-learn style estimator. By default it runs the native engine
+(:mod:`causalllm.discovery.search`: PC-stable on sufficient statistics, batched tests, the same
+output as causal-learn); ``engine="causal-learn"`` runs causal-learn's ``pc`` as the reference
+(:mod:`causalllm.discovery.reference`, the only module importing causal-learn). Both engines
+produce causal-learn's endpoint matrix, read by :func:`~causalllm.discovery.orient.endpoints_to_networkx`;
+everything downstream sees the one-arc-per-pair representation of :mod:`causalllm.graph`.
+
+CI test choice (``test="auto"``)
+--------------------------------
+* all continuous → Fisher-z (``fisherz``);
+* all discrete → G² (``gsq``), on integer codes of the categories;
+* mixed → the conditional-Gaussian likelihood-ratio test (``cg``; Andrews, Ramsey & Cooper
+  2018) on the raw values. ``dg`` is the degenerate-Gaussian test (Andrews, Ramsey & Cooper
+  2019); ``gsq``/``chisq`` on mixed data cut the continuous columns into ``bins`` quantile bins,
+  with a warning (the former default; README, "Mixed data", compares the three). ``kci`` is the
+  slow kernel alternative (causal-learn).
+
+Data no test can use — exactly collinear or duplicated columns under Fisher-z or the
+degenerate-Gaussian test, fewer rows than columns — is a one-line
+:class:`~causalllm.errors.DataError` naming the columns, before any test runs.
+
+Evidence kept per pair
+----------------------
+Every test's conditioning set and p-value is recorded (natively by the engine; for the
+reference engine, read from causal-learn's test cache), so for every pair we know all its
+tests. For a **removed** edge: the largest p-value among the tests that separated it, with
+that test's conditioning set (``sepsets_`` keeps causal-learn's own separating set, the one
+used for collider orientation: the union of the sets that separated the pair at that depth).
+For a **kept** edge: the largest p-value among the tests that failed to separate it — how
+close it came to removal.
+"""
+
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from ..data.dataset import Dataset
+from ..errors import ConfigError, DataError
+from ..graph import pair_key
+from . import reference
+from .citests import (
+    CITest,
+    ConditionalGaussian,
+    DegenerateGaussian,
+    DiscreteTest,
+    FisherZ,
+    check_correlation,
+)
+from .orient import endpoints_to_networkx
+from .registry import CI_TESTS, DEFAULT_ALPHA, DEFAULT_BINS, ENGINES, TEST_CHOICES
+from .search import ENGINE_VERSION, PCRun, pc_guess, pc_stable
+
+__all__ = ["PCDiscovery", "PairEvidence", "bootstrap", "choose_test", "encode", "fci_graph"]
+
+log = logging.getLogger("causalllm")
+
+
+@dataclass(frozen=True)
+class PairEvidence:
+    """What the CI tests said about one pair.
+
+    ``p_value`` is the largest p-value of the pair's tests; ``cond_set`` the conditioning set
+    of that test; ``adjacent`` whether PC kept the edge; ``n_tests`` how many tests ran.
+    """
+
+    p_value: float
+    cond_set: tuple[str, ...]
+    adjacent: bool
+    n_tests: int
+
+
+def choose_test(kind: str, test: str = "auto") -> str:
+    """The CI test for data of ``kind`` (``continuous``, ``discrete``, ``mixed``).
+
+    Examples
+    --------
+    >>> choose_test("continuous"), choose_test("discrete"), choose_test("mixed")
+    ('fisherz', 'gsq', 'cg')
+    >>> choose_test("discrete", "chisq")
+    'chisq'
+    """
+    if test not in TEST_CHOICES:
+        raise ConfigError(f"unknown CI test {test!r}; use one of {', '.join(TEST_CHOICES)}")
+    if test != "auto":
+        return test
+    # mixed data: the conditional-Gaussian test measured at least as good as binning, and better
+    # with more rows; the degenerate-Gaussian test did worse (README, "Mixed data")
+    return {"continuous": "fisherz", "discrete": "gsq"}.get(kind, "cg")
+
+
+def encode(ds: Dataset, test: str, bins: int = DEFAULT_BINS) -> np.ndarray:
+    """The numeric matrix causal-learn receives for ``ds`` under ``test``.
+
+    Discrete columns become integer category codes (causal-learn's χ²/G² only need distinct
+    values). For a discrete test, continuous columns are cut into ``bins`` quantile bins; for
+    Fisher-z, KCI and the degenerate-Gaussian test, discrete columns are used as their codes
+    (the degenerate-Gaussian test then embeds them as indicators).
+    """
+    discrete_test = test in ("chisq", "gsq")
+    frame = ds.rows(f"the {test} test")
+    if not discrete_test and all(t == "continuous" for t in ds.types.values()):
+        return np.ascontiguousarray(frame.to_numpy(dtype=float))
+    cols = []
+    for c in ds.columns:
+        s = frame[c]
+        if ds.types[c] == "discrete":
+            if isinstance(s.dtype, pd.CategoricalDtype):  # a streamed column: sorted levels, so codes keep their order
+                cols.append(s.cat.codes.to_numpy(dtype=float))
+            elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+                cols.append(s.to_numpy(dtype=float))
+            else:
+                cols.append(pd.Categorical(s.astype(str)).codes.astype(float))
+        elif discrete_test:
+            cols.append(pd.qcut(s.rank(method="first"), q=bins, labels=False, duplicates="drop").to_numpy(dtype=float))
+        else:
+            cols.append(s.to_numpy(dtype=float))
+    return np.ascontiguousarray(np.column_stack(cols), dtype=float)
+
+
+def _embed(X: np.ndarray, discrete: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray], list[str]]:
+    """The degenerate-Gaussian embedding: each discrete column as indicators of all its categories but the last."""
+    cols: list[np.ndarray] = []
+    blocks: list[np.ndarray] = []
+    labels: list[str] = []
+    for j in range(X.shape[1]):
+        start = len(cols)
+        if discrete[j]:
+            levels, codes = np.unique(X[:, j], return_inverse=True)
+            for k, level in enumerate(levels[:-1]):
+                cols.append((codes == k).astype(float))
+                labels.append(f"{names[j]}={level:g}")
+        else:
+            cols.append(X[:, j])
+            labels.append(str(names[j]))
+        blocks.append(np.arange(start, len(cols)))
+    return np.column_stack(cols), blocks, labels
+
+
+class PCDiscovery:
+    """The PC algorithm on a :class:`~causalllm.data.Dataset` (or DataFrame).
+
+    Parameters
+    ----------
+    alpha : float
+        Significance level of the CI tests, in (0, 1).
+    test : {"auto", "fisherz", "chisq", "gsq", "cg", "dg", "kci"}
+        CI test; ``auto`` chooses from the column types (see module docstring).
+    engine : {"native", "causal-learn"}
+        ``native`` (default): :mod:`causalllm.discovery.search`, PC-stable on sufficient statistics with
+        batched tests, whose output equals causal-learn's. ``causal-learn``: causal-learn's
+        ``pc``, the reference. KCI and background knowledge always run on causal-learn; the
+        degenerate-Gaussian test only on the native engine.
+    stable : bool
+        PC-stable skeleton (order-independent removals). The native engine is always stable.
+    uc_rule, uc_priority : int
+        causal-learn's collider rule and conflict priority (defaults as causal-learn; the
+        native engine implements the defaults).
+    bins : int
+        Quantile bins for continuous columns under a discrete test.
+    show_progress : bool
+        causal-learn's progress bar on stderr.
+    max_depth : int, optional
+        Largest conditioning set tried (native engine); ``depth_limited_`` says whether it
+        stopped the search.
+    determinism : bool
+        G²/χ² on the native engine: a test with zero degrees of freedom (the conditioning set
+        determines one of the pair in this sample — a deterministic node given its parents) never
+        separates a pair (:class:`causalllm.discovery.citests.DiscreteTest`). causal-learn counts it as
+        p = 1; ``False`` reproduces that. ``n_determined_`` counts the tests it concerned.
+    required, forbidden : sequence of (str, str)
+        Background knowledge: directed edges PC must keep or must not orient so (used by the
+        ``prior`` merge policy). causal-learn may still delete a required edge by a CI test:
+        check the output.
+
+    Attributes
+    ----------
+    graph_ : networkx.DiGraph
+        The CPDAG, one arc per adjacent pair (``mark`` ``-->`` or ``---``), with ``p_value``.
+    sepsets_ : dict
+        ``frozenset({a, b})`` → the separating set of every removed pair (causal-learn's: the union
+        of the sets that separated it at its depth), in column order.
+    p_values_ : dict
+        ``frozenset({a, b})`` → largest p-value among the pair's tests.
+    evidence_ : dict
+        ``frozenset({a, b})`` → :class:`PairEvidence`.
+    n_tests_ : int
+        Number of distinct CI tests run.
+    tests_ : dict
+        ``frozenset({a, b})`` → every ``(conditioning set, p-value)`` tested for the pair.
+    test_ : str
+        The CI test used.
+    engine_ : str
+        The engine that ran (``native`` or ``causal-learn``).
+    depth_limited_ : bool
+        ``max_depth`` stopped the adjacency search before it ran out of tests.
+    data_ : numpy.ndarray or None
+        The encoded matrix (for re-use by FCI); ``None`` when the test was built from a streamed
+        table's statistics or codes (FCI and background knowledge then use that test).
+
+    Examples
+    --------
+    >>> from causalllm.data import load_dataset
+    >>> pc = PCDiscovery(alpha=0.01).fit(load_dataset("asia"))
+    >>> pc.test_, pc.engine_, pc.graph_.number_of_nodes()
+    ('gsq', 'native', 8)
+    """
+
+    _tests: dict[frozenset, list[tuple[tuple[str, ...], float]]] | None = None
+    _pair_tests: dict[tuple[int, int], list[tuple[tuple[int, ...], float]]] | None = None
+    _known: dict[tuple[int, int, tuple[int, ...]], float] | None = None
+    _native: CITest | None = None
+    _run: PCRun | None = None
+    #: the guessed edges that ordered the tests (PC-Guess), or None for PC-stable
+    guess_: list[tuple[str, str]] | None = None
+    _index: dict[str, int]
+
+    def __init__(
+        self,
+        alpha: float = DEFAULT_ALPHA,
+        test: str = "auto",
+        *,
+        engine: str = "native",
+        stable: bool = True,
+        uc_rule: int = 0,
+        uc_priority: int = 2,
+        bins: int = DEFAULT_BINS,
+        show_progress: bool = False,
+        required: Sequence[tuple[str, str]] = (),
+        forbidden: Sequence[tuple[str, str]] = (),
+        max_depth: int | None = None,
+        determinism: bool = True,
+    ) -> None:
+        self.determinism = determinism
+        self.alpha = alpha
+        self.test = test
+        self.engine = engine
+        self.stable = stable
+        self.uc_rule = uc_rule
+        self.uc_priority = uc_priority
+        self.bins = bins
+        self.show_progress = show_progress
+        self.required = required
+        self.forbidden = forbidden
+        self.max_depth = max_depth
+
+    # ---------------------------------------------------------- evidence
+    @property
+    def tests_(self) -> dict[frozenset, list[tuple[tuple[str, ...], float]]]:
+        """``frozenset({a, b})`` → every ``(conditioning set, p-value)`` PC tested for the pair."""
+        if self._tests is None:
+            names = self.columns_
+            self._tests = {pair_key(names[i], names[j]): [(tuple(names[k] for k in S), p) for S, p in lst]
+                           for (i, j), lst in self._by_pair().items()}
+        return self._tests
+
+    def _by_pair(self) -> dict[tuple[int, int], list[tuple[tuple[int, ...], float]]]:
+        if self._pair_tests is None:
+            assert self._run is not None
+            self._pair_tests = self._run.log.by_pair()
+        return self._pair_tests
+
+    def separating_sets(self, a: str, b: str) -> list[tuple[str, ...]]:
+        """Conditioning sets of the tests that separated ``a`` and ``b`` (p > alpha)."""
+        i, j = sorted((self._index[a], self._index[b]))
+        return [tuple(self.columns_[k] for k in S) for S, p in self._by_pair().get((i, j), []) if p > self.alpha]
+
+    def ci_test(self, x: str, y: str, S: Sequence[str] = ()) -> float:
+        """p-value of the fitted CI test for ``x`` independent of ``y`` given ``S``.
+
+        Tests PC already ran are looked up in its record at no cost.
+        """
+        idx = self._index
+        if self._native is None:
+            return float(self.cg_.test(idx[x], idx[y], [idx[s] for s in S]))
+        i, j = sorted((idx[x], idx[y]))
+        cond = tuple(sorted(idx[s] for s in S))
+        if self._known is None:
+            self._known = {(a, b, T): p for (a, b), lst in self._by_pair().items() for T, p in lst}
+        p = self._known.get((i, j, cond))
+        if p is None:
+            p = float(self._native.pvalues(np.array([i]), np.array([j]), np.array([cond], dtype=np.int64)
+                                           .reshape(1, len(cond)))[0])
+            self._known[(i, j, cond)] = p
+        return p
+
+    def _validate(self) -> None:
+        if not (isinstance(self.alpha, (int, float)) and 0 < float(self.alpha) < 1):
+            raise ConfigError(f"alpha must be strictly between 0 and 1, got {self.alpha}; e.g. --alpha 0.05")
+        if self.bins < 2:
+            raise ConfigError(f"bins must be at least 2, got {self.bins}")
+        if self.engine not in ENGINES:
+            raise ConfigError(f"unknown engine {self.engine!r}; use one of {', '.join(ENGINES)}")
+        if self.max_depth is not None and self.engine == "causal-learn":
+            raise ConfigError("--max-depth bounds the native engine; leave out --engine causal-learn")
+
+    # ---------------------------------------------------------- fitting
+    def _like(self, **changes: Any) -> PCDiscovery:
+        """An unfitted estimator with this one's settings and fitted test (``changes`` override)."""
+        settings = dict(alpha=self.alpha, test=self.test_, engine=self.engine, stable=self.stable,
+                        uc_rule=self.uc_rule, uc_priority=self.uc_priority, bins=self.bins, required=self.required,
+                        forbidden=self.forbidden, max_depth=self.max_depth, determinism=self.determinism)
+        return PCDiscovery(**{**settings, **changes})
+
+    def with_guess(self, guess: Sequence[tuple[str, str]]) -> PCDiscovery:
+        """A new fit on the same data, test and alpha with PC-Guess (:func:`causalllm.discovery.search.pc_guess`):
+        the guessed directed edges order the CI tests; no test is skipped or overruled.
+
+        Examples
+        --------
+        >>> from causalllm.data import load_dataset
+        >>> pc = PCDiscovery().fit(load_dataset("asia"))
+        >>> pc.with_guess([("smoke", "lung"), ("lung", "either")]).guess_
+        [('smoke', 'lung'), ('lung', 'either')]
+        """
+        if self._native is None:
+            raise ConfigError(f"--merge guided runs on the native engine; the {self.test_} test here runs on "
+                              "causal-learn (use another --test, or leave out --engine causal-learn)")
+        other = self._like(required=(), forbidden=())
+        other.guess_ = [(a, b) for a, b in guess if a in self._index and b in self._index]
+        return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_, native=self._native)
+
+    def with_knowledge(self, required: Sequence[tuple[str, str]], forbidden: Sequence[tuple[str, str]] = ()
+                       ) -> PCDiscovery:
+        """A new fit on the same data, test and alpha, with background knowledge."""
+        other = self._like(required=required, forbidden=forbidden)
+        other._validate()
+        return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_,
+                                 native=self._native if self.data_ is None else None)
+
+    def fit(self, data: Dataset | pd.DataFrame) -> PCDiscovery:
+        """Run PC; sets the learned attributes and returns ``self``."""
+        self._validate()
+        ds = data if isinstance(data, Dataset) else Dataset.from_frame(data)
+        test = choose_test(ds.kind, self.test)
+        discrete = np.array([ds.types[c] == "discrete" for c in ds.columns])
+        compact = self._compact_test(ds, test)
+        if compact is not None:
+            return self._fit_matrix(None, ds.columns, test, discrete, native=compact)
+        if ds.kind != "discrete" and test in ("gsq", "chisq"):
+            log.warning("%s data: continuous columns cut into %d quantile bins for the %s test (--test auto uses "
+                        "the values: %s)", ds.kind, self.bins, "G^2" if test == "gsq" else "chi-square",
+                        choose_test(ds.kind))
+        elif ds.kind != "continuous" and test == "fisherz":
+            log.warning("%s data under Fisher-z: category codes are treated as numbers, which assumes ordered, evenly "
+                        "spaced categories (--test auto uses %s)", ds.kind, choose_test(ds.kind))
+        X = encode(ds, test, self.bins)
+        return self._fit_matrix(X, ds.columns, test, discrete)
+
+    def _compact_test(self, ds: Dataset, test: str) -> CITest | None:
+        """The test built straight from a streamed table's statistics or category codes, without
+        the float matrix (``None`` for an in-memory table: it goes through :func:`encode`)."""
+        names = ds.columns
+        if ds.stats is not None:
+            if test != "fisherz":
+                raise ConfigError(f"the {test} test needs the data rows, but this table was streamed into its "
+                                  "correlation matrix; use --test fisherz, or --stream never to load every row")
+            stats = ds.stats.select(names)
+            corr = stats.corr()
+            check_correlation(corr, stats.n, names)
+            return FisherZ(corr, stats.n)
+        frame = ds.frame
+        if (test in ("gsq", "chisq") and ds.kind == "discrete" and frame is not None
+                and all(isinstance(frame[c].dtype, pd.CategoricalDtype) for c in names)):
+            # built variable-major, as the test stores it, so the codes are not copied again
+            top = max(len(frame[c].cat.categories) for c in names)
+            cols = np.empty((len(names), len(frame)), dtype=np.uint8 if top <= 256 else np.uint16)
+            for j, c in enumerate(names):
+                cols[j] = frame[c].cat.codes.to_numpy()
+            return DiscreteTest(cols.T, gsq=test == "gsq", determinism=self.determinism)
+        return None
+
+    def _engine_for(self, test: str) -> str:
+        info = CI_TESTS[test]
+        if not info.reference:
+            if self.engine != "native":
+                raise ConfigError(f"the mixed-data test {test} runs on the native engine; leave out "
+                                  "--engine causal-learn or choose another --test")
+            if self.required or self.forbidden:
+                raise ConfigError(f"background knowledge needs causal-learn's engine, which has no {test} test; "
+                                  "choose --test gsq (binning) or fisherz")
+            return "native"
+        if (not info.native or self.required or self.forbidden or not self.stable
+                or (self.uc_rule, self.uc_priority) != (0, 2)):
+            return "causal-learn"
+        return self.engine
+
+    def _native_test(self, X: np.ndarray, names: list[str], test: str, discrete: np.ndarray) -> CITest:
+        n = X.shape[0]
+        if test == "fisherz":
+            corr = np.corrcoef(X.T)
+            check_correlation(corr, n, names)
+            return FisherZ(corr, n)
+        if test in ("gsq", "chisq"):
+            codes = np.column_stack([np.unique(X[:, j], return_inverse=True)[1].reshape(-1) for j in range(X.shape[1])])
+            return DiscreteTest(codes, gsq=test == "gsq", determinism=self.determinism)
+        if test == "cg":
+            cont = [j for j in range(X.shape[1]) if not discrete[j]]
+            if len(cont) > 1:
+                check_correlation(np.corrcoef(X[:, cont].T), n, [names[j] for j in cont], "conditional-Gaussian")
+            return ConditionalGaussian(X, discrete)
+        E, blocks, labels = _embed(X, discrete, names)
+        if n <= E.shape[1]:
+            raise DataError(f"{n} rows for {E.shape[1]} columns once the discrete columns are expanded into "
+                            "indicators (degenerate-Gaussian test); add rows, or use --test gsq to bin instead")
+        corr = np.corrcoef(E.T)
+        check_correlation(corr, n, labels, "degenerate-Gaussian")
+        return DegenerateGaussian(corr, blocks, n)
+
+    def _knowledge(self, names: list[str]) -> Any:
+        """causal-learn's BackgroundKnowledge for ``required``/``forbidden``, or None."""
+        return reference.background_knowledge(names, self.required, self.forbidden)
+
+    def _fit_matrix(self, X: np.ndarray | None, names: list[str], test: str, discrete: np.ndarray,
+                    native: CITest | None = None) -> PCDiscovery:
+        names = list(names)
+        p = len(names)
+        n = X.shape[0] if X is not None else native.n  # type: ignore[union-attr]
+        if n <= p:
+            raise DataError(f"{n} rows for {p} columns: PC needs more rows than columns; add rows or choose fewer "
+                            "columns with --columns")
+        engine = self._engine_for(test)
+        t0 = time.perf_counter()
+        self._native = None
+        self._run = None
+        if native is None and engine == "native":
+            assert X is not None
+            native = self._native_test(X, names, test, discrete)
+        self._native = native
+        determined_before = getattr(native, "determined", 0)
+        if engine == "native":
+            assert native is not None
+            if self.guess_ is not None:
+                G = np.zeros((p, p), dtype=bool)
+                idx = {c: i for i, c in enumerate(names)}
+                for a, b in self.guess_:
+                    G[idx[a], idx[b]] = True
+                self._run = pc_guess(native, self.alpha, G, max_depth=self.max_depth)
+            else:
+                self._run = pc_stable(native, self.alpha, max_depth=self.max_depth)
+            M = self._run.graph
+            sepsets = self._run.sepsets
+            summary = self._run.log.summary()
+            self.n_tests_ = self._run.n_tests
+            self._pair_tests = None
+        else:
+            M, sepsets, pair_tests = self._causallearn(X, names, test, native)
+            self._pair_tests = pair_tests
+            summary = {}
+            for key, lst in pair_tests.items():
+                cond, pmax = max(lst, key=lambda t: t[1])
+                summary[key] = (pmax, cond, len(lst))
+            self.n_tests_ = sum(len(v) for v in pair_tests.values())
+        self.fit_time_ = time.perf_counter() - t0
+        self.n_determined_ = getattr(native, "determined", 0) - determined_before
+        self.depth_limited_ = bool(self.max_depth is not None and self._run is not None
+                                   and self._run.depth > self.max_depth)
+        if self.max_depth is not None and engine != "native":
+            log.warning("causal-learn's PC (background knowledge, KCI) has no depth bound: --max-depth %d was not "
+                        "applied to it", self.max_depth)
+        self._tests = None
+        self._known = None
+        self.test_ = test
+        self.engine_ = engine
+        self.data_ = X
+        self.discrete_ = discrete
+        self.columns_: list[str] = names
+        self._index = {c: i for i, c in enumerate(names)}
+        G = endpoints_to_networkx(M, names)
+        self.evidence_: dict[frozenset, PairEvidence] = {}
+        self.p_values_: dict[frozenset, float] = {}
+        self.sepsets_: dict[frozenset, tuple[str, ...]] = {}
+        for (i, j), (pmax, cond, count) in summary.items():
+            a, b = names[i], names[j]
+            key = pair_key(a, b)
+            adjacent = G.has_edge(a, b) or G.has_edge(b, a)
+            S = tuple(names[k] for k in cond)
+            self.evidence_[key] = PairEvidence(p_value=pmax, cond_set=S, adjacent=adjacent, n_tests=count)
+            self.p_values_[key] = pmax
+            if not adjacent:
+                sep = sepsets.get((i, j))
+                self.sepsets_[key] = tuple(names[k] for k in sep) if sep is not None else S
+        for u, v, d in G.edges(data=True):
+            ev = self.evidence_.get(pair_key(u, v))
+            d["p_value"] = ev.p_value if ev else None
+        self.graph_ = G
+        return self
+
+    def _causallearn(self, X: np.ndarray | None, names: list[str], test: str, native: CITest | None = None
+                     ) -> tuple[np.ndarray, dict[tuple[int, int], tuple[int, ...]], dict]:
+        """causal-learn's ``pc``: the reference engine (and KCI, and background knowledge)."""
+        M, sepsets, tests, self.cg_ = reference.run_pc(
+            X, names, test, self.alpha, stable=self.stable, uc_rule=self.uc_rule, uc_priority=self.uc_priority,
+            show_progress=self.show_progress, knowledge=self._knowledge(names), native=native)
+        return M, sepsets, tests
+
+    def engine_info(self) -> dict[str, Any]:
+        """The engine that ran PC, its version and settings (for the manifest)."""
+        info: dict[str, Any] = {"name": self.engine_, "test": self.test_, "alpha": self.alpha, "stable": True,
+                                "orientation": "uc_sepset priority 2 + Meek (causal-learn's default)",
+                                "n_tests": self.n_tests_, "fit_s": round(self.fit_time_, 4),
+                                "max_depth": self.max_depth, "depth_limited": self.depth_limited_,
+                                "determinism_guard": self.determinism, "n_determined": self.n_determined_}
+        info["version"] = ENGINE_VERSION if self.engine_ == "native" else reference.version()
+        return info
+
+
+def bootstrap(pc: PCDiscovery, ds: Dataset, resamples: int, *, seed: int = 0, fraction: float = 0.5
+              ) -> dict[frozenset, dict[str, float]]:
+    """Edge stability: PC re-fitted (same test, alpha, engine and knowledge) on ``resamples`` subsamples of the rows.
+
+    Each subsample draws ``fraction`` of the rows without replacement — duplicated rows would
+    inflate every test's power, as in ``evaluate`` — with a seed derived from ``seed``. Returns,
+    for every pair adjacent in at least one resample, the share of resamples where it was
+    adjacent and where each direction was drawn (``"a->b"`` for the pair read in column order).
+
+    Examples
+    --------
+    >>> from causalllm.data import load_dataset
+    >>> ds = load_dataset("asia")
+    >>> st = bootstrap(PCDiscovery().fit(ds), ds, 3, seed=0)
+    >>> st[pair_key("tub", "either")]["adjacent"]
+    1.0
+    """
+    if resamples < 1:
+        raise ConfigError(f"--bootstrap needs at least 1 resample, got {resamples}")
+    if ds.frame is None:
+        raise ConfigError("--bootstrap re-fits PC on subsamples of the rows, but this table was streamed into its "
+                          "statistics; use --stream never to load the rows")
+    rows = ds.rows("--bootstrap")
+    m = int(len(rows) * fraction)
+    if m <= len(ds.columns):
+        raise DataError(f"--bootstrap subsamples {m} of {len(rows)} rows, too few for {len(ds.columns)} columns; "
+                        "add rows or leave out --bootstrap")
+    idx = {c: i for i, c in enumerate(ds.columns)}
+    counts: dict[frozenset, dict[str, float]] = {}
+    rng = np.random.default_rng(seed)
+    for _ in range(resamples):
+        take = np.sort(rng.choice(len(rows), size=m, replace=False))
+        fit = pc._like().fit(ds.with_frame(rows.iloc[take].reset_index(drop=True)))
+        for u, v, mark in fit.graph_.edges(data="mark"):
+            a, b = sorted((u, v), key=idx.__getitem__)
+            c = counts.setdefault(pair_key(a, b), {"adjacent": 0.0, f"{a}->{b}": 0.0, f"{b}->{a}": 0.0})
+            c["adjacent"] += 1
+            if mark == "-->":
+                c[f"{u}->{v}"] += 1
+    return {k: {name: n / resamples for name, n in c.items()} for k, c in counts.items()}
+
+
+def fci_graph(pc: PCDiscovery) -> nx.DiGraph:
+    """causal-learn's FCI on a fitted run's data, test and alpha: the PAG as a causalllm graph.
+
+    After a native fit, FCI runs with the engine's own tests (through causal-learn's public
+    registry of CI tests), so it also works for the degenerate-Gaussian test.
+    """
+    return reference.fci(pc.data_, pc.test_, pc.alpha, list(pc.columns_), native=pc._native,
+                         knowledge=pc._knowledge(list(pc.columns_)))

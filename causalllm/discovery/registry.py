@@ -1,0 +1,49 @@
+"""The data side's choices, declared once: the CI tests, the engines and the defaults (no scientific
+import: the CLI reads it at start-up). The tests themselves are :mod:`causalllm.discovery.citests`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CI_TESTS", "DEFAULT_ALPHA", "DEFAULT_BINS", "ENGINES", "TEST_CHOICES", "CITestInfo"]
+
+#: Significance level of the CI tests when none is given.
+DEFAULT_ALPHA = 0.05
+#: Quantile bins for continuous columns under a discrete CI test.
+DEFAULT_BINS = 4
+#: PC engines: causalllm's own (sufficient statistics, batched tests) or causal-learn's, the reference.
+ENGINES = ("native", "causal-learn")
+
+
+@dataclass(frozen=True)
+class CITestInfo:
+    """One CI test: what it is for, and where it runs.
+
+    ``native``: the native engine has it; ``reference``: causal-learn has it; ``discrete``: it reads
+    category codes (continuous columns are binned); ``rows``: it needs every row (a streamed table
+    keeps only statistics).
+    """
+
+    name: str
+    help: str
+    native: bool = True
+    reference: bool = True
+    discrete: bool = False
+    rows: bool = True
+
+
+#: Every CI test, in the order ``--test`` lists them (``auto`` chooses among them by the data's kind).
+CI_TESTS: dict[str, CITestInfo] = {t.name: t for t in (
+    CITestInfo("fisherz", "Fisher's z test of partial correlation (continuous data)", rows=False),
+    CITestInfo("chisq", "chi-square test on category codes (discrete data; continuous columns binned)",
+               discrete=True),
+    CITestInfo("gsq", "G^2 likelihood-ratio test on category codes (discrete data; continuous columns binned)",
+               discrete=True),
+    CITestInfo("cg", "conditional-Gaussian likelihood-ratio test (mixed data; Andrews, Ramsey & Cooper 2018)",
+               reference=False),
+    CITestInfo("dg", "degenerate-Gaussian likelihood-ratio test (mixed data; Andrews, Ramsey & Cooper 2019)",
+               reference=False),
+    CITestInfo("kci", "kernel CI test (causal-learn; slow, needs every row)", native=False),
+)}
+#: ``--test`` choices: ``auto`` then every test.
+TEST_CHOICES = ("auto", *CI_TESTS)
