@@ -19,11 +19,11 @@ from __future__ import annotations
 
 __all__ = [
     "CausalLLMError",
-    "DataError",
     "ConfigError",
+    "DataError",
     "LLMError",
-    "TransientLLMError",
     "RenderError",
+    "TransientLLMError",
 ]
 
 

@@ -53,7 +53,7 @@ def targets(folders: list[str]) -> None:
     print("\n| network | gpt4: ΔF1 ≥ +0.15 | gpt4: nSHD ≤ 0.5×PC | dirF1 ≥ MosaCD | adversarial: F1 ≥ PC−0.03, SHD ≤ PC+10% "
           "| topical gain ≥ ½ gpt4 gain | perfect ≥ every policy |")
     print("|---|---|---|---|---|---|---|")
-    ok = lambda b: "met" if b else "**missed**"  # noqa: E731
+    ok = lambda b: "met" if b else "**missed**"
     for net in sorted({k[0] for k in rows}, key=lambda n: list(MOSACD).index(n) if n in MOSACD else 99):
         pc = rows[(net, "-", "pc")]
         g = rows.get((net, "gpt4", "auto"))

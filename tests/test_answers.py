@@ -25,9 +25,11 @@ def test_combine_votes():
     p = combine_votes(("a", "b"), [_rec("a", "-->"), _rec("b", "-->", 0.6)])
     assert (p.answer, p.order_consistent, p.votes, p.confidence) == ("-->", True, {"-->": 2}, 0.7)
     p = combine_votes(("a", "b"), [_rec("a", "-->"), _rec("b", "none")])
-    assert p.order_consistent is False and p.confidence == 0.4  # half the votes
+    assert p.order_consistent is False
+    assert p.confidence == 0.4
     p = combine_votes(("a", "b"), [{"status": "invalid", "raw": "nope", "error": "not JSON"}])
-    assert p.answer == "invalid" and "not JSON" in p.rationale
+    assert p.answer == "invalid"
+    assert "not JSON" in p.rationale
     assert combine_votes(("a", "b"), [{"status": "unanswered", "error": "HTTP 500"}]).answer == "unanswered"
 
 
@@ -39,7 +41,7 @@ def test_llm_graph_breaks_cycles_at_the_least_confident_edge():
     assert sorted(G.edges) == [("a", "b"), ("c", "a")]
 
 
-@pytest.mark.parametrize("content,message", [
+@pytest.mark.parametrize(("content", "message"), [
     ("source,target,answer\nasia,tub,maybe\n", "answer 'maybe' must be"),
     ("source,target,answer\nasia,nope,-->\n", "'nope' is not a data column"),
     ("source,target,answer,confidence\nasia,tub,-->,2\n", "must be between 0 and 1"),

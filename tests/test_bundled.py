@@ -15,12 +15,15 @@ def test_every_bundled_dataset_has_its_files():
         info = bundled.get(name)
         assert (info.folder / "PROVENANCE.md").exists(), name
         if info.kind != "pairs":
-            assert info.data_path.exists() and info.variables_path.exists() and info.truth_path.exists(), name
+            assert info.data_path.exists(), name
+            assert info.variables_path.exists(), name
+            assert info.truth_path.exists(), name
 
 
 def test_listing_and_truth_lookup():
     rows = {r["name"]: r for r in bundled.listing()}
-    assert rows["sachs"]["shape"].endswith("x 11") and rows["tuebingen"]["shape"] == "108 pairs"
+    assert rows["sachs"]["shape"].endswith("x 11")
+    assert rows["tuebingen"]["shape"] == "108 pairs"
     assert bundled.truth_or_path("asia") == bundled.get("asia").truth_path
     assert bundled.truth_or_path("some/file.csv") == "some/file.csv"
     assert not bundled.is_bundled("../asia")

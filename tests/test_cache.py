@@ -25,11 +25,15 @@ def test_cache_reuse_zero_calls_and_port_independent(tmp_path):
         assert s2.url != url1
         b = LLMPriors(model_for(s2.url, s2.identity), strategy="all", cache=cache).fit(small_ds())
         assert len(s2.requests) == 0
-    assert b.stats_["calls"] == 0 and b.stats_["cache_hits"] == a.stats_["questions"]
+    assert b.stats_["calls"] == 0
+    assert b.stats_["cache_hits"] == a.stats_["questions"]
     assert {k: v.answer for k, v in a.pairs_.items()} == {k: v.answer for k, v in b.pairs_.items()}
     row = sqlite3.connect(tmp_path / "c.sqlite").execute(
         "SELECT key, raw_response, parsed, prompt_tokens, latency_s FROM answers LIMIT 1").fetchone()
-    assert "Variable A" in json.dumps(cache.request(row[0])) and json.loads(row[2]) and row[3] > 0 and row[4] >= 0
+    assert "Variable A" in json.dumps(cache.request(row[0]))
+    assert json.loads(row[2])
+    assert row[3] > 0
+    assert row[4] >= 0
 
 
 @pytest.mark.slow
@@ -73,11 +77,14 @@ def test_cache_commands_info_prune_export_import(tmp_path):
     run = CliRunner().invoke
     res = run(cli, ["cache", "info", "--cache", str(src), "--json"])
     info = __import__("json").loads(res.output)
-    assert info["answers"] == 3 and info["by_model"] == {"gpt-x": 2, "llama": 1}
-    assert info["by_status"] == {"ok": 2, "invalid": 1} and info["by_prompt_version"] == {"3": 2, "2": 1}
+    assert info["answers"] == 3
+    assert info["by_model"] == {"gpt-x": 2, "llama": 1}
+    assert info["by_status"] == {"ok": 2, "invalid": 1}
+    assert info["by_prompt_version"] == {"3": 2, "2": 1}
     assert run(cli, ["cache", "prune", "--cache", str(src)]).exit_code == 1  # nothing said: nothing pruned
     res = run(cli, ["cache", "prune", "--cache", str(src), "--unusable"])
-    assert "removed 1 answers" in res.output and len(AnswerCache(src)) == 2
+    assert "removed 1 answers" in res.output
+    assert len(AnswerCache(src)) == 2
     out = tmp_path / "answers.jsonl"
     assert run(cli, ["cache", "export", "--cache", str(src), str(out)]).exit_code == 0
     dst = tmp_path / "b.sqlite"
@@ -90,9 +97,11 @@ def test_cache_commands_info_prune_export_import(tmp_path):
     assert "removed 1 answers" in res.output
     (tmp_path / "bad.jsonl").write_text('{"key": "x"}\n')
     res = run(cli, ["cache", "import", "--cache", str(dst), str(tmp_path / "bad.jsonl")])
-    assert res.exit_code == 1 and "line 1 is not an exported answer" in res.output
+    assert res.exit_code == 1
+    assert "line 1 is not an exported answer" in res.output
     res = run(cli, ["cache", "info", "--cache", str(tmp_path / "none.sqlite")])
-    assert res.exit_code == 1 and "no answer cache" in res.output
+    assert res.exit_code == 1
+    assert "no answer cache" in res.output
 
 
 def test_requests_are_stored_compactly_and_read_back_whole(tmp_path):

@@ -24,16 +24,22 @@ def test_discover_writes_every_output(run, tmp_path):
     assert (edges["directed"] == (edges["pc"] == "-->")).all()
     assert edges["p_value"].between(0, 0.05).all()  # kept edges: the tests never separated them
     svg = (tmp_path / "graph.svg").read_text()
-    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert svg.lstrip().startswith("<?xml")
+    assert "<svg" in svg
     m = json.loads((tmp_path / "manifest.json").read_text())
-    assert m["options"]["alpha"] == 0.05 and m["options"]["test"] == "fisherz" and m["seed"] == 0
-    assert all(len(h) == 64 for h in m["inputs"].values()) and len(m["inputs"]) == 2
-    assert "causal-learn" in m["versions"] and "pc" in m["timings_s"]
+    assert m["options"]["alpha"] == 0.05
+    assert m["options"]["test"] == "fisherz"
+    assert m["seed"] == 0
+    assert all(len(h) == 64 for h in m["inputs"].values())
+    assert len(m["inputs"]) == 2
+    assert "causal-learn" in m["versions"]
+    assert "pc" in m["timings_s"]
     # every export holds the same graph
     g_csv = read_graph(tmp_path / "edges.csv")
     for f in ("graph.json", "graph.graphml", "graph.dot"):
         g = read_graph(tmp_path / f)
-        assert shd(g, g_csv) == 0 and g.number_of_edges() == g_csv.number_of_edges() > 0, f
+        assert shd(g, g_csv) == 0, f
+        assert g.number_of_edges() == g_csv.number_of_edges() > 0, f
     H = nx.read_graphml(tmp_path / "graph.graphml")
     assert all("status" in d and "p_value" in d for _, _, d in H.edges(data=True))
 
@@ -47,7 +53,8 @@ def test_user_csv_with_variables(run, tmp_path):
     pd.DataFrame({"x": x, "y": y, "z": z, "row_id": range(500)}).to_csv(d, index=False)
     v = write(tmp_path / "v.yaml", "x: dose\ny: level\n")
     res = run("discover", d, "--variables", v, "--out", tmp_path / "o", "--quiet", "--format", "dot")
-    assert "excluding column 'row_id'" in res.stderr and "no description" in res.stderr
+    assert "excluding column 'row_id'" in res.stderr
+    assert "no description" in res.stderr
     e = pd.read_csv(tmp_path / "o" / "edges.csv")
     assert {frozenset(p) for p in zip(e.source, e.target)} == {frozenset("xy"), frozenset("yz")}
 
@@ -61,7 +68,8 @@ def test_format_png_and_pdf_fallback(run, tmp_path):
     if shutil.which("dot"):
         assert (tmp_path / "p" / "graph.pdf").read_bytes()[:4] == b"%PDF"
     else:  # one line saying why, DOT still written, exit 0
-        assert "could not write graph.pdf" in res.stderr and "dot" in res.stderr
+        assert "could not write graph.pdf" in res.stderr
+        assert "dot" in res.stderr
         assert (tmp_path / "p" / "graph.dot").exists()
 
 
@@ -72,9 +80,11 @@ def test_init_template(run, tmp_path):
     assert str(tpl) in res.stdout
     t = pd.read_csv(tpl, keep_default_na=False)
     assert list(t.columns) == ["name", "type", "description"]
-    assert t["name"].tolist() == ["age", "sex", "score"] and t["type"].tolist() == ["discrete", "discrete", "continuous"]
+    assert t["name"].tolist() == ["age", "sex", "score"]
+    assert t["type"].tolist() == ["discrete", "discrete", "continuous"]
     again = run("init", d, ok=False)
-    assert again.exit_code != 0 and "already exists" in again.stderr
+    assert again.exit_code != 0
+    assert "already exists" in again.stderr
 
 
 def test_datasets_listing(run):
@@ -82,18 +92,21 @@ def test_datasets_listing(run):
     names = {r["name"] for r in json.loads(res.stdout)}
     assert {"sachs", "asia", "alarm", "child", "tuebingen"} <= names
     plain = run("datasets").stdout
-    assert "sachs" in plain and "853 x 11" in plain
+    assert "sachs" in plain
+    assert "853 x 11" in plain
 
 
 def test_python_dash_m_and_version():
     proc = run_subprocess("--version")
-    assert proc.returncode == 0 and "version" in proc.stdout
+    assert proc.returncode == 0
+    assert "version" in proc.stdout
 
 
 def test_progress_and_results_streams(tmp_path):
     proc = run_subprocess("discover", "asia", "--out", tmp_path, "--format", "dot")
     assert proc.returncode == 0
-    assert "edges.csv" in proc.stdout and "Warning" not in proc.stdout
+    assert "edges.csv" in proc.stdout
+    assert "Warning" not in proc.stdout
 
 
 def test_init_for_a_bundled_name_writes_to_the_working_folder(run, tmp_path, monkeypatch):

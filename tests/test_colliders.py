@@ -8,7 +8,7 @@ from causalllm.discovery.colliders import classify_triples, robust_orientations
 
 
 def test_robust_orientations_are_the_unconflicted_colliders():
-    ds, pc = fit(CALIB)
+    _ds, pc = fit(CALIB)
     triples = classify_triples(pc)
     assert any(t.kind == "collider" and t.z == "q1" for t in triples)
     R = robust_orientations(pc, triples)
@@ -17,14 +17,16 @@ def test_robust_orientations_are_the_unconflicted_colliders():
 
 
 def test_a_chain_has_a_noncollider_and_no_robust_orientation():
-    ds, pc = fit([("a", "b"), ("b", "c")])
+    _ds, pc = fit([("a", "b"), ("b", "c")])
     triples = classify_triples(pc)
     assert [(t.x, t.z, t.y, t.kind) for t in triples] == [("a", "b", "c", "noncollider")]
-    assert triples[0].share == 1.0 and triples[0].n_sep >= 1
+    assert triples[0].share == 1.0
+    assert triples[0].n_sep >= 1
     assert all(m == "---" for _, _, m in robust_orientations(pc, triples).edges(data="mark"))
 
 
 def test_excluded_pairs_get_no_collider_vote():
-    ds, pc = fit(CALIB)
+    _ds, pc = fit(CALIB)
     R = robust_orientations(pc, classify_triples(pc), exclude={frozenset(("p1", "q1"))})
-    assert R.edges["p1", "q1"]["mark"] == "---" and R.edges["r1", "q1"]["mark"] == "-->"
+    assert R.edges["p1", "q1"]["mark"] == "---"
+    assert R.edges["r1", "q1"]["mark"] == "-->"

@@ -22,7 +22,8 @@ def test_config_lookup_order():
     assert (c.api_key, c.base_url, c.model, c.key_source) == ("k1", "http://localhost:8000/v1", "llama", "$OPENAI_API_KEY")
     c = resolve_endpoint(api_key_env="MYKEY", model="x", base_url="http://h:1/v1", environ=env)
     assert (c.api_key, c.base_url, c.model) == ("k2", "http://h:1/v1", "x")
-    assert "k2" not in repr(c) and "k2" not in json.dumps(c.public())
+    assert "k2" not in repr(c)
+    assert "k2" not in json.dumps(c.public())
     with pytest.raises(ConfigError, match="MISSING"):
         resolve_endpoint(api_key_env="MISSING", environ=env)
     with pytest.raises(ConfigError, match="no API key"):
@@ -38,11 +39,12 @@ def test_backend_and_cache_lookup():
     with pytest.raises(ConfigError, match="unknown --llm"):
         choose_backend("gpt", environ={})
     assert default_cache_path({"CAUSALLLM_CACHE_DIR": "/x"}).as_posix() == "/x/llm_cache.sqlite"
-    assert show_requests({"CAUSALLLM_SHOW_REQUESTS": "1"}) and not show_requests({"CAUSALLLM_SHOW_REQUESTS": "0"})
+    assert show_requests({"CAUSALLLM_SHOW_REQUESTS": "1"})
+    assert not show_requests({"CAUSALLLM_SHOW_REQUESTS": "0"})
 
 
 def test_unknown_option_is_an_error_never_swallowed():
-    with pytest.raises(ConfigError, match="unknown option.*alpah"):
+    with pytest.raises(ConfigError, match=r"unknown option.*alpah"):
         RunConfig.from_options(data="asia", alpah=0.1)
     with pytest.raises(ConfigError, match="unknown --merge 'magic'"):
         RunConfig(data="asia", merge="magic")
@@ -100,9 +102,11 @@ def test_same_run_from_the_cli_and_from_python(tmp_path):
     run(RunConfig(data="asia", out=str(tmp_path / "py"), fmt="dot", quiet=True, merge="orient", seed=3,
                   llm=LLMConfig(backend="simulated", profile="gpt4", no_cache=True)))
     names = sorted(p.name for p in (tmp_path / "cli").iterdir())
-    assert names == sorted(p.name for p in (tmp_path / "py").iterdir()) and "priors.csv" in names
+    assert names == sorted(p.name for p in (tmp_path / "py").iterdir())
+    assert "priors.csv" in names
     for name in set(names) - {"manifest.json", "report.html", "llm_answers.jsonl"}:  # these hold timings
         assert (tmp_path / "cli" / name).read_bytes() == (tmp_path / "py" / name).read_bytes(), name
     cli_m, py_m = (json.loads((tmp_path / d / "manifest.json").read_text()) for d in ("cli", "py"))
-    assert cli_m["options"] == py_m["options"] and cli_m["llm"] == py_m["llm"]
+    assert cli_m["options"] == py_m["options"]
+    assert cli_m["llm"] == py_m["llm"]
 

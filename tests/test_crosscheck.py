@@ -36,13 +36,17 @@ def test_fci_verdicts_for_suggested_latent_confounders():
 
 def test_falsification_true_graph_beats_permutations_wrong_graph_does_not():
     edges = [("a", "b"), ("b", "c"), ("c", "d"), ("a", "e"), ("e", "f"), ("f", "d")]
-    ds, pc = fit(edges, n=3000, seed=2)
+    _ds, pc = fit(edges, n=3000, seed=2)
     good = falsify_graph(nx.DiGraph(edges), pc, n_permutations=19, seed=0)
-    assert good["informative"] and good["p_value"] <= 0.05 and good["share_violated"] < 0.2
+    assert good["informative"]
+    assert good["p_value"] <= 0.05
+    assert good["share_violated"] < 0.2
     wrong = nx.DiGraph([("d", "a"), ("c", "a"), ("f", "b"), ("e", "b"), ("d", "e"), ("c", "f")])
     bad = falsify_graph(wrong, pc, n_permutations=19, seed=0)
-    assert not bad["informative"] and bad["share_violated"] > good["share_violated"]
-    assert bad["violations"] and {"node", "independent_of", "given", "p_value"} <= set(bad["violations"][0])
+    assert not bad["informative"]
+    assert bad["share_violated"] > good["share_violated"]
+    assert bad["violations"]
+    assert {"node", "independent_of", "given", "p_value"} <= set(bad["violations"][0])
 
 
 def test_without_fci_latent_confounders_are_not_checked():

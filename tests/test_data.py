@@ -29,7 +29,8 @@ def test_types_and_exclusions():
     types, excluded = infer_types(df)
     assert types == {"x": "continuous", "k": "discrete", "s": "discrete", "flag": "discrete"}
     assert set(excluded) == {"const", "id", "empty"}
-    assert "ID-like" in excluded["id"] and excluded["empty"] == "all values missing"
+    assert "ID-like" in excluded["id"]
+    assert excluded["empty"] == "all values missing"
 
 
 def test_many_level_integers_are_continuous():
@@ -47,7 +48,8 @@ def test_variables_formats(tmp_path):
 def test_missing_drop_and_error(tmp_path, caplog):
     p = write(tmp_path / "m.csv", "a,b\n1.5,2.5\n,3.5\n2.5,4.5\n3.5,1.0\n4.0,2.0\n")
     ds = load_dataset(p)
-    assert ds.n_dropped == 1 and len(ds.frame) == 4
+    assert ds.n_dropped == 1
+    assert len(ds.frame) == 4
     with pytest.raises(DataError, match="missing values in a"):
         load_dataset(p, missing="error")
 
@@ -62,7 +64,8 @@ def test_undescribed_columns_warned_and_named(tmp_path, caplog):
 
 def test_columns_subset(tmp_path):
     ds = load_dataset(write(tmp_path / "d.csv", GOOD), columns=["a", "c"])
-    assert ds.columns == ["a", "c"] and ds.kind == "mixed"
+    assert ds.columns == ["a", "c"]
+    assert ds.kind == "mixed"
 
 
 def test_tsv_and_parquet(tmp_path):
@@ -91,7 +94,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("case,content,message", BAD, ids=[b[0] for b in BAD])
+@pytest.mark.parametrize(("case", "content", "message"), BAD, ids=[b[0] for b in BAD])
 def test_bad_input_one_line_error(tmp_path, run, case, content, message):
     """In-process (an exception would fail the test); the first case also as a real process."""
     path = tmp_path / "data.csv"
@@ -106,7 +109,8 @@ def test_bad_input_one_line_error(tmp_path, run, case, content, message):
         code, stderr = res.exit_code, res.stderr
     assert code == 1
     err = [line for line in stderr.strip().splitlines() if not line.startswith("Warning: ")]
-    assert len(err) == 1 and err[0].startswith("Error: "), stderr
+    assert len(err) == 1, stderr
+    assert err[0].startswith("Error: "), stderr
     assert re.search(message, err[0]), err[0]
 
 
@@ -120,16 +124,19 @@ def test_bad_options_one_line_error(tmp_path):
     ]
     for extra, message in cases:
         proc = run_subprocess("discover", d, "--out", tmp_path / "o", "--quiet", *extra)
-        assert proc.returncode != 0 and "Traceback" not in proc.stderr
+        assert proc.returncode != 0
+        assert "Traceback" not in proc.stderr
         last = proc.stderr.strip().splitlines()
-        assert len(last) == 1 and message in last[0], proc.stderr
+        assert len(last) == 1, proc.stderr
+        assert message in last[0], proc.stderr
 
 
 def test_unwritable_out(tmp_path):
     d = write(tmp_path / "d.csv", GOOD)
     blocker = write(tmp_path / "file", "x")
     proc = run_subprocess("discover", d, "--out", blocker / "sub", "--quiet")
-    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().startswith("Error: cannot write to output folder"), proc.stderr
 
 
@@ -149,13 +156,15 @@ DEGENERATE = [
 ]
 
 
-@pytest.mark.parametrize("case,content,args,message", DEGENERATE, ids=[d[0] for d in DEGENERATE])
+@pytest.mark.parametrize(("case", "content", "args", "message"), DEGENERATE, ids=[d[0] for d in DEGENERATE])
 def test_degenerate_data_one_line_error(tmp_path, run, case, content, args, message):
     path = write(tmp_path / "data.csv", content)
     res = run("discover", path, "--llm", "none", "--out", tmp_path / "out", "--quiet", *args, ok=False)
     assert res.exit_code == 1
     err = [line for line in res.stderr.strip().splitlines() if not line.startswith("Warning: ")]
-    assert len(err) == 1 and err[0].startswith("Error: ") and re.search(message, err[0]), res.stderr
+    assert len(err) == 1, res.stderr
+    assert err[0].startswith("Error: "), res.stderr
+    assert re.search(message, err[0]), res.stderr
 
 
 def test_constant_after_dropping_rows_is_dropped_with_a_warning(tmp_path, run):

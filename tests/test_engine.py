@@ -63,7 +63,7 @@ def _bundled_matrix(name: str, test: str) -> np.ndarray:
     return np.column_stack([pd.Categorical(df[c].astype(str)).codes for c in df.columns]).astype(float)
 
 
-@pytest.mark.parametrize("name,test", [("sachs", "fisherz"), ("asia", "gsq"), ("asia", "chisq"), ("cancer", "gsq"),
+@pytest.mark.parametrize(("name", "test"), [("sachs", "fisherz"), ("asia", "gsq"), ("asia", "chisq"), ("cancer", "gsq"),
                                        ("earthquake", "chisq"), ("survey", "gsq"),
                                        pytest.param("child", "gsq", marks=pytest.mark.slow),
                                        pytest.param("alarm", "gsq", marks=pytest.mark.slow),
@@ -122,9 +122,11 @@ def test_estimator_engines_agree_and_evidence_is_native():
         ds = load_dataset(name)
         # causal-learn's rule for zero-df tests (p = 1): the determinism guard off
         a, b = PCDiscovery(engine="native", determinism=False).fit(ds), PCDiscovery(engine="causal-learn").fit(ds)
-        assert (a.engine_, b.engine_) == ("native", "causal-learn") and not hasattr(a, "cg_")
+        assert (a.engine_, b.engine_) == ("native", "causal-learn")
+        assert not hasattr(a, "cg_")
         assert sorted(a.graph_.edges(data="mark")) == sorted(b.graph_.edges(data="mark"))
-        assert a.sepsets_ == b.sepsets_ and a.n_tests_ == b.n_tests_
+        assert a.sepsets_ == b.sepsets_
+        assert a.n_tests_ == b.n_tests_
         for key, ev in a.evidence_.items():
             other = b.evidence_[key]
             assert (ev.cond_set, ev.adjacent, ev.n_tests) == (other.cond_set, other.adjacent, other.n_tests)
@@ -155,7 +157,7 @@ def test_degenerate_gaussian_is_the_regression_likelihood_ratio():
     def lr(a, b, S):
         def resid_logdet(target, given):
             Y = E[:, target]
-            Z = np.column_stack([np.ones(n)] + [E[:, given]]) if len(given) else np.ones((n, 1))
+            Z = np.column_stack([np.ones(n), E[:, given]]) if len(given) else np.ones((n, 1))
             R = Y - Z @ np.linalg.lstsq(Z, Y, rcond=None)[0]
             return np.linalg.slogdet(np.atleast_2d(R.T @ R / n))[1]
         bs = np.concatenate([blocks[s] for s in S]) if S else np.zeros(0, int)
@@ -181,8 +183,8 @@ def test_degenerate_data_is_a_one_line_error():
     X = np.column_stack([a, b, a + b, a])
     with pytest.raises(DataError, match="'a' and 'copy' are perfectly correlated"):
         check_correlation(np.corrcoef(X.T), 50, names)
-    with pytest.raises(DataError, match="a, b, total are exactly collinear|total, a, b are exactly collinear|"
-                                        "exactly collinear"):
+    with pytest.raises(DataError, match=r"a, b, total are exactly collinear|total, a, b are exactly collinear|"
+                                        r"exactly collinear"):
         check_correlation(np.corrcoef(X[:, :3].T), 50, names[:3])
     with pytest.raises(DataError, match="3 rows for 4 columns"):
         check_correlation(np.corrcoef(X[:3].T), 3, names)
@@ -241,7 +243,8 @@ def test_determinism_guard_keeps_edges_of_a_deterministic_node():
     ds = load_dataset("asia")
     T = read_graph("datasets/asia/truth.csv")
     plain, guarded = PCDiscovery(determinism=False).fit(ds), PCDiscovery().fit(ds)
-    assert plain.n_determined_ > 0 and guarded.n_determined_ > 0
+    assert plain.n_determined_ > 0
+    assert guarded.n_determined_ > 0
     for child in ("xray", "dysp"):
         assert not plain.graph_.has_edge("either", child)
         assert guarded.graph_.edges["either", child]["mark"] == "-->"
@@ -249,4 +252,5 @@ def test_determinism_guard_keeps_edges_of_a_deterministic_node():
     # on data without determinism the guard changes nothing: causal-learn's output exactly
     child = load_dataset("child")
     a, b = PCDiscovery().fit(child), PCDiscovery(engine="causal-learn").fit(child)
-    assert a.n_determined_ == 0 and sorted(a.graph_.edges(data="mark")) == sorted(b.graph_.edges(data="mark"))
+    assert a.n_determined_ == 0
+    assert sorted(a.graph_.edges(data="mark")) == sorted(b.graph_.edges(data="mark"))

@@ -21,7 +21,8 @@ INTERNAL = {("prompts", "ValueError"),  # parse_direction/parse_confounders: the
 
 def test_the_tree():
     for cls in (E.DataError, E.ConfigError, E.LLMError, E.RenderError, E.TransientLLMError):
-        assert issubclass(cls, E.CausalLLMError) and cls.__doc__
+        assert issubclass(cls, E.CausalLLMError)
+        assert cls.__doc__
     assert issubclass(E.TransientLLMError, E.LLMError)
     assert set(E.__all__) == {n for n in dir(E) if n.endswith("Error")}
 

@@ -21,13 +21,17 @@ def test_grid_small(tmp_path):
     s = {(r["expert"], r["method"]): r for r in res["summary"]}
     assert set(s) == {("-", "pc"), ("perfect", "llm"), ("perfect", "auto"), ("perfect", "report"),
                       ("random", "llm"), ("random", "auto"), ("random", "report")}
-    assert s[("perfect", "llm")]["shd"] == 0 and s[("perfect", "llm")]["orientation_f1"] == 1.0
+    assert s[("perfect", "llm")]["shd"] == 0
+    assert s[("perfect", "llm")]["orientation_f1"] == 1.0
     assert s[("random", "llm")]["orientation_f1"] < 0.8
     for r in res["summary"]:
-        assert r["runs"] == 2 and r["rows"] == 3000 and 0 <= r["adjacency_f1"] <= 1
+        assert r["runs"] == 2
+        assert r["rows"] == 3000
+        assert 0 <= r["adjacency_f1"] <= 1
     assert s[("perfect", "report")]["shd"] == s[("-", "pc")]["shd"]  # report never changes the graph
     table = markdown_table(res["summary"])
-    assert table.count("\n") == len(res["summary"]) + 1 and "± " in table
+    assert table.count("\n") == len(res["summary"]) + 1
+    assert "± " in table
 
 
 def test_perfect_expert_recovers_orientations_pc_leaves_undirected():
@@ -43,7 +47,8 @@ def test_perfect_expert_recovers_orientations_pc_leaves_undirected():
         G = merge(pc, asker.pairs_, policy).graph
         for u, v in undirected:
             want = (u, v) if truth.has_edge(u, v) else (v, u)
-            assert G.has_edge(*want) and G.edges[want]["mark"] == "-->", (policy, want)
+            assert G.has_edge(*want), (policy, want)
+            assert G.edges[want]["mark"] == "-->", (policy, want)
 
 
 def test_flip_sweep_profiles_parse():
@@ -53,10 +58,13 @@ def test_flip_sweep_profiles_parse():
 def test_tuebingen_pairs(tmp_path):
     cfg = RunConfig.from_options(cache=str(tmp_path / "c.sqlite"))
     perfect = evaluate_pairs(profile="perfect", config=cfg)
-    assert perfect["accuracy"] == 1.0 and perfect["order_consistency"] == 1.0 and perfect["pairs"] >= 95
+    assert perfect["accuracy"] == 1.0
+    assert perfect["order_consistency"] == 1.0
+    assert perfect["pairs"] >= 95
     assert abs(perfect["total_weight"] - 37.5) < 1.0  # weights of the univariate pairs
     rnd = evaluate_pairs(profile="random", config=cfg)
-    assert rnd["accuracy"] < 0.6 and rnd["order_consistency"] < 0.6
+    assert rnd["accuracy"] < 0.6
+    assert rnd["order_consistency"] < 0.6
 
 
 def test_cli_evaluate_outputs(run, tmp_path):
@@ -67,14 +75,17 @@ def test_cli_evaluate_outputs(run, tmp_path):
     assert {r["method"] for r in data["records"]} == {"pc", "llm", "auto", "orient"}
     assert (tmp_path / "results.png").read_bytes()[:4] == b"\x89PNG"
     res = run("evaluate", "--pairs", "tuebingen", "--profile", "perfect", "--cache", tmp_path / "c.sqlite")
-    assert "accuracy             1.0" in res.stdout and "SIMULATED" in res.stdout
+    assert "accuracy             1.0" in res.stdout
+    assert "SIMULATED" in res.stdout
 
 
 def test_cli_evaluate_bad_input(run):
     res = run("evaluate", "nosuchdataset", ok=False)
-    assert res.exit_code == 1 and "neither a bundled dataset" in res.stderr
+    assert res.exit_code == 1
+    assert "neither a bundled dataset" in res.stderr
     res = run("evaluate", "asia", "--merge", "magic", ok=False)
-    assert res.exit_code == 1 and "unknown --merge magic" in res.stderr
+    assert res.exit_code == 1
+    assert "unknown --merge magic" in res.stderr
 
 
 def test_from_network_samples_fresh_rows(tmp_path):
@@ -82,10 +93,13 @@ def test_from_network_samples_fresh_rows(tmp_path):
 
     a = network_sample("asia", 500, 0, ["asia", "tub", "smoke"])
     b = network_sample("asia", 500, 1, ["asia", "tub", "smoke"])
-    assert list(a.columns) == ["asia", "tub", "smoke"] and len(a) == 500
-    assert set(a["smoke"]) <= {"yes", "no"} and not a.equals(b)
+    assert list(a.columns) == ["asia", "tub", "smoke"]
+    assert len(a) == 500
+    assert set(a["smoke"]) <= {"yes", "no"}
+    assert not a.equals(b)
     assert a.equals(network_sample("asia", 500, 0, ["asia", "tub", "smoke"]))  # seeded
     res = evaluate(["asia"], rows=[3000], seeds=2, profiles=["perfect"], merges=["auto"], from_network=True,
                    config=RunConfig.from_options(cache=str(tmp_path / "c.sqlite")))
     pcs = [r for r in res["records"] if r["method"] == "pc"]
-    assert [r["rows"] for r in pcs] == [3000, 3000] and res["options"]["from_network"]
+    assert [r["rows"] for r in pcs] == [3000, 3000]
+    assert res["options"]["from_network"]

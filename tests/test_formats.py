@@ -38,14 +38,17 @@ def test_round_trip(fmt):
     write, read = {"gml": (to_gml, read_gml), "dagitty": (to_dagitty, lambda t: read_dagitty(t)[0]),
                    "amat": (to_amat, read_amat), "tetrad": (to_tetrad, read_tetrad)}[fmt]
     back = read(write(G))
-    assert list(back.nodes) == list(G.nodes) and marks(back) == marks(G)
+    assert list(back.nodes) == list(G.nodes)
+    assert marks(back) == marks(G)
 
 
 def test_tetrad_keeps_pag_marks_and_gml_is_networkx_gml():
     G = nx.relabel_nodes(sample(with_pag=True), {"age group": "age_group"})
     assert marks(read_tetrad(to_tetrad(G))) == marks(G)
     H = nx.parse_gml(to_gml(sample()))  # what DoWhy's GML loader calls
-    assert H.has_edge("smoking", "tar") and H.has_edge("cancer", "genes") and H.has_edge("genes", "cancer")
+    assert H.has_edge("smoking", "tar")
+    assert H.has_edge("cancer", "genes")
+    assert H.has_edge("genes", "cancer")
 
 
 def test_dagitty_reads_its_own_published_syntax():
@@ -64,9 +67,11 @@ bb="-4.6,-3.6,4.2,3.8"
 "Genetics" -> "Fitness Level"
 }'''
     G, latent = read_dagitty(code)
-    assert latent == ["Genetics"] and set(G.nodes) == {"Coach", "Fitness Level", "Genetics", "Injury",
+    assert latent == ["Genetics"]
+    assert set(G.nodes) == {"Coach", "Fitness Level", "Genetics", "Injury",
                                                        "Warm-Up Exercises"}
-    assert G.edges["Warm-Up Exercises", "Injury"]["mark"] == "-->" and G.number_of_edges() == 5
+    assert G.edges["Warm-Up Exercises", "Injury"]["mark"] == "-->"
+    assert G.number_of_edges() == 5
     # the R package's compact form: chains, <-, and a pdag's undirected edge
     G, _ = read_dagitty("pdag { x -> y -> z ; w <- z ; a -- b }")
     assert marks(G) == [("a", "b", "---"), ("w", "z", "<--"), ("x", "y", "-->"), ("y", "z", "-->")]
@@ -94,7 +99,8 @@ def test_latent_confounders_are_dagitty_latent_nodes():
     G = sample()
     G2, latent = read_dagitty(to_dagitty(G, [("unmeasured stress", "smoking", "cancer")]))
     assert latent == ["unmeasured stress"]
-    assert G2.has_edge("unmeasured stress", "smoking") and G2.has_edge("unmeasured stress", "cancer")
+    assert G2.has_edge("unmeasured stress", "smoking")
+    assert G2.has_edge("unmeasured stress", "cancer")
 
 
 def test_discover_and_render_export_and_compare_reads_them(tmp_path):
@@ -108,9 +114,12 @@ def test_discover_and_render_export_and_compare_reads_them(tmp_path):
             assert (out / f"{stem}{suffix}").exists(), (stem, suffix)
         assert marks(read_graph(out / f"graph{suffix}")) == marks(ref), suffix
         res = CliRunner().invoke(cli, ["compare", str(out / f"graph{suffix}"), str(out / "edges.csv")])
-        assert res.exit_code == 0 and "SHD                0" in res.output, (suffix, res.output)
+        assert res.exit_code == 0, (suffix, res.output)
+        assert "SHD                0" in res.output, (suffix, res.output)
     (out / "graph.gml").unlink()
     res = CliRunner().invoke(cli, ["render", str(out), "--format", "dot", "--export", "gml"])
-    assert res.exit_code == 0 and (out / "graph.gml").exists()
+    assert res.exit_code == 0
+    assert (out / "graph.gml").exists()
     res = CliRunner().invoke(cli, ["discover", "asia", "--llm", "none", "--out", str(out), "--export", "gmx"])
-    assert res.exit_code == 1 and "gmx" in res.output
+    assert res.exit_code == 1
+    assert "gmx" in res.output

@@ -15,7 +15,8 @@ def test_one_arc_per_pair_whatever_the_order():
     add_edge(G, "b", "a", "---")
     add_edge(G, "a", "b", "<--", p_value=0.1)  # replaces the pair's arc, keeps its attributes
     assert list(G.edges(data=True)) == [("b", "a", {"p_value": 0.1, "mark": "-->", "directed": True})]
-    assert mark_between(G, "a", "b") == "<--" and directed_edges(G) == {("b", "a")}
+    assert mark_between(G, "a", "b") == "<--"
+    assert directed_edges(G) == {("b", "a")}
     with pytest.raises(ValueError, match="unknown edge mark"):
         add_edge(G, "a", "b", "==>")
 
@@ -24,13 +25,16 @@ def test_creates_cycle():
     G = make_graph("abc")
     add_edge(G, "a", "b")
     add_edge(G, "b", "c")
-    assert creates_cycle(G, "c", "a") and not creates_cycle(G, "a", "c")
+    assert creates_cycle(G, "c", "a")
+    assert not creates_cycle(G, "a", "c")
 
 
 def test_the_status_table_is_complete_and_used():
     assert DISAGREEMENTS == ("reversed", "data_only", "llm_only", "separated", "unresolved")
     for s in STATUSES.values():
-        assert s.legend and s.color.startswith("#") and s.style in ("solid", "dashed", "dotted", "bold")
+        assert s.legend
+        assert s.color.startswith("#")
+        assert s.style in ("solid", "dashed", "dotted", "bold")
         assert s.help or s.name in ("llm", "confounder")  # pseudo-statuses need no report entry
     # render draws each status with the table's style and legend text
     nodes = "abcdefghijkl"
@@ -40,7 +44,8 @@ def test_the_status_table_is_complete_and_used():
     dot = to_dot(G)
     for name, s in STATUSES.items():
         if name != "confounder":
-            assert f'color="{s.color}"' in dot and s.legend.split(":")[0] in dot, name
+            assert f'color="{s.color}"' in dot, name
+            assert s.legend.split(":")[0] in dot, name
 
 
 def test_read_graph_errors(tmp_path):

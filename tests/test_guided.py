@@ -79,7 +79,8 @@ def test_guessed_order_is_topological_and_total():
     G = np.zeros((4, 4), dtype=bool)
     G[2, 0] = G[0, 3] = G[3, 1] = True
     pos = guess_order(G)
-    assert sorted(pos.tolist()) == [0, 1, 2, 3] and pos[2] < pos[0] < pos[3] < pos[1]
+    assert sorted(pos.tolist()) == [0, 1, 2, 3]
+    assert pos[2] < pos[0] < pos[3] < pos[1]
     G[1, 2] = True  # a cycle: still one order, every node placed once
     assert sorted(guess_order(G).tolist()) == [0, 1, 2, 3]
 
@@ -90,7 +91,8 @@ def test_every_removal_is_a_logged_test_above_alpha():
     names = pc.columns_
     T = read_graph("datasets/child/truth.csv")
     gpc = pc.with_guess([(u, v) for u, v in T.edges])
-    assert gpc.guess_ and gpc.n_tests_ > 0
+    assert gpc.guess_
+    assert gpc.n_tests_ > 0
     for key, tests in gpc.tests_.items():
         a, b = sorted(key, key=names.index)
         adjacent = gpc.graph_.has_edge(a, b) or gpc.graph_.has_edge(b, a)
@@ -99,7 +101,8 @@ def test_every_removal_is_a_logged_test_above_alpha():
         else:
             # the last test run on a removed pair is the one that separated it, and it is its sepset
             S, p = tests[-1]
-            assert p > gpc.alpha and tuple(S) == gpc.sepsets_[key]
+            assert p > gpc.alpha
+            assert tuple(S) == gpc.sepsets_[key]
     assert all(len([1 for _, p in t if p > gpc.alpha]) <= 1 for t in gpc.tests_.values())
 
 
@@ -109,9 +112,12 @@ def test_skeleton_log_matches_separations():
     ds = load_dataset("asia")
     codes = np.column_stack([np.unique(ds.frame[c], return_inverse=True)[1] for c in ds.columns])
     adj, sepsets, log, depth = guided_skeleton(DiscreteTest(codes), 0.05, np.zeros((8, 8), dtype=bool))
-    assert depth >= 1 and log.n_tests > 0
+    assert depth >= 1
+    assert log.n_tests > 0
     for (i, j), S in sepsets.items():
-        assert not adj[i, j] and i < j and list(S) == sorted(S)
+        assert not adj[i, j]
+        assert i < j
+        assert list(S) == sorted(S)
 
 
 def test_guided_policy_statuses_and_evidence():
@@ -131,12 +137,16 @@ def test_guided_policy_statuses_and_evidence():
     truth_pairs = {pair_key(u, v) for u, v in T.edges}
     assert all(pair_key(row["source"], row["target"]) in truth_pairs for row in guided)
     for row in guided:
-        assert row["in_graph"] and row["pc"] == "none"
-        assert "PC-stable removed it given" in row["decision"] and "none of its" in row["decision"]
+        assert row["in_graph"]
+        assert row["pc"] == "none"
+        assert "PC-stable removed it given" in row["decision"]
+        assert "none of its" in row["decision"]
     for row in (x for x in r.rows if x["status"] == "separated"):
-        assert not row["in_graph"] and "separated it given" in row["decision"]
+        assert not row["in_graph"]
+        assert "separated it given" in row["decision"]
     info = r.merge_info.guided
-    assert info["added"] == len(guided) and info["tests"] > 0
+    assert info["added"] == len(guided)
+    assert info["tests"] > 0
     assert r.manifest["merge"]["guided"]["added"] == len(guided)
     # the graph's adjacencies are PC-Guess's, every one
     gpc = pc.with_guess(sorted(d for d in (p.directed() for p in asker.pairs_.values() if p.order_consistent) if d))
@@ -157,5 +167,6 @@ def test_no_usable_guess_leaves_pc_stable_standing():
     ds = load_dataset("asia")
     pc = PCDiscovery().fit(ds)
     out = merge(pc, {}, "guided")
-    assert out.refit is None and out.info.guided["guessed_edges"] == 0
+    assert out.refit is None
+    assert out.info.guided["guessed_edges"] == 0
     assert sorted(out.graph.edges(data="mark")) == sorted(merge(pc, {}, "auto").graph.edges(data="mark"))

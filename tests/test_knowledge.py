@@ -27,10 +27,12 @@ ASIA = get("asia").data_path.parent / "knowledge.yaml"
 
 def test_read_yaml_and_csv(tmp_path):
     k = read_knowledge(ASIA)
-    assert k.tiers[0] == ("asia", "smoke") and ("dysp", "smoke") in k.forbidden_edges()
+    assert k.tiers[0] == ("asia", "smoke")
+    assert ("dysp", "smoke") in k.forbidden_edges()
     (tmp_path / "k.csv").write_text("kind,source,target\ntier,a,0\ntier,b,1\nrequired,a,b\nforbidden,c,a\n")
     k2 = read_knowledge(tmp_path / "k.csv")
-    assert k2.tiers == (("a",), ("b",)) and k2.required == (("a", "b"),)
+    assert k2.tiers == (("a",), ("b",))
+    assert k2.required == (("a", "b"),)
     assert set(k2.forbidden_edges()) == {("c", "a"), ("b", "a")}
     (tmp_path / "bad.yaml").write_text("tier: [[a]]\n")
     with pytest.raises(DataError, match="must be a mapping with tiers"):
@@ -53,7 +55,8 @@ def test_tiers_are_enforced_and_outrank_an_adversarial_llm():
         out = merge(pc, wrong, policy, knowledge=k)
         drawn = [(u, v) for u, v, m in out.graph.edges(data="mark") if m == "-->"]
         broken = [v for v in out.info.violations if "knowledge file" in v["problem"]]
-        assert not set(drawn) & forbid and not broken, (policy, broken)
+        assert not set(drawn) & forbid, (policy, broken)
+        assert not broken, (policy, broken)
         rows, _ = build_rows(ds, wrong, {}, pc=pc, outcome=out)
         check_rows(rows, out.graph, out.data_graph, pc, wrong, policy)  # the labels stay true
     # knowledge alone (no LLM) orients what the data could not
@@ -66,7 +69,7 @@ def test_tiers_are_enforced_and_outrank_an_adversarial_llm():
 def test_an_llm_orientation_the_knowledge_forbids_is_skipped_and_said():
     from fakes import CALIB, fit
 
-    ds, pc = fit(CALIB + [("a", "b")])  # the calibration edges earn the expert trust
+    ds, pc = fit([*CALIB, ("a", "b")])  # the calibration edges earn the expert trust
     assert pc.graph_.edges["a", "b"]["mark"] == "---"
     k = Knowledge(forbidden=(("a", "b"),), source="k.yaml")
     pairs = dict([*(ans(u, v) for u, v in CALIB), ans("a", "b", conf=0.95)])
@@ -94,11 +97,13 @@ def test_cli_knowledge_with_an_llm_and_in_the_report(tmp_path):
                                    str(ASIA), "--out", str(out), "--format", "dot"])
     assert res.exit_code == 0, res.output
     m = json.loads((out / "manifest.json").read_text())
-    assert m["options"]["knowledge"] == str(ASIA) and m["engine"]["name"] == "causal-learn"
+    assert m["options"]["knowledge"] == str(ASIA)
+    assert m["engine"]["name"] == "causal-learn"
     G = read_graph(out / "edges.csv")
     forbid = set(read_knowledge(ASIA).forbidden_edges())
     assert not {(u, v) for u, v, mk in G.edges(data="mark") if mk == "-->"} & forbid
     (tmp_path / "k.yaml").write_text("required: [[asia, nothere]]\n")
     res = CliRunner().invoke(cli, ["discover", "asia", "--llm", "none", "--knowledge", str(tmp_path / "k.yaml"),
                                    "--out", str(tmp_path / "o2")])
-    assert res.exit_code == 1 and "names nothere, not columns" in res.output
+    assert res.exit_code == 1
+    assert "names nothere, not columns" in res.output

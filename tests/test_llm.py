@@ -30,10 +30,12 @@ def sim():
 def test_both_orders_asked_and_combined(sim, tmp_path):
     pr = LLMPriors(model_for(sim.url, sim.identity), strategy="all", confounders="none",
                    cache=AnswerCache(tmp_path / "c.sqlite")).fit(small_ds())
-    assert pr.stats_["calls"] == 12 and len(sim.requests) == 12  # 6 pairs x 2 orders
+    assert pr.stats_["calls"] == 12
+    assert len(sim.requests) == 12
     orders = {(b["messages"][1]["content"].split("Variable A: ")[1].split("\n")[0],
                b["messages"][1]["content"].split("Variable B: ")[1].split("\n")[0]) for b in sim.requests}
-    assert ("smoking", "tar") in orders and ("tar", "smoking") in orders
+    assert ("smoking", "tar") in orders
+    assert ("tar", "smoking") in orders
     p = pr.pairs_[frozenset(("smoking", "tar"))]
     assert (p.answer, p.order_consistent, p.votes) == ("-->", True, {"-->": 2})
     assert pr.pairs_[frozenset(("tar", "cancer"))].directed() == ("tar", "cancer")
@@ -53,7 +55,8 @@ def test_429_retry_after_is_honoured():
         m.complete([{"role": "user", "content": "Variable A: a\nVariable B: b"}], "direction", {})
     finally:
         srv.close()
-    assert len(srv.times) == 2 and srv.times[1] - srv.times[0] >= 0.95
+    assert len(srv.times) == 2
+    assert srv.times[1] - srv.times[0] >= 0.95
 
 
 def test_timeouts_retry_then_unanswered():
@@ -68,7 +71,8 @@ def test_timeouts_retry_then_unanswered():
     finally:
         srv.close()
     assert len(srv.bodies) == 12  # 6 questions x (1 try + 1 retry)
-    assert {a.answer for a in pr.pairs_.values()} == {"unanswered"} and "timed out" in pr.answers_[0]["error"]
+    assert {a.answer for a in pr.pairs_.values()} == {"unanswered"}
+    assert "timed out" in pr.answers_[0]["error"]
 
 
 def test_partial_failure_recorded_unanswered(tmp_path):
@@ -79,7 +83,8 @@ def test_partial_failure_recorded_unanswered(tmp_path):
     statuses = {r["status"] for r in pr.answers_}
     assert "ok" in statuses
     ok = [p for p in pr.pairs_.values() if p.answer not in ("unanswered", "invalid")]
-    assert ok and all(p.answer == ("-->" if (p.source, p.target) in TRUTH.edges else
+    assert ok
+    assert all(p.answer == ("-->" if (p.source, p.target) in TRUTH.edges else
                                    "<--" if (p.target, p.source) in TRUTH.edges else "none") for p in ok)
 
 
@@ -94,7 +99,8 @@ def test_json_schema_rejection_detected_once_then_instructions():
 def test_concurrency_never_above_limit():
     with SimulatedExpert(TRUTH, profile="perfect", latency=0.15) as s:
         LLMPriors(model_for(s.url, s.identity), strategy="all", confounders="all", concurrency=3).fit(small_ds())
-        assert s.max_in_flight == 3 and len(s.requests) == 18
+        assert s.max_in_flight == 3
+        assert len(s.requests) == 18
 
 
 @pytest.mark.slow
@@ -112,13 +118,16 @@ def test_endpoint_errors_are_specific_one_liners(tmp_path):
                                   "--model", "m", "--quiet", "--no-cache", env={"OPENAI_API_KEY": SECRET})
         finally:
             srv.close()
-        assert proc.returncode != 0 and "Traceback" not in proc.stderr
+        assert proc.returncode != 0
+        assert "Traceback" not in proc.stderr
         errs = [ln for ln in proc.stderr.splitlines() if ln.startswith("Error")]
-        assert len(errs) == 1 and message in errs[0], proc.stderr
+        assert len(errs) == 1, proc.stderr
+        assert message in errs[0], proc.stderr
         assert SECRET not in proc.stderr
     proc = run_subprocess("ask", d, "--variables", v, "--out", tmp_path / "o", "--base-url", "http://127.0.0.1:9/v1",
                           "--quiet", "--no-cache", "--timeout", "1")
-    assert proc.returncode != 0 and "cannot reach http://127.0.0.1:9/v1" in proc.stderr.strip().splitlines()[-1]
+    assert proc.returncode != 0
+    assert "cannot reach http://127.0.0.1:9/v1" in proc.stderr.strip().splitlines()[-1]
 
 
 def test_non_json_200_body():
@@ -144,19 +153,21 @@ def test_a_failed_call_raises_transient_error_inside_the_tree():
 
 def test_open_llm_backends():
     with open_llm(LLMConfig(backend="none"), environ={}) as (model, info):
-        assert model is None and info == {"backend": "none"}
+        assert model is None
+        assert info == {"backend": "none"}
     with open_llm(LLMConfig(backend="openai", base_url="http://127.0.0.1:9/v1", model="m"), environ={}) as (model,
                                                                                                          info):
-        assert isinstance(model, OpenAIChatModel) and info["base_url"] == "http://127.0.0.1:9/v1"
+        assert isinstance(model, OpenAIChatModel)
+        assert info["base_url"] == "http://127.0.0.1:9/v1"
         assert info["key_source"] == "dummy (local endpoint)"
     with open_llm(LLMConfig(backend="simulated", profile="perfect"), environ={}, truth=TRUTH) as (model, info):
-        assert info["backend"] == "simulated" and model.identity.startswith("simulated:perfect")
+        assert info["backend"] == "simulated"
+        assert model.identity.startswith("simulated:perfect")
         reply = model.complete([{"role": "system", "content": "s"},
                                 {"role": "user", "content": _question("smoking", "tar")}], "direction", {})
         assert '"A->B"' in reply.text
-    with pytest.raises(ConfigError, match="needs --truth"):
-        with open_llm(LLMConfig(backend="simulated"), environ={}):
-            pass
+    with pytest.raises(ConfigError, match="needs --truth"), open_llm(LLMConfig(backend="simulated"), environ={}):
+        pass
 
 
 def _question(a: str, b: str) -> str:
@@ -190,7 +201,8 @@ def test_replies_real_models_send_are_understood(text):
         pr = LLMPriors(model_for(srv.url), strategy="all", confounders="none", both_orders=False).fit(small_ds())
     finally:
         srv.close()
-    assert {r["status"] for r in pr.answers_} == {"ok"} and pr.stats_["reasks"] == 0
+    assert {r["status"] for r in pr.answers_} == {"ok"}
+    assert pr.stats_["reasks"] == 0
     # the model the server says answered is recorded per answer and for the run
     assert {r["model_answered"] for r in pr.answers_} == {"llama-3.1-8b-instruct-q4"}
     assert pr.stats_["models_answered"] == ["llama-3.1-8b-instruct-q4"]
@@ -208,10 +220,13 @@ def test_a_refusal_is_recorded_as_a_refusal_and_two_objects_are_asked_again():
     finally:
         srv.close()
     refused = pr.pairs_[frozenset(("smoking", "tar"))]
-    assert refused.answer == "unsure" and refused.rationale.startswith("refused: I can't help")
-    assert any(r["status"] == "refused" for r in pr.answers_) and pr.stats_["refused"] == 1
+    assert refused.answer == "unsure"
+    assert refused.rationale.startswith("refused: I can't help")
+    assert any(r["status"] == "refused" for r in pr.answers_)
+    assert pr.stats_["refused"] == 1
     # two JSON objects are ambiguous: re-asked once, then invalid
-    assert pr.stats_["reasks"] == 5 and pr.stats_["invalid"] == 5
+    assert pr.stats_["reasks"] == 5
+    assert pr.stats_["invalid"] == 5
 
 
 def test_caps_on_rationale_and_confounders():
@@ -251,7 +266,8 @@ def test_retry_after_as_a_date_on_429_and_seconds_on_503():
     finally:
         srv.close()
     # an HTTP date of +2 s (whole seconds: at least 1 s ahead), then 1 s: the client waited both out
-    assert srv.times[1] - srv.times[0] >= 0.9 and srv.times[2] - srv.times[1] >= 0.9
+    assert srv.times[1] - srv.times[0] >= 0.9
+    assert srv.times[2] - srv.times[1] >= 0.9
     assert out.attempts == 3
 
 
@@ -270,7 +286,8 @@ def test_an_invalid_answer_does_not_satisfy_the_next_run(tmp_path):
                            cache=AnswerCache(cache)).fit(small_ds())
     finally:
         fixed.close()
-    assert second.stats_["calls"] == 6 and second.stats_["invalid"] == 0  # asked again, not replayed
+    assert second.stats_["calls"] == 6
+    assert second.stats_["invalid"] == 0
     assert (cache.stat().st_mode & 0o777) == 0o600  # the owner's alone
 
 
@@ -296,7 +313,8 @@ def test_keys_and_url_credentials_never_reach_disk_or_stderr(tmp_path, monkeypat
         srv.close()
     assert res.returncode == 0, res.stderr
     for secret in (key, url_secret, query_secret):
-        assert secret not in res.stderr and secret not in res.stdout
+        assert secret not in res.stderr
+        assert secret not in res.stdout
         for f in [*out.iterdir(), *tmp_path.glob("c.sqlite*")]:
             assert secret.encode() not in f.read_bytes(), (secret, f.name)
     assert "[REDACTED]" in (out / "llm_answers.jsonl").read_text()
@@ -374,7 +392,8 @@ def test_instructions_hidden_in_descriptions_are_not_sent(tmp_path, monkeypatch)
         srv.close()
     assert res.exit_code == 0, res.output
     assert "reads like an instruction" in res.output
-    assert srv.bodies and not any("Ignore previous" in json.dumps(b) for b in srv.bodies)
+    assert srv.bodies
+    assert not any("Ignore previous" in json.dumps(b) for b in srv.bodies)
     assert any("Dose given" in json.dumps(b) for b in srv.bodies)  # the honest descriptions still go
     assert "Ignore previous" in json.loads((tmp_path / "o" / "manifest.json").read_text())["flagged_text"]["b"]
     assert "flagged-text" in (tmp_path / "o" / "report.html").read_text()
@@ -411,7 +430,8 @@ def test_ctrl_c_twice_leaves_at_once_without_a_traceback(tmp_path):
         err = proc.stderr.read() if proc.stderr else ""
     finally:
         srv.close()
-    assert code == 130 and "Traceback" not in err, err
+    assert code == 130, err
+    assert "Traceback" not in err, err
     assert took < 5, took  # not the 8 s a request in flight would take
 
 
@@ -426,7 +446,8 @@ def test_the_budget_counts_calls_not_http_retries():
                        max_calls=3, concurrency=1).fit(small_ds())
     finally:
         srv.close()
-    assert pr.stats_["calls"] == 3 and pr.stats_["budget_exhausted"]
+    assert pr.stats_["calls"] == 3
+    assert pr.stats_["budget_exhausted"]
     assert len(srv.bodies) == 6  # 3 calls, each with one retry
 
 
@@ -438,8 +459,8 @@ def test_one_pair_whose_connection_always_resets_never_sinks_the_run(tmp_path, m
 
     def script(body, n):
         prompt = body["messages"][1]["content"]
-        if "Variable A: Smoker" in prompt and "Variable B: Cancer" in prompt or \
-                "Variable A: Cancer" in prompt and "Variable B: Smoker" in prompt:
+        if ("Variable A: Smoker" in prompt and "Variable B: Cancer" in prompt) or \
+                ("Variable A: Cancer" in prompt and "Variable B: Smoker" in prompt):
             return 0, {}, RESET
         return 200, {}, _reply(GOOD)
 
@@ -455,6 +476,7 @@ def test_one_pair_whose_connection_always_resets_never_sinks_the_run(tmp_path, m
     assert res.exit_code == 0, res.output
     priors = {(r.split(",")[0], r.split(",")[1]): r.split(",")[2]
               for r in (out / "priors.csv").read_text().splitlines()[1:]}
-    assert priors[("Smoker", "Cancer")] == "unanswered" and "cannot reach" in (out / "priors.csv").read_text()
+    assert priors[("Smoker", "Cancer")] == "unanswered"
+    assert "cannot reach" in (out / "priors.csv").read_text()
     assert sum(v == "-->" for v in priors.values()) == len(priors) - 1  # every other pair answered
     assert AnswerCache(tmp_path / "c.sqlite").__len__() >= 2 * (len(priors) - 1)  # and paid for once

@@ -19,9 +19,10 @@ from causalllm.merge.rows import build_rows
 
 
 def test_auto_skips_cycle_and_forbidden_collider_and_records_why():
-    edges = CALIB + [("x", "y"), ("y", "z"), ("x", "z"), ("a", "b"), ("b", "c")]
+    edges = [*CALIB, ("x", "y"), ("y", "z"), ("x", "z"), ("a", "b"), ("b", "c")]
     ds, pc = fit(edges)
-    assert pc.graph_.edges["x", "y"]["mark"] == "---" and pc.graph_.edges["a", "b"]["mark"] == "---"
+    assert pc.graph_.edges["x", "y"]["mark"] == "---"
+    assert pc.graph_.edges["a", "b"]["mark"] == "---"
     pairs = dict(ans(u, v) for u, v in CALIB)
     pairs.update([ans("z", "x", conf=0.95), ans("x", "y", conf=0.9), ans("y", "z", conf=0.8),  # a cycle
                   ans("a", "b", conf=0.9), ans("c", "b", conf=0.8)])  # a collider at b, which separates a and c
@@ -30,15 +31,20 @@ def test_auto_skips_cycle_and_forbidden_collider_and_records_why():
     assert nx.is_directed_acyclic_graph(directed_part(G))
     skipped = {(s["source"], s["target"]): s["reason"] for s in out.info.skipped}
     assert "cycle" in skipped[("y", "z")]
-    assert "v-structure" in skipped[("c", "b")] and "separating" in skipped[("c", "b")]
-    assert G.edges["z", "x"]["mark"] == "-->" and G.edges["x", "y"]["mark"] == "-->"
-    assert G.has_edge("a", "b") and G.edges["a", "b"]["mark"] == "-->"
+    assert "v-structure" in skipped[("c", "b")]
+    assert "separating" in skipped[("c", "b")]
+    assert G.edges["z", "x"]["mark"] == "-->"
+    assert G.edges["x", "y"]["mark"] == "-->"
+    assert G.has_edge("a", "b")
+    assert G.edges["a", "b"]["mark"] == "-->"
     assert G.edges["b", "c"]["mark"] == "-->"  # Meek's rule 1 from a -> b, not the LLM's c -> b
-    rows, F = build_rows(ds, pairs, {}, pc=pc, outcome=out)
+    rows, _F = build_rows(ds, pairs, {}, pc=pc, outcome=out)
     r = {(x["source"], x["target"]): x for x in rows}
-    assert r[("x", "y")]["status"] == "oriented_by_llm" and "expected accuracy" in r[("x", "y")]["decision"]
+    assert r[("x", "y")]["status"] == "oriented_by_llm"
+    assert "expected accuracy" in r[("x", "y")]["decision"]
     # the data side left b - c undirected; the LLM said c -> b; Meek's rule 1 drew b -> c
-    assert r[("b", "c")]["status"] == "implied" and r[("b", "c")]["kept"] == "meek"
+    assert r[("b", "c")]["status"] == "implied"
+    assert r[("b", "c")]["kept"] == "meek"
 
 
 def test_orient_policy_keeps_data_and_orients_undirected_with_meek():
@@ -48,12 +54,14 @@ def test_orient_policy_keeps_data_and_orients_undirected_with_meek():
     assert {(u, v) for u, v, m in out.graph.edges(data="mark") if m == "-->"} == {("a", "b"), ("b", "c"), ("c", "d")}
     rows, _ = build_rows(ds, pairs, {}, pc=pc, outcome=out)
     by = {(x["source"], x["target"]): x for x in rows}
-    assert by[("a", "b")]["status"] == "oriented_by_llm" and by[("b", "c")]["kept"] == "meek"
+    assert by[("a", "b")]["status"] == "oriented_by_llm"
+    assert by[("b", "c")]["kept"] == "meek"
 
 
 def test_orient_policy_cycle_is_skipped():
-    ds, pc = fit([("x", "y"), ("y", "z"), ("x", "z")], seed=1)
-    assert {m for _, _, m in pc.graph_.edges(data="mark")} == {"---"} and pc.graph_.number_of_edges() == 3
+    _ds, pc = fit([("x", "y"), ("y", "z"), ("x", "z")], seed=1)
+    assert {m for _, _, m in pc.graph_.edges(data="mark")} == {"---"}
+    assert pc.graph_.number_of_edges() == 3
     pairs = dict([ans("z", "x", conf=0.95), ans("x", "y", conf=0.9), ans("y", "z", conf=0.8)])
     out = merge(pc, pairs, "orient")
     assert nx.is_directed_acyclic_graph(directed_part(out.graph))
@@ -69,20 +77,25 @@ def test_reversed_compelled_edge_data_kept_with_reason():
         out = merge(pc, pairs, policy)
         rows, F = build_rows(ds, pairs, {}, pc=pc, outcome=out)
         r = next(x for x in rows if {x["source"], x["target"]} == {"a", "c"})
-        assert r["status"] == "reversed" and r["kept"] == "data" and (r["source"], r["target"]) == ("a", "c")
+        assert r["status"] == "reversed"
+        assert r["kept"] == "data"
+        assert (r["source"], r["target"]) == ("a", "c")
         assert F.edges["a", "c"]["status"] == "reversed"
         assert why[policy] in r["decision"], (policy, r["decision"])
 
 
 def test_prior_policy_honours_and_lists_violations():
-    ds, pc = fit([("a", "b"), ("b", "c"), ("p", "q")], nodes=["r"])
+    _ds, pc = fit([("a", "b"), ("b", "c"), ("p", "q")], nodes=["r"])
     pairs = dict([ans("a", "b"), ans("b", "c"), ans("p", "r", conf=0.95)])  # p and r are independent
     out = merge(pc, pairs, "prior", prior_threshold=0.7)
     G = out.graph
-    assert G.edges["a", "b"]["mark"] == "-->" and G.edges["b", "c"]["mark"] == "-->"
+    assert G.edges["a", "b"]["mark"] == "-->"
+    assert G.edges["b", "c"]["mark"] == "-->"
     assert out.info.required == 3
     v = out.info.violations
-    assert len(v) == 1 and (v[0]["source"], v[0]["target"]) == ("p", "r") and "removed" in v[0]["problem"]
+    assert len(v) == 1
+    assert (v[0]["source"], v[0]["target"]) == ("p", "r")
+    assert "removed" in v[0]["problem"]
 
 
 def testbreak_cycles_deterministic():
@@ -90,25 +103,28 @@ def testbreak_cycles_deterministic():
     for u, v in [("a", "b"), ("b", "c"), ("c", "a")]:
         add_edge(G, u, v)
     done = break_cycles(G, {pair_key("a", "b"): 2.0, pair_key("b", "c"): 0.5, pair_key("c", "a"): 1.0})
-    assert done[0]["source"] == "b" and G.edges["b", "c"]["mark"] == "---"
+    assert done[0]["source"] == "b"
+    assert G.edges["b", "c"]["mark"] == "---"
     assert nx.is_directed_acyclic_graph(directed_part(G))
 
 
 def test_unknown_policy():
-    ds, pc = fit([("a", "b")])
+    _ds, pc = fit([("a", "b")])
     with pytest.raises(ConfigError, match="unknown --merge policy"):
         merge(pc, {}, "magic")
 
 
 def test_calibration_counts_agreement_with_robust_orientations():
-    ds, pc = fit(CALIB)
+    _ds, pc = fit(CALIB)
     R = robust_orientations(pc, classify_triples(pc))
     good = dict(ans(u, v) for u, v in CALIB)
     cal = calibrate(good, R)
-    assert (cal["agree"], cal["disagree"]) == (6, 0) and cal["trust"] > 0.6
+    assert (cal["agree"], cal["disagree"]) == (6, 0)
+    assert cal["trust"] > 0.6
     bad = dict(ans(v, u) for u, v in CALIB)
     # six disagreements: the expert is worse than a coin (the data's prior accuracy makes the blame the expert's)
-    assert calibrate(bad, R)["trust"] < 0.2 and calibrate(bad, R)["trust_mean"] < 0.5
+    assert calibrate(bad, R)["trust"] < 0.2
+    assert calibrate(bad, R)["trust_mean"] < 0.5
 
 
 def test_few_calibration_edges_neither_silence_nor_empower():
@@ -120,9 +136,12 @@ def test_few_calibration_edges_neither_silence_nor_empower():
     two_against = {pair_key("a", "b"): PairAnswer("a", "b", "<--", 0.9, True),
                    pair_key("c", "d"): PairAnswer("c", "d", "<--", 0.9, True)}
     cal = calibrate(two_against, R)
-    assert cal["disagree"] == 2 and cal["trust_mean"] > 0.5 and cal["trust"] < 0.6
+    assert cal["disagree"] == 2
+    assert cal["trust_mean"] > 0.5
+    assert cal["trust"] < 0.6
     nothing = calibrate({}, R)
-    assert nothing["trust_mean"] == pytest.approx(0.75, abs=0.01) and nothing["trust"] < 0.6
+    assert nothing["trust_mean"] == pytest.approx(0.75, abs=0.01)
+    assert nothing["trust"] < 0.6
     # a long record of agreement does earn the right to overturn weak data orientations
     many = make_graph([f"n{i}" for i in range(24)])
     agree = {}
@@ -136,19 +155,20 @@ def test_few_calibration_edges_neither_silence_nor_empower():
 
 def test_merge_is_pure_and_records_a_decision_per_pc_pair():
     """merge() asks nothing and leaves PC's graph alone; every PC pair gets a typed Decision."""
-    ds, pc = fit(CALIB + [("a", "b"), ("b", "c")])
+    _ds, pc = fit([*CALIB, ("a", "b"), ("b", "c")])
     before = sorted(pc.graph_.edges(data="mark"))
-    out = merge(pc, dict(ans(u, v) for u, v in CALIB + [("a", "b"), ("b", "c")]), "auto")
+    out = merge(pc, dict(ans(u, v) for u, v in [*CALIB, ("a", "b"), ("b", "c")]), "auto")
     assert sorted(pc.graph_.edges(data="mark")) == before
     assert set(out.decisions) == {pair_key(u, v) for u, v in pc.graph_.edges}
     assert all(isinstance(d, Decision) and d.data_class in ("robust", "weak", "undirected")
                for d in out.decisions.values())
-    assert out.info.policy == "auto" and out.info.robust_orientations == 6
+    assert out.info.policy == "auto"
+    assert out.info.robust_orientations == 6
 
 
 def test_perfect_fake_expert_orients_every_undirected_true_edge():
     """LLMPriors with the in-process fake model (no HTTP), then merge."""
-    edges = CALIB + [("x", "y"), ("y", "z")]
+    edges = [*CALIB, ("x", "y"), ("y", "z")]
     ds, pc = fit(edges)
     undirected = [(u, v) for u, v, m in pc.graph_.edges(data="mark") if m == "---"]
     assert undirected
@@ -158,5 +178,6 @@ def test_perfect_fake_expert_orients_every_undirected_true_edge():
     G = merge(pc, asker.pairs_, "auto").graph
     for u, v in undirected:
         want = (u, v) if (u, v) in edges else (v, u)
-        assert G.has_edge(*want) and G.edges[want]["mark"] == "-->", want
+        assert G.has_edge(*want), want
+        assert G.edges[want]["mark"] == "-->", want
 

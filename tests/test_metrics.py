@@ -30,7 +30,8 @@ def pred():
 def test_hand_computed():
     m = compare(pred(), truth())
     # pairs differing: b-c (reversed), c-d (undirected vs directed), b-e (extra), a-e (missing)
-    assert m["shd"] == 4 and m["normalized_shd"] == 1.0
+    assert m["shd"] == 4
+    assert m["normalized_shd"] == 1.0
     # adjacency: predicted {ab, bc, cd, be}, true {ab, bc, cd, ae}: TP 3
     assert m["adjacency_precision"] == pytest.approx(3 / 4)
     assert m["adjacency_recall"] == pytest.approx(3 / 4)
@@ -49,10 +50,12 @@ def test_dirf1_stricter_than_arrowheads_on_undirected_edges():
     T = make_graph("abc"); add_edge(T, "a", "b"); add_edge(T, "b", "c")
     P = make_graph("abc"); add_edge(P, "a", "b"); add_edge(P, "b", "c", "---")
     m = compare(P, T)
-    assert m["orientation_precision"] == 1.0 and m["dir_precision"] == 0.5
+    assert m["orientation_precision"] == 1.0
+    assert m["dir_precision"] == 0.5
     add_edge(P, "b", "c", "<->")  # bidirected: one right arrowhead, but not a right directed edge
     m = compare(P, T)
-    assert m["orientation_recall"] == 1.0 and m["dir_recall"] == 0.5
+    assert m["orientation_recall"] == 1.0
+    assert m["dir_recall"] == 0.5
 
 
 def test_identical_and_empty():
@@ -60,14 +63,18 @@ def test_identical_and_empty():
     assert compare(truth(), truth())["orientation_f1"] == 1.0
     empty = make_graph("abcde")
     m = compare(empty, truth())
-    assert m["shd"] == 4 and m["adjacency_f1"] == 0.0 and m["orientation_precision"] == 0.0
+    assert m["shd"] == 4
+    assert m["adjacency_f1"] == 0.0
+    assert m["orientation_precision"] == 0.0
 
 
 def test_bidirected_counts_two_arrowheads():
     P = make_graph("ab"); add_edge(P, "a", "b", "<->")
     T = make_graph("ab"); add_edge(T, "a", "b")
     m = compare(P, T)
-    assert m["orientation_precision"] == 0.5 and m["orientation_recall"] == 1.0 and shd(P, T) == 1
+    assert m["orientation_precision"] == 0.5
+    assert m["orientation_recall"] == 1.0
+    assert shd(P, T) == 1
 
 
 def _save_all_formats(G, folder):
@@ -93,10 +100,13 @@ def test_compare_cli_every_format(fmt, tmp_path, run):
     m = json.loads(res.stdout)
     assert set(m) >= {"shd", "adjacency_precision", "adjacency_recall", "adjacency_f1", "orientation_precision",
                       "orientation_recall", "orientation_f1", "n_true_edges", "n_pred_edges"}
-    assert m["shd"] == 4 and m["orientation_precision"] == pytest.approx(1 / 3)
+    assert m["shd"] == 4
+    assert m["orientation_precision"] == pytest.approx(1 / 3)
 
 
 def test_compare_plain_text_and_bundled_truth(run, tmp_path):
     run("discover", "asia", "--out", tmp_path, "--quiet", "--format", "dot")
     res = run("compare", tmp_path, "asia")
-    assert "SHD" in res.stdout and "orientation P/R/F1" in res.stdout and "dirF1" in res.stdout
+    assert "SHD" in res.stdout
+    assert "orientation P/R/F1" in res.stdout
+    assert "dirF1" in res.stdout

@@ -26,7 +26,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("marks,expected", CASES, ids=[c[1][2] + ("" if c[1][0] == "a" else " rev") for c in CASES])
+@pytest.mark.parametrize(("marks", "expected"), CASES, ids=[c[1][2] + ("" if c[1][0] == "a" else " rev") for c in CASES])
 def test_conversion_every_edge_mark(marks, expected):
     g = GeneralGraph([GraphNode("a"), GraphNode("b"), GraphNode("c")])
     M = np.zeros((3, 3), dtype=int)
@@ -54,7 +54,8 @@ def test_conversion_matches_causallearn_api():
     for e in cg.G.get_graph_edges():
         s = str(e)  # e.g. "a --> b"
         u, mark, v = s.split()
-        assert G.has_edge(u, v) and G.edges[u, v]["mark"] == mark
+        assert G.has_edge(u, v)
+        assert G.edges[u, v]["mark"] == mark
 
 
 def _direct(df: pd.DataFrame, test: str, alpha: float = 0.05):
@@ -66,7 +67,7 @@ def _direct(df: pd.DataFrame, test: str, alpha: float = 0.05):
     return causallearn_to_networkx(cg.G)
 
 
-@pytest.mark.parametrize("name,test", [("sachs", "fisherz"), ("alarm", "gsq"), ("alarm", "chisq")])
+@pytest.mark.parametrize(("name", "test"), [("sachs", "fisherz"), ("alarm", "gsq"), ("alarm", "chisq")])
 def test_exactly_causallearn(name, test, run, tmp_path):
     """`discover --llm none` equals a direct causal-learn call: skeleton and orientations."""
     from causalllm.data import bundled
@@ -86,10 +87,14 @@ def test_evidence_for_removed_and_kept_edges():
     x = rng.normal(size=n); y = x + rng.normal(size=n); z = y + rng.normal(size=n)
     m = PCDiscovery(alpha=0.05).fit(pd.DataFrame({"x": x, "y": y, "z": z}))
     xz = m.evidence_[frozenset("xz")]
-    assert not xz.adjacent and xz.p_value > 0.05 and xz.cond_set == ("y",)
+    assert not xz.adjacent
+    assert xz.p_value > 0.05
+    assert xz.cond_set == ("y",)
     assert m.sepsets_[frozenset("xz")] == ("y",)
     xy = m.evidence_[frozenset("xy")]
-    assert xy.adjacent and xy.p_value <= 0.05 and xy.n_tests >= 2  # tested marginally and given z
+    assert xy.adjacent
+    assert xy.p_value <= 0.05
+    assert xy.n_tests >= 2
     assert m.graph_.edges["x", "y"]["p_value"] == xy.p_value
     assert m.n_tests_ == sum(e.n_tests for e in m.evidence_.values())
     assert {m for _, _, m in m.graph_.edges(data="mark")} == {"---"}  # a chain is not orientable
@@ -101,10 +106,12 @@ def test_auto_test_choice_and_mixed_data(caplog):
     df = pd.DataFrame({"x": rng.normal(size=300) + (g == "a"), "g": g})
     with caplog.at_level("WARNING", logger="causalllm"):
         m = PCDiscovery().fit(df)
-    assert m.test_ == "cg" and "quantile bins" not in caplog.text  # mixed data: the conditional-Gaussian test
+    assert m.test_ == "cg"
+    assert "quantile bins" not in caplog.text
     for test in ("cg", "dg", "gsq"):
         m = PCDiscovery(test=test).fit(df)
-        assert m.test_ == test and (m.graph_.has_edge("x", "g") or m.graph_.has_edge("g", "x"))
+        assert m.test_ == test
+        assert (m.graph_.has_edge("x", "g") or m.graph_.has_edge("g", "x"))
     with caplog.at_level("WARNING", logger="causalllm"):
         PCDiscovery(test="gsq").fit(df)
     assert "quantile bins" in caplog.text  # binning only when asked for, and said

@@ -51,7 +51,9 @@ def test_interrupted_run_resumes_with_zero_repeats(tmp_path):
                 break
     proc.send_signal(2)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode != 0 and "Traceback" not in err and "interrupted" in err
+    assert proc.returncode != 0
+    assert "Traceback" not in err
+    assert "interrupted" in err
     done = sqlite3.connect(cache).execute("SELECT COUNT(*) FROM answers").fetchone()[0]
     assert 10 <= done < 88
     # the expert's latency is not part of a cache key: resume without it
@@ -59,7 +61,8 @@ def test_interrupted_run_resumes_with_zero_repeats(tmp_path):
     proc2 = subprocess.run(resume, env=env, capture_output=True, text=True, timeout=300)
     assert proc2.returncode == 0, proc2.stderr
     m = json.loads((out / "manifest.json").read_text())
-    assert m["llm_stats"]["cache_hits"] == done and m["llm_stats"]["calls"] == m["llm_stats"]["questions"] - done
+    assert m["llm_stats"]["cache_hits"] == done
+    assert m["llm_stats"]["calls"] == m["llm_stats"]["questions"] - done
 
 
 def test_no_data_values_in_requests_and_key_never_written(tmp_path, run, monkeypatch):
@@ -73,38 +76,45 @@ def test_no_data_values_in_requests_and_key_never_written(tmp_path, run, monkeyp
         res = run("discover", ds_path, "--variables", v, "--base-url", s.url, "--out", tmp_path / "out",
                   "--strategy", "all", "--share-stats", "--cache", tmp_path / "cache.sqlite", "--quiet")
         bodies = json.dumps(s.requests)
-    assert "[REDACTED]" in res.stderr and SECRET not in res.stderr + res.stdout
+    assert "[REDACTED]" in res.stderr
+    assert SECRET not in res.stderr + res.stdout
     values = pd.read_csv(ds_path).to_numpy().ravel()
     leaked = [f"{x:.3f}" for x in values if f"{x:.3f}" in bodies]
     assert not leaked, leaked
     assert "correlation" in bodies  # --share-stats sends summaries only
-    for f in list((tmp_path / "out").iterdir()) + [tmp_path / "cache.sqlite"]:
+    for f in [*list((tmp_path / "out").iterdir()), tmp_path / "cache.sqlite"]:
         assert SECRET.encode() not in f.read_bytes(), f
         assert b"SECRET" not in f.read_bytes(), f
 
 
 def test_dry_run_prints_plan_without_calls(run, sim, tmp_path):
     res = run("discover", "asia", "--base-url", sim.url, "--dry-run", "--price-per-1k", "0.01", "--out", tmp_path / "o")
-    assert "questions" in res.stdout and "estimated_prompt_tokens" in res.stdout and "estimated_cost" in res.stdout
-    assert len(sim.requests) == 0 and not (tmp_path / "o").exists()
+    assert "questions" in res.stdout
+    assert "estimated_prompt_tokens" in res.stdout
+    assert "estimated_cost" in res.stdout
+    assert len(sim.requests) == 0
+    assert not (tmp_path / "o").exists()
 
 
 def test_default_backend_none_says_how_to_add_llm(run, tmp_path):
     res = run("discover", "cancer", "--out", tmp_path, "--format", "dot")
-    assert "no LLM configured" in res.stderr and "--llm simulated" in res.stderr
+    assert "no LLM configured" in res.stderr
+    assert "--llm simulated" in res.stderr
 
 
 def test_ask_writes_llm_graph_and_priors_roundtrip(run, tmp_path):
     res = run("ask", "asia", "--llm", "simulated", "--profile", "perfect", "--out", tmp_path / "a", "--quiet")
     assert "SIMULATED" in res.stdout
     pri = pd.read_csv(tmp_path / "a" / "priors.csv")
-    assert len(pri) == 28 and set(pri.columns) >= {"source", "target", "answer", "confidence", "rationale"}
+    assert len(pri) == 28
+    assert set(pri.columns) >= {"source", "target", "answer", "confidence", "rationale"}
     assert (pri["origin"].str.contains("SIMULATED")).all()
     e = pd.read_csv(tmp_path / "a" / "edges.csv")
     assert len(e[e.in_graph]) == 8  # the perfect expert's graph is the truth
     assert (e[e.in_graph].llm_votes == "-->:2").all()  # votes read from the row's source, like the answer
     lines = (tmp_path / "a" / "llm_answers.jsonl").read_text().splitlines()
-    assert len(lines) == 56 and all("cache_key" in json.loads(x) for x in lines)  # 28 pairs x 2 orders
+    assert len(lines) == 56
+    assert all("cache_key" in json.loads(x) for x in lines)
     # an analyst edits one answer and uses the file instead of asking again
     pri.loc[(pri.source == "tub") & (pri.target == "either"), "answer"] = "<--"
     pri.to_csv(tmp_path / "edited.csv", index=False)
@@ -112,25 +122,33 @@ def test_ask_writes_llm_graph_and_priors_roundtrip(run, tmp_path):
     assert pairs[frozenset(("tub", "either"))].directed() == ("either", "tub")
     res = run("discover", "asia", "--priors", tmp_path / "edited.csv", "--out", tmp_path / "d", "--quiet")
     m = json.loads((tmp_path / "d" / "manifest.json").read_text())
-    assert m["priors_file"]["sha256"] and not (tmp_path / "d" / "llm_answers.jsonl").exists()
+    assert m["priors_file"]["sha256"]
+    assert not (tmp_path / "d" / "llm_answers.jsonl").exists()
 
 
 def test_bad_priors_file(run, tmp_path):
     p = write(tmp_path / "p.csv", "source,target,answer\nasia,tub,maybe\n")
     res = run("discover", "asia", "--priors", p, "--out", tmp_path / "o", ok=False)
-    assert res.exit_code == 1 and "answer 'maybe' must be" in res.stderr
+    assert res.exit_code == 1
+    assert "answer 'maybe' must be" in res.stderr
 
 
 def test_library_entry_points():
     r = discover(data="cancer", llm="simulated", profile="perfect", no_cache=True)
-    assert r.manifest["llm"]["backend"] == "simulated" and r.merge_info is not None and r.rows
-    assert "agree" in r.status_counts() and r.answers and r.llm_graph is not None
+    assert r.manifest["llm"]["backend"] == "simulated"
+    assert r.merge_info is not None
+    assert r.rows
+    assert "agree" in r.status_counts()
+    assert r.answers
+    assert r.llm_graph is not None
     a = ask(RunConfig(data="cancer", llm=LLMConfig(backend="simulated", strategy="all", no_cache=True)))
-    assert {row["status"] for row in a.rows} == {"llm"} and a.manifest["options"]["merge"] == "none (ask)"
+    assert {row["status"] for row in a.rows} == {"llm"}
+    assert a.manifest["options"]["merge"] == "none (ask)"
     p = plan(data="cancer", llm="simulated", strategy="all")
     # every pair in both orders, and a confounder question per PC edge: exactly what the run asks
     done = discover(data="cancer", llm="simulated", strategy="all", no_cache=True)
-    assert p["pairs"] == 10 and p["questions"] == 20 + done.pc_graph.number_of_edges() == len(done.answers)
+    assert p["pairs"] == 10
+    assert p["questions"] == 20 + done.pc_graph.number_of_edges() == len(done.answers)
     with pytest.raises(ConfigError, match="ask needs an LLM"):
         ask(data="cancer", llm="none")
     with pytest.raises(ConfigError, match="--out"):

@@ -17,7 +17,8 @@ NONE = '{"answer": "none", "confidence": 0.5, "rationale": "x"}'
 def test_order_bias_gives_inconsistency_and_lower_confidence():
     pr = LLMPriors(FakeChatModel(profile="perfect", order_bias=1.0), strategy="all", confounders="none").fit(small_ds())
     p = pr.pairs_[frozenset(("smoking", "tar"))]
-    assert p.order_consistent is False and p.votes == {"-->": 1, "<--": 1}
+    assert p.order_consistent is False
+    assert p.votes == {"-->": 1, "<--": 1}
     assert p.confidence <= 0.5  # share 1/2 times the reported confidence
 
 
@@ -31,7 +32,9 @@ def test_malformed_json_gets_one_reask_then_invalid(tmp_path):
     assert all(c["messages"][2]["role"] == "assistant" and "could not be used" in c["messages"][3]["content"]
                for c in reasks)
     rec = pr.answers_[0]
-    assert rec["status"] == "invalid" and rec["raw"].startswith("I think") and "re-ask" in rec["error"]
+    assert rec["status"] == "invalid"
+    assert rec["raw"].startswith("I think")
+    assert "re-ask" in rec["error"]
     assert all(p.answer == "invalid" for p in pr.pairs_.values())
 
 
@@ -45,7 +48,8 @@ def test_reask_recovers_and_refusal_is_invalid():
         return "I cannot answer questions about health."
     pr = LLMPriors(FakeChatModel(script), strategy="all", confounders="none", both_orders=False).fit(small_ds())
     assert pr.pairs_[frozenset(("smoking", "tar"))].answer == "-->"
-    assert pr.stats_["reasks"] == 6 and pr.stats_["invalid"] == 5
+    assert pr.stats_["reasks"] == 6
+    assert pr.stats_["invalid"] == 5
 
 
 def test_unknown_confounder_names_are_latent():
@@ -67,10 +71,14 @@ def test_budget_stops_cleanly_and_resume_makes_no_repeat_calls(tmp_path):
     cache = AnswerCache(tmp_path / "c.sqlite")
     model = FakeChatModel(profile="perfect")
     pr = LLMPriors(model, strategy="all", confounders="none", max_calls=5, concurrency=2, cache=cache).fit(small_ds())
-    assert pr.stats_["calls"] == 5 and pr.stats_["budget_exhausted"] and len(model.calls) == 5
+    assert pr.stats_["calls"] == 5
+    assert pr.stats_["budget_exhausted"]
+    assert len(model.calls) == 5
     assert sum(r["status"] == "unanswered" for r in pr.answers_) == 7
     pr2 = LLMPriors(model, strategy="all", confounders="none", cache=cache).fit(small_ds())
-    assert pr2.stats_["calls"] == 7 and pr2.stats_["cache_hits"] == 5 and len(model.calls) == 12
+    assert pr2.stats_["calls"] == 7
+    assert pr2.stats_["cache_hits"] == 5
+    assert len(model.calls) == 12
     assert len({json.dumps(c["messages"]) for c in model.calls}) == 12  # nothing asked twice
 
 
@@ -78,8 +86,10 @@ def test_samples_self_consistency():
     model = FakeChatModel(profile="perfect")
     pr = LLMPriors(model, strategy="all", confounders="none", samples=3).fit(small_ds())
     p = pr.pairs_[frozenset(("smoking", "tar"))]
-    assert sum(p.votes.values()) == 6 and len(model.calls) == 36
-    assert {c["temperature"] for c in model.calls} == {0.7} and {c["seed"] for c in model.calls} == {0, 1, 2}
+    assert sum(p.votes.values()) == 6
+    assert len(model.calls) == 36
+    assert {c["temperature"] for c in model.calls} == {0.7}
+    assert {c["seed"] for c in model.calls} == {0, 1, 2}
 
 
 def test_a_transient_failure_leaves_that_question_unanswered():
@@ -89,8 +99,10 @@ def test_a_transient_failure_leaves_that_question_unanswered():
         return NONE
     pr = LLMPriors(FakeChatModel(script), strategy="all", confounders="none", both_orders=False).fit(small_ds())
     failed = [r for r in pr.answers_ if r["status"] == "unanswered"]
-    assert len(failed) == 3 and all("503" in r["error"] for r in failed)
-    assert pr.stats_["failed"] == 3 and pr.pairs_[frozenset(("smoking", "tar"))].answer == "unanswered"
+    assert len(failed) == 3
+    assert all("503" in r["error"] for r in failed)
+    assert pr.stats_["failed"] == 3
+    assert pr.pairs_[frozenset(("smoking", "tar"))].answer == "unanswered"
 
 
 def test_every_call_failing_stops_asking_but_keeps_the_run():
@@ -100,7 +112,8 @@ def test_every_call_failing_stops_asking_but_keeps_the_run():
 
     model = FakeChatModel(lambda messages, n: TransientLLMError("timed out after 1 s"))
     p = LLMPriors(model, strategy="all", confounders="none", concurrency=1).fit(small_ds())
-    assert len(model.calls) == GIVE_UP_AFTER and "timed out" in p.stats_["stopped"]
+    assert len(model.calls) == GIVE_UP_AFTER
+    assert "timed out" in p.stats_["stopped"]
     assert {a.answer for a in p.pairs_.values()} == {"unanswered"}
 
 
@@ -112,14 +125,16 @@ def test_one_question_that_keeps_failing_is_unanswered_not_fatal():
 
     p = LLMPriors(FakeChatModel(script), strategy="all", confounders="none", concurrency=1).fit(small_ds())
     answers = {tuple(sorted(k)): a.answer for k, a in p.pairs_.items()}
-    assert answers[("cancer", "tar")] == "unanswered" and p.stats_["stopped"] is None
+    assert answers[("cancer", "tar")] == "unanswered"
+    assert p.stats_["stopped"] is None
     assert sum(a == "unanswered" for a in answers.values()) == 1
 
 
 def test_a_fatal_error_stops_asking():
     model = FakeChatModel(lambda messages, n: LLMError("the endpoint rejected the API key"))
     p = LLMPriors(model, strategy="all", confounders="none", concurrency=1).fit(small_ds())
-    assert len(model.calls) == 1 and "rejected the API key" in p.stats_["stopped"]
+    assert len(model.calls) == 1
+    assert "rejected the API key" in p.stats_["stopped"]
 
 
 def test_a_bug_is_not_hidden_as_an_unanswered_question():
@@ -132,7 +147,8 @@ def test_a_bug_is_not_hidden_as_an_unanswered_question():
 def test_plan_and_dry_run_make_no_call(tmp_path):
     model = FakeChatModel(profile="perfect")
     d = LLMPriors(model, strategy="all", confounders="all").dry_run(small_ds(), price_per_1k=0.01)
-    assert (d["pairs"], d["questions"], d["calls"]) == (6, 18, 18) and d["estimated_cost"] > 0
+    assert (d["pairs"], d["questions"], d["calls"]) == (6, 18, 18)
+    assert d["estimated_cost"] > 0
     assert not model.calls
 
 

@@ -27,11 +27,14 @@ def test_disguise_hides_names_descriptions_and_context():
     assert len(probe_calls) == 2 * out["pairs"] == 20
     text = json.dumps([c["messages"] for c in probe_calls]).lower()
     for name in ds.columns:  # no variable name, description word or context reaches the model
-        assert f'"{name}"' not in text and f" {name} " not in text
-    assert "x1" in text and "a discrete (categorical) variable" in text
+        assert f'"{name}"' not in text
+        assert f" {name} " not in text
+    assert "x1" in text
+    assert "a discrete (categorical) variable" in text
     assert ds.descriptions["smoke"].lower() not in text
     # a perfect expert that only knew the names falls to guessing: most answers change
-    assert out["changed"] >= 4 and out["share_changed"] == out["changed"] / out["pairs"]
+    assert out["changed"] >= 4
+    assert out["share_changed"] == out["changed"] / out["pairs"]
     for item in out["items"]:
         assert item["changed"] == (item["answer"] != item["disguised_answer"])
 
@@ -42,7 +45,8 @@ def test_an_expert_that_reasons_from_the_prompt_changes_nothing():
     reply = json.dumps({"answer": "none", "confidence": 0.7, "rationale": "no mechanism described"})
     asker = LLMPriors(FakeChatModel(lambda m, n: reply), strategy="all", confounders="none").fit(ds)
     out = probe_memorisation(asker, ds, 5, seed=3)
-    assert out["pairs"] == 5 and out["changed"] == 0
+    assert out["pairs"] == 5
+    assert out["changed"] == 0
     with pytest.raises(ConfigError, match="at least 1"):
         probe_memorisation(asker, ds, 0)
 
@@ -52,16 +56,21 @@ def test_probe_in_report_manifest_and_errors(run, tmp_path):
         "--no-falsify", "--out", tmp_path, "--quiet")
     m = json.loads((tmp_path / "manifest.json").read_text())
     probe = m["memorisation_probe"]
-    assert probe["pairs"] == 4 and len(probe["items"]) == 4 and m["options"]["probe_memorisation"] == 4
+    assert probe["pairs"] == 4
+    assert len(probe["items"]) == 4
+    assert m["options"]["probe_memorisation"] == 4
     html = (tmp_path / "report.html").read_text()
-    assert "id='probe'" in html and f"<b>{probe['changed']}</b> answer(s)" in html
+    assert "id='probe'" in html
+    assert f"<b>{probe['changed']}</b> answer(s)" in html
     bad = run_subprocess("discover", "asia", "--llm", "none", "--probe-memorisation", "3", "--out", str(tmp_path / "x"))
-    assert bad.returncode == 1 and bad.stderr.strip().splitlines()[-1].startswith("Error: --probe-memorisation")
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines()[-1].startswith("Error: --probe-memorisation")
     assert "Traceback" not in bad.stderr
 
 
 def test_ask_probes_too(run, tmp_path):
     run("ask", "asia", "--llm", "simulated", "--probe-memorisation", "3", "--out", tmp_path, "--quiet")
     m = json.loads((tmp_path / "manifest.json").read_text())
-    assert m["memorisation_probe"]["pairs"] == 3 and "probe" in m["timings_s"]
+    assert m["memorisation_probe"]["pairs"] == 3
+    assert "probe" in m["timings_s"]
     assert "id='probe'" in (tmp_path / "report.html").read_text()

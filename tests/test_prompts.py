@@ -49,7 +49,7 @@ def test_parse_question_inverts_the_templates():
     assert q == AskedQuestion("confounders", "a", "b", ("c", "d e", "f"))
     assert p.parse_question([{"role": "user", "content": "hello"}]) is None
     # a re-ask appends messages; the question is still the first user message
-    assert p.parse_question(msgs + [{"role": "assistant", "content": "?"}, p.reask("bad")]).a == "lung cancer"
+    assert p.parse_question([*msgs, {"role": "assistant", "content": "?"}, p.reask("bad")]).a == "lung cancer"
 
 
 def test_bad_override_files(tmp_path):

@@ -17,9 +17,12 @@ def test_marks_and_filter():
     add_edge(G, "b", "c", "---", status="unresolved")
     add_edge(G, "c", "d", "o->", status="data")
     dot = to_dot(G, only=["unresolved"], legend=False)
-    assert "dir=none" in dot and "arrowtail=odot" not in dot and 'label=a ' not in dot
+    assert "dir=none" in dot
+    assert "arrowtail=odot" not in dot
+    assert 'label=a ' not in dot
     full = to_dot(G)
-    assert "arrowtail=odot" in full and "cluster_legend" in full  # dot ranks the legend beside the graph
+    assert "arrowtail=odot" in full
+    assert "cluster_legend" in full
 
 
 def test_latent_confounders_are_dashed_nodes():
@@ -27,7 +30,9 @@ def test_latent_confounders_are_dashed_nodes():
     add_edge(G, "a", "b")
     dot = to_dot(G, confounders=[{"source": "a", "target": "b", "confounder": "genes", "measured": False,
                                   "fci_verdict": "data supports"}])
-    assert "latent0" in dot and 'causalllm_role=latent' in dot and "FCI: data supports" in dot
+    assert "latent0" in dot
+    assert 'causalllm_role=latent' in dot
+    assert "FCI: data supports" in dot
 
 
 def test_render_formats():
@@ -49,11 +54,15 @@ def test_free_layouts_put_the_legend_under_the_drawing_and_confounders_are_not_a
     conf = [{"source": "a", "target": "c", "confounder": "U", "measured": False}]
     for layout in ("neato", "fdp", "circo"):
         src = to_dot(G, layout=layout, confounders=conf)
-        assert "cluster_legend" not in src and "labelloc=b" in src and "red bold: reversed" in src
+        assert "cluster_legend" not in src
+        assert "labelloc=b" in src
+        assert "red bold: reversed" in src
     latent = to_dot(G, confounders=conf)
     assert 'latent0 -> n0 [color="#762a83" constraint=false dir=none' in latent  # dotted, no arrowhead
     pairs = to_dot(G, confounders=conf, confounders_view="pairs")
-    assert "latent0" not in pairs and "n0 -> n2" in pairs and "dir=none" in pairs
+    assert "latent0" not in pairs
+    assert "n0 -> n2" in pairs
+    assert "dir=none" in pairs
     assert "U" not in to_dot(G, confounders=conf, confounders_view="none")
 
 
@@ -64,10 +73,11 @@ def test_render_is_bounded_and_png_width_is_honoured(tmp_path):
     from causalllm.output.render import render
 
     src = "digraph { " + " ".join(f"n{i} -> n{(i * 7) % 40};" for i in range(40)) + " }"
-    with pytest.raises(RenderError, match="longer than .* graph.dot is written"):
+    with pytest.raises(RenderError, match=r"longer than .* graph\.dot is written"):
         render(src, "svg", timeout=1e-4)
     png = render(src, "png", width=900)
-    assert png[:4] == b"\x89PNG" and abs(struct.unpack(">I", png[16:20])[0] - 900) <= 1
+    assert png[:4] == b"\x89PNG"
+    assert abs(struct.unpack(">I", png[16:20])[0] - 900) <= 1
     natural = float(re.search(r'width="([\d.]+)pt"', render(src, "svg").decode()).group(1))
     assert abs(struct.unpack(">I", render(src, "png")[16:20])[0] - natural * 192 / 72) <= 1  # twice the old 96 dpi
     assert abs(struct.unpack(">I", render(src, "png", dpi=300)[16:20])[0] - natural * 300 / 72) <= 1
@@ -120,7 +130,8 @@ def test_the_legend_never_covers_a_node_on_alarm(tmp_path, layout):
         legend = [b for b in boxes("cluster")]
     else:  # the text legend: the graph's own label, below every node
         ys = [float(y) for y in re.findall(r'<text[^>]*y="([-\d.]+)"[^>]*>green solid', svg)]
-        assert ys and all(y > b[3] for y in ys for b in nodes)
+        assert ys
+        assert all(y > b[3] for y in ys for b in nodes)
         return
     assert legend
     for lx0, ly0, lx1, ly1, _ in legend:

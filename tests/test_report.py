@@ -58,15 +58,19 @@ def child_result(tmp_path_factory):
 def test_report_renders_sorts_and_filters(child_result, tmp_path):
     report = child_result / "report.html"
     html = report.read_text()
-    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html  # self-contained
+    assert "http://" not in html.replace("http://www.w3.org", "")
+    assert "https://" not in html
     edges = pd.read_csv(child_result / "edges.csv")
     cols = list(edges.columns)
     dom = dump_dom(report.as_uri(), tmp_path)
     assert 'data-ready="1"' in dom
     svg = re.search(r'<div class="graph" id="graph">(.*?)</div>', dom, re.S).group(1)
-    assert "<svg" in svg and "<title>" in svg and "Disease" in svg
+    assert "<svg" in svg
+    assert "<title>" in svg
+    assert "Disease" in svg
     rows = table_rows(dom)
-    assert len(rows) == len(edges) and "SIMULATION" in dom
+    assert len(rows) == len(edges)
+    assert "SIMULATION" in dom
     # filter by status and sort by confidence, descending, as a link to the report would
     dom2 = dump_dom(report.as_uri() + "#status=agree&sort=llm_confidence:desc", tmp_path)
     rows2 = table_rows(dom2)
@@ -74,26 +78,33 @@ def test_report_renders_sorts_and_filters(child_result, tmp_path):
     assert len(rows2) == (edges.status == "agree").sum() > 3
     assert all(r[st] == "agree" for r in rows2)
     values = [float(r[conf]) for r in rows2]
-    assert values == sorted(values, reverse=True) and values[0] > values[-1]
+    assert values == sorted(values, reverse=True)
+    assert values[0] > values[-1]
     dom3 = dump_dom(report.as_uri() + "#q=Disease&sort=target", tmp_path)
     rows3 = table_rows(dom3)
-    assert rows3 and all("Disease" in " ".join(r) for r in rows3)
+    assert rows3
+    assert all("Disease" in " ".join(r) for r in rows3)
     targets = [r[cols.index("target")] for r in rows3]
     assert targets == sorted(targets, key=str.lower)  # the page sorts text with localeCompare
     # p-values in scientific notation (the smallest ones are exactly what PC is sure about)
     pv = [r[cols.index("p_value")] for r in rows if r[cols.index("p_value")]]
     odd = [v for v in pv if not re.fullmatch(r"&lt; 1e-300|\d\.\d\de[-+]\d+|0?\.\d+|1\.00", v)]
-    assert pv and not odd, odd
+    assert pv, odd
+    assert not odd, odd
     # every edge drawn differently from PC's own output is listed, with whose arrow it is
     changed = re.search(r'<table id="changed">.*?<tbody>(.*?)</tbody>', dom, re.S)
     n_changed = sum((("-->" if d else "---") if g else "none") != p
                     for g, d, p in zip(edges.in_graph, edges.directed, edges.pc))
-    assert n_changed and changed and len(re.findall(r"<tr>", changed.group(1))) == n_changed
+    assert n_changed
+    assert changed
+    assert len(re.findall(r"<tr>", changed.group(1))) == n_changed
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "report.png"
     subprocess.run([chromium(), *CHROME_FLAGS, f"--user-data-dir={tmp_path / 'p2'}", "--window-size=1400,2000",
                     f"--screenshot={shot}", report.as_uri()], capture_output=True, timeout=120)
-    assert shot.exists() and shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 20000
+    assert shot.exists()
+    assert shot.read_bytes()[:4] == b"\x89PNG"
+    assert shot.stat().st_size > 20000
 
 
 NASTY = ['a"b -> c', "<script>alert(1)</script>", "back\\slash", "plain"]
@@ -119,9 +130,11 @@ def test_names_cannot_break_dot_svg_or_html(tmp_path, run):
         tmp_path / "truth.csv", "--profile", "perfect", "--out", out, "--quiet", "--no-cache")
     # DOT parses back to the same graph with the same names
     g_dot, g_csv = read_graph(out / "graph.dot"), read_graph(out / "edges.csv")
-    assert set(g_dot.nodes) == set(NASTY) and shd(g_dot, g_csv) == 0
+    assert set(g_dot.nodes) == set(NASTY)
+    assert shd(g_dot, g_csv) == 0
     svg = (out / "graph.svg").read_text()
-    assert "<script" not in svg and "&lt;script&gt;" in svg
+    assert "<script" not in svg
+    assert "&lt;script&gt;" in svg
     html = (out / "report.html").read_text()
     assert html.count("<script") == 3  # two JSON data blocks and the page's own code
     dom = dump_dom((out / "report.html").as_uri(), tmp_path)
@@ -137,7 +150,8 @@ def test_render_command_formats(child_result, run):
     assert (child_result / "again.png").read_bytes()[:4] == b"\x89PNG"
     res = run("render", child_result / "graph.json", "--only-disagreements", "--format", "dot")
     dot = Path(res.stdout.strip()).read_text()
-    assert "reversed" in dot and "agree: data and LLM" not in dot  # only disagreements drawn
+    assert "reversed" in dot
+    assert "agree: data and LLM" not in dot
 
 
 def test_jupyter_repr(tmp_path):
@@ -152,7 +166,8 @@ def test_llm_only_claims_are_drawn_dashed_but_not_in_the_graph(run, tmp_path):
         "--format", "dot")
     e = pd.read_csv(tmp_path / "edges.csv")
     llm_only = e[e.status == "llm_only"]
-    assert len(llm_only) > 0 and not llm_only.in_graph.any()
+    assert len(llm_only) > 0
+    assert not llm_only.in_graph.any()
     assert llm_only.sepset.notna().all()  # every LLM-only claim shows what separated the pair
     dot = (tmp_path / "graph.dot").read_text()
     from causalllm.merge.statuses import STATUSES
@@ -175,14 +190,17 @@ def test_alarm_report_and_svg_in_chromium(tmp_path):
                                    "--no-cache", "--confounders-view", "pairs"], catch_exceptions=False)
     assert res.exit_code == 0
     dom = dump_dom((out / "report.html").as_uri(), tmp_path)
-    assert 'data-ready="1"' in dom and dom.count('class="node"') >= 37 and 'id="changed"' in dom
+    assert 'data-ready="1"' in dom
+    assert dom.count('class="node"') >= 37
+    assert 'id="changed"' in dom
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pages = (("alarm-report.png", (out / "report.html").as_uri()), ("alarm-graph.png", (out / "graph.svg").as_uri()))
     for name, uri in pages:
         shot = ARTIFACTS / name
         subprocess.run([chromium(), *CHROME_FLAGS, f"--user-data-dir={tmp_path / name}", "--window-size=1600,1400",
                         f"--screenshot={shot}", uri], capture_output=True, timeout=120)
-        assert shot.exists() and shot.stat().st_size > 20000
+        assert shot.exists()
+        assert shot.stat().st_size > 20000
 
 
 def test_stability_probe_and_guided_sections_render_in_chromium(tmp_path):
@@ -198,7 +216,10 @@ def test_stability_probe_and_guided_sections_render_in_chromium(tmp_path):
     assert res.exit_code == 0, res.output
     dom = dump_dom((out / "report.html").as_uri(), tmp_path)
     assert 'data-ready="1"' in dom
-    assert 'id="stability"' in dom and 'id="probe"' in dom and 'id="probe-pairs"' in dom and 'id="guided"' in dom
+    assert 'id="stability"' in dom
+    assert 'id="probe"' in dom
+    assert 'id="probe-pairs"' in dom
+    assert 'id="guided"' in dom
     # the pairs table the page script builds shows the bootstrap columns beside the LLM's answer
     head = dom[dom.index('id="pairs"'):]
     assert head.index("boot_adjacent") < head.index(">llm<")
@@ -211,4 +232,5 @@ def test_the_report_names_the_columns_left_out(run, tmp_path):
     frame.to_csv(tmp_path / "d.csv", index=False)
     run("discover", tmp_path / "d.csv", "--llm", "none", "--out", tmp_path / "out", "--quiet")
     html = (tmp_path / "out" / "report.html").read_text()
-    assert "id='excluded'" in html and "<b>k</b> (constant)" in html
+    assert "id='excluded'" in html
+    assert "<b>k</b> (constant)" in html

@@ -16,9 +16,14 @@ def test_llm_only_edge_shows_separating_set():
     out = merge(pc, pairs, "auto")
     rows, F = build_rows(ds, pairs, {}, pc=pc, outcome=out)
     r = next(x for x in rows if {x["source"], x["target"]} == {"a", "c"})
-    assert r["status"] == "llm_only" and r["in_graph"] is False and r["pc"] == "none"
-    assert r["sepset"] == "b" and r["p_value"] > 0.01 and "independent given {b}" in r["decision"]
-    assert not F.has_edge("a", "c") and not F.has_edge("c", "a")
+    assert r["status"] == "llm_only"
+    assert r["in_graph"] is False
+    assert r["pc"] == "none"
+    assert r["sepset"] == "b"
+    assert r["p_value"] > 0.01
+    assert "independent given {b}" in r["decision"]
+    assert not F.has_edge("a", "c")
+    assert not F.has_edge("c", "a")
 
 
 def test_data_only_and_unresolved():
@@ -27,7 +32,8 @@ def test_data_only_and_unresolved():
     out = merge(pc, pairs, "auto")
     rows, _ = build_rows(ds, pairs, {}, pc=pc, outcome=out)
     st = {frozenset((x["source"], x["target"])): x["status"] for x in rows}
-    assert st[frozenset("ab")] == "data_only" and st[frozenset("bc")] == "unresolved"
+    assert st[frozenset("ab")] == "data_only"
+    assert st[frozenset("bc")] == "unresolved"
 
 
 def test_rows_have_the_declared_columns_and_known_statuses():
@@ -37,16 +43,19 @@ def test_rows_have_the_declared_columns_and_known_statuses():
     assert set(EdgeRow.__annotations__) == set(EDGE_COLUMNS + STABILITY_COLUMNS + LLM_COLUMNS)
     for r in rows:
         assert list(r) == EDGE_COLUMNS + LLM_COLUMNS
-        assert r["status"] in STATUSES and not STATUSES[r["status"]].name.startswith("_")
+        assert r["status"] in STATUSES
+        assert not STATUSES[r["status"]].name.startswith("_")
         # the final graph carries the row, arc for arc
         if r["in_graph"]:
             u, v = (r["source"], r["target"]) if F.has_edge(r["source"], r["target"]) else (r["target"], r["source"])
-            assert F.edges[u, v]["status"] == r["status"] and F.edges[u, v]["directed"] == r["directed"]
+            assert F.edges[u, v]["status"] == r["status"]
+            assert F.edges[u, v]["directed"] == r["directed"]
 
 
 def test_data_only_rows_without_an_llm():
     ds, pc = fit([("a", "b"), ("b", "c")])
     rows, F = build_rows(ds, {}, {}, pc=pc, outcome=merge(pc, {}, "report"), has_llm=False)
-    assert {r["status"] for r in rows} == {"data"} and all(list(r) == EDGE_COLUMNS for r in rows)
+    assert {r["status"] for r in rows} == {"data"}
+    assert all(list(r) == EDGE_COLUMNS for r in rows)
     assert F.number_of_edges() == pc.graph_.number_of_edges()
 

@@ -34,7 +34,8 @@ def test_simulate_expert_command_serves(tmp_path):
 
 
 def test_profiles():
-    assert parse_profile("gpt4") == ("gpt4", 0.0) and parse_profile("flip=0.25") == ("flip", 0.25)
+    assert parse_profile("gpt4") == ("gpt4", 0.0)
+    assert parse_profile("flip=0.25") == ("flip", 0.25)
     for bad in ("gpt5", "flip=2", "flip=x"):
         with pytest.raises(ConfigError, match="unknown expert profile"):
             parse_profile(bad)
@@ -45,7 +46,8 @@ def test_profiles():
     assert flipped.direction("smoking", "tar")["answer"] != "A->B"
     unknown = SimulatedExpert(TRUTH, profile="gpt4").direction("x", "tar")  # not in the truth: a guess
     assert "answered as if anonymised" in unknown["rationale"]
-    assert parse_profile("topical") == ("topical", 0.5) and parse_profile("confident-wrong=0.3") == ("confident-wrong", 0.3)
+    assert parse_profile("topical") == ("topical", 0.5)
+    assert parse_profile("confident-wrong=0.3") == ("confident-wrong", 0.3)
 
 
 def _rates(sim, T):
@@ -68,30 +70,35 @@ def test_realistic_profiles_cluster_their_errors():
     clustered = sum(1 for n in topical.unknown if set(U[n]) & topical.unknown)
     assert clustered >= 0.8 * len(topical.unknown)
     known, unknown = _rates(topical, T)
-    assert sum(known) / len(known) > 0.9 and sum(unknown) / len(unknown) < 0.5
+    assert sum(known) / len(known) > 0.9
+    assert sum(unknown) / len(unknown) < 0.5
     # anonymised: chance direction, frequent "none", whatever the truth
     anon = SimulatedExpert(T, profile="anonymised", seed=3)
     answers = [anon.direction(u, v)["answer"] for u, v in T.edges]
-    assert 0.2 < answers.count("none") / len(answers) < 0.6 and answers.count("A->B") < 0.5 * len(answers)
+    assert 0.2 < answers.count("none") / len(answers) < 0.6
+    assert answers.count("A->B") < 0.5 * len(answers)
     # confident-wrong: the misconceived edges are reversed in both orders, with high confidence
     cw = SimulatedExpert(T, profile="confident-wrong=0.3", seed=3)
     wrong = [(u, v) for u, v in T.edges if cw.misconceived(u, v)]
     assert 0.15 * T.number_of_edges() < len(wrong) < 0.45 * T.number_of_edges()
     for u, v in wrong:
         a, b = cw.direction(u, v), cw.direction(v, u)
-        assert (a["answer"], b["answer"]) == ("B->A", "A->B") and min(a["confidence"], b["confidence"]) >= 0.9
+        assert (a["answer"], b["answer"]) == ("B->A", "A->B")
+        assert min(a["confidence"], b["confidence"]) >= 0.9
     right = [cw.direction(u, v)["answer"] == "A->B" for u, v in T.edges if not cw.misconceived(u, v)]
     assert sum(right) / len(right) > 0.9
 
 
 def test_unreadable_question_is_answered_unsure():
     reply = json.loads(SimulatedExpert(TRUTH).reply({"messages": [{"role": "user", "content": "hi"}]}))
-    assert reply["answer"] == "unsure" and "does not match" in reply["rationale"]
+    assert reply["answer"] == "unsure"
+    assert "does not match" in reply["rationale"]
 
 
 def test_identity_ignores_the_port():
     with SimulatedExpert(TRUTH, seed=2) as a, SimulatedExpert(TRUTH, seed=2) as b:
-        assert a.url != b.url and a.identity == b.identity
+        assert a.url != b.url
+        assert a.identity == b.identity
 
 
 def test_order_bias_combines_with_every_profile():

@@ -41,14 +41,18 @@ def _mixed(n: int = 3000, seed: int = 1) -> pd.DataFrame:
 
 
 def assert_same_dataset(a, b):
-    assert a.types == b.types and a.excluded == b.excluded and a.n_dropped == b.n_dropped
-    assert a.n_rows == b.n_rows and a.columns == b.columns
+    assert a.types == b.types
+    assert a.excluded == b.excluded
+    assert a.n_dropped == b.n_dropped
+    assert a.n_rows == b.n_rows
+    assert a.columns == b.columns
 
 
 def assert_same_pc(a: PCDiscovery, b: PCDiscovery):
     assert a.test_ == b.test_
     assert sorted(a.graph_.edges(data="mark")) == sorted(b.graph_.edges(data="mark"))
-    assert a.sepsets_ == b.sepsets_ and a.p_values_.keys() == b.p_values_.keys()
+    assert a.sepsets_ == b.sepsets_
+    assert a.p_values_.keys() == b.p_values_.keys()
     assert max(abs(a.p_values_[k] - b.p_values_[k]) for k in a.p_values_) < 1e-9
 
 
@@ -63,9 +67,11 @@ def test_streamed_file_gives_the_in_memory_result(tmp_path, kind):
     df.to_csv(path, index=False)
     small, big = load_dataset(path), stream_dataset(path)
     assert_same_dataset(small, big)
-    assert big.load_info["streamed"] and big.load_info["rows_read"] == len(df)
+    assert big.load_info["streamed"]
+    assert big.load_info["rows_read"] == len(df)
     if kind == "continuous":
-        assert big.frame is None and big.stats is not None  # no float frame is kept
+        assert big.frame is None
+        assert big.stats is not None
         assert np.allclose(big.stats.corr(), np.corrcoef(small.frame.to_numpy(float).T), atol=1e-12)
     else:
         assert big.load_info["passes"] == 2  # 'late' looked constant in the sample
@@ -96,7 +102,7 @@ def test_streamed_tables_work_with_knowledge_and_fci(tmp_path):
 def test_a_test_that_needs_rows_says_so(tmp_path):
     path = tmp_path / "c.csv"
     linear_data(EDGES, n=500).to_csv(path, index=False)
-    with pytest.raises(ConfigError, match="needs the data rows.*--stream never"):
+    with pytest.raises(ConfigError, match=r"needs the data rows.*--stream never"):
         PCDiscovery(test="kci").fit(stream_dataset(path))
 
 
@@ -118,7 +124,8 @@ def test_numbers_after_an_empty_start_and_a_typo_among_them(tmp_path):
     df.loc[500:, "late"] = df.loc[500:, "a"] * 2
     df.to_csv(tmp_path / "ok.csv", index=False)
     small, big = load_dataset(tmp_path / "ok.csv"), stream_dataset(tmp_path / "ok.csv")
-    assert big.types["late"] == "continuous" and big.n_dropped == small.n_dropped == 500
+    assert big.types["late"] == "continuous"
+    assert big.n_dropped == small.n_dropped == 500
     df["late"] = df["late"].astype(object)
     df.loc[900, "late"] = "oops"
     df.to_csv(tmp_path / "typo.csv", index=False)
@@ -135,7 +142,7 @@ def test_missing_error_and_bad_files(tmp_path):
     with pytest.raises(DataError, match="more fields than its header"):
         stream_dataset(tmp_path / "r.csv")
     (tmp_path / "x.json").write_text("{}")
-    with pytest.raises(ConfigError, match="only UTF-8 .csv and .tsv files, and .parquet files"):
+    with pytest.raises(ConfigError, match=r"only UTF-8 \.csv and \.tsv files, and \.parquet files"):
         stream_dataset(tmp_path / "x.json")
 
 
@@ -152,7 +159,9 @@ def test_cli_streams_and_records_it(tmp_path):
         outs[mode] = out
     assert (outs["always"] / "edges.csv").read_text() == (outs["never"] / "edges.csv").read_text()
     loading = json.loads((outs["always"] / "manifest.json").read_text())["loading"]
-    assert loading["streamed"] is True and loading["rows_read"] == 2000 and loading["reader"].startswith("polars")
+    assert loading["streamed"] is True
+    assert loading["rows_read"] == 2000
+    assert loading["reader"].startswith("polars")
     assert json.loads((outs["never"] / "manifest.json").read_text())["loading"]["streamed"] is False
 
 
@@ -192,14 +201,16 @@ def test_dask_cluster_gives_the_in_process_graph(tmp_path, cluster):
                                    "--out", str(ref), "--quiet"])
     assert (out / "edges.csv").read_text() == (ref / "edges.csv").read_text()
     loading = json.loads((out / "manifest.json").read_text())["loading"]
-    assert loading["dask"] == cluster.scheduler_address and loading["partitions"] == 4
+    assert loading["dask"] == cluster.scheduler_address
+    assert loading["partitions"] == 4
 
 
 @pytest.mark.slow
 def test_dask_errors_are_one_line(tmp_path, cluster):
     res = CliRunner().invoke(cli, ["discover", str(tmp_path / "none*.parquet"), "--dask", cluster.scheduler_address,
                                    "--llm", "none", "--out", str(tmp_path / "o")])
-    assert res.exit_code != 0 and "no file matches" in res.output
+    assert res.exit_code != 0
+    assert "no file matches" in res.output
     df = linear_data(EDGES, n=400).astype(object)
     df.loc[350, "c"] = "oops"
     (tmp_path / "p").mkdir()
@@ -207,8 +218,10 @@ def test_dask_errors_are_one_line(tmp_path, cluster):
     df.iloc[200:].to_csv(tmp_path / "p" / "b.csv", index=False)
     res = CliRunner().invoke(cli, ["discover", str(tmp_path / "p" / "*.csv"), "--dask", cluster.scheduler_address,
                                    "--llm", "none", "--out", str(tmp_path / "o")])
-    assert res.exit_code == 1 and "non-numeric value 'oops'" in res.output, res.output
-    assert isinstance(res.exception, SystemExit) and not isinstance(res.exception, CausalLLMError)
+    assert res.exit_code == 1, res.output
+    assert "non-numeric value 'oops'" in res.output, res.output
+    assert isinstance(res.exception, SystemExit)
+    assert not isinstance(res.exception, CausalLLMError)
 
 
 def test_progress_on_stderr(tmp_path, capsys):
@@ -216,7 +229,8 @@ def test_progress_on_stderr(tmp_path, capsys):
     linear_data(EDGES, n=500).to_csv(path, index=False)
     stream_dataset(path, progress=True)
     err = capsys.readouterr().err
-    assert "reading c.csv" in err and "500 rows" in err
+    assert "reading c.csv" in err
+    assert "500 rows" in err
     pd.read_csv(path).to_parquet(tmp_path / "c.parquet")
     stream_dataset(tmp_path / "c.parquet", progress=True)
     assert "500 rows" in capsys.readouterr().err
@@ -236,7 +250,9 @@ def test_partials_merge_codes_past_one_byte():
     df = pd.DataFrame({"g": [f"g{v:03}" for v in lab], "h": rng.integers(0, 3, n), "x": rng.normal(size=n)})
     ds = dask_dataset(dd.from_pandas(df, npartitions=3), name="t")
     ref = Dataset.from_frame(df)
-    assert ds.types == ref.types and ds.load_info["partitions"] == 3
-    assert ds.frame["g"].cat.codes.dtype == np.int16 and len(ds.frame["g"].cat.categories) == 300
+    assert ds.types == ref.types
+    assert ds.load_info["partitions"] == 3
+    assert ds.frame["g"].cat.codes.dtype == np.int16
+    assert len(ds.frame["g"].cat.categories) == 300
     assert (ds.frame["g"].astype(str).to_numpy() == df["g"].to_numpy()).all()
     assert_same_pc(PCDiscovery().fit(ref), PCDiscovery().fit(ds))

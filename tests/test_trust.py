@@ -70,33 +70,48 @@ def check_rows(rows, G, D, pc, pairs, policy):
         if s == "agree":
             assert f_dir == llm == d_dir is not None, where
         elif s == "oriented_by_llm":
-            assert f_dir == llm is not None and d_dir is None, where
+            assert f_dir == llm is not None, where
+            assert d_dir is None, where
         elif s == "reversed":
-            assert llm is not None and d_dir is not None and llm != d_dir, where
+            assert llm is not None, where
+            assert d_dir is not None, where
+            assert llm != d_dir, where
         elif s == "data":
             assert mark_between(G, a, b) == mark_between(D, a, b) == pc_m, where
         elif s == "revised":
             assert mark_between(G, a, b) == mark_between(D, a, b) != pc_m, where
         elif s == "implied":
-            assert f_dir is not None and f_dir != d_dir and f_dir != llm and r["kept"] in ("meek", "rerun"), where
+            assert f_dir is not None, where
+            assert f_dir != d_dir, where
+            assert f_dir != llm, where
+            assert r["kept"] in ("meek", "rerun"), where
         elif s == "unresolved":
             assert f_dir is None, where
         elif s == "llm_only":
-            assert pc_m is None and pairs[key].directed() is not None, where
+            assert pc_m is None, where
+            assert pairs[key].directed() is not None, where
         elif s == "guided":  # PC-stable removed it, PC-Guess kept it: in the graph, on the data's word
-            assert pc_m is None and mark_between(G, a, b) is not None and mark_between(D, a, b) is not None, where
+            assert pc_m is None, where
+            assert mark_between(G, a, b) is not None, where
+            assert mark_between(D, a, b) is not None, where
         elif s == "separated":  # PC-stable kept it, PC-Guess separated it: not drawn
-            assert pc_m is not None and mark_between(G, a, b) is None and mark_between(D, a, b) is None, where
+            assert pc_m is not None, where
+            assert mark_between(G, a, b) is None, where
+            assert mark_between(D, a, b) is None, where
         # whose orientation it is, read off the drawn arrow
         kept = r.get("kept")
         if kept == "llm":
-            assert f_dir == llm and f_dir != d_dir, where
+            assert f_dir == llm, where
+            assert f_dir != d_dir, where
         elif kept == "data":
-            assert f_dir == d_dir is not None and f_dir != llm, where
+            assert f_dir == d_dir is not None, where
+            assert f_dir != llm, where
         elif kept == "both":
             assert f_dir == d_dir == llm is not None, where
         elif kept in ("meek", "rerun"):
-            assert f_dir is not None and f_dir not in (d_dir, llm) and (kept == "rerun") == (policy.endswith("prior"))
+            assert f_dir is not None
+            assert f_dir not in (d_dir, llm)
+            assert (kept == "rerun") == (policy.endswith("prior"))
         elif kept == "":
             assert f_dir is None, where
         # a skipped orientation is never the drawn one unless the decision says what drew it
@@ -134,7 +149,7 @@ def test_labels_are_true_to_the_graph(name):
 
 # ------------------------------------------------------------------ an LLM that fails is loud
 @pytest.mark.slow
-@pytest.mark.parametrize("reply,usable", [("prose", False), ("half", True)])
+@pytest.mark.parametrize(("reply", "usable"), [("prose", False), ("half", True)])
 def test_an_llm_that_answers_nothing_usable_is_loud(tmp_path, reply, usable, monkeypatch):
     import json
 
@@ -162,8 +177,11 @@ def test_an_llm_that_answers_nothing_usable_is_loud(tmp_path, reply, usable, mon
     assert (out / "edges.csv").exists()  # everything complete is written first
     assert "unusable" in res.output  # the warning on stderr (the runner mixes it in)
     if not usable:
-        assert res.exit_code == 1 and "Error: the LLM gave no usable answer" in res.output
-        assert health["usable"] == 0 and "Nothing in this graph comes from the LLM" in report
+        assert res.exit_code == 1
+        assert "Error: the LLM gave no usable answer" in res.output
+        assert health["usable"] == 0
+        assert "Nothing in this graph comes from the LLM" in report
     else:
-        assert res.exit_code == 0 and 0 < health["usable"] < health["asked"]
+        assert res.exit_code == 0
+        assert 0 < health["usable"] < health["asked"]
         assert "llm-failure-banner" in report

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import DataError
 
-__all__ = ["BundledDataset", "root", "names", "get", "is_bundled", "listing", "truth_or_path"]
+__all__ = ["BundledDataset", "get", "is_bundled", "listing", "names", "root", "truth_or_path"]
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,8 @@ class _Facts:
                      self.first if self.count else other.first, other.last if other.count else self.last,
                      self.numeric_like + other.numeric_like, self.example or other.example)
         if self.kind == "numeric" and self.count and other.count:
-            assert self.last is not None and other.first is not None
+            assert self.last is not None
+            assert other.first is not None
             out.increasing = out.increasing and self.last < other.first
             out.decreasing = out.decreasing and self.last > other.first
         out.add_levels(other.levels)
@@ -236,7 +237,8 @@ class Partial:
             src = self if other.mean is None else other
             out.mean, out.m2, out.minimum, out.maximum = src.mean, src.m2, src.minimum, src.maximum
         else:
-            assert self.m2 is not None and other.m2 is not None
+            assert self.m2 is not None
+            assert other.m2 is not None
             delta = other.mean - self.mean
             out.mean = self.mean + delta * (other.n / out.n)
             out.m2 = self.m2 + other.m2 + np.outer(delta, delta) * (self.n * other.n / out.n)
@@ -308,7 +310,8 @@ def finish(part: Partial, plan: Plan, *, missing: str, source: str) -> Dataset |
         _final_codes(part, disc, frame_cols)
     keep = dict(types)
     if cont and part.mean is not None:
-        assert part.minimum is not None and part.maximum is not None
+        assert part.minimum is not None
+        assert part.maximum is not None
         for j, c in enumerate(cont):
             if part.minimum[j] == part.maximum[j]:
                 keep.pop(c)
@@ -323,7 +326,10 @@ def finish(part: Partial, plan: Plan, *, missing: str, source: str) -> Dataset |
         raise DataError("fewer than two usable columns remain after dropping missing rows; fill in missing values")
     info = {"reader": "", "streamed": True, "rows_read": part.n_read, "rows_dropped": n_dropped}
     if not disc:
-        assert part.mean is not None and part.m2 is not None and part.minimum is not None and part.maximum is not None
+        assert part.mean is not None
+        assert part.m2 is not None
+        assert part.minimum is not None
+        assert part.maximum is not None
         stats = Moments(cont, part.n, part.mean, part.m2 / (part.n - 1), part.minimum, part.maximum)
         stats = stats.select([c for c in cont if c in keep])
         return Dataset(frame=None, types=keep, descriptions={}, excluded=excluded, n_dropped=n_dropped, stats=stats,

@@ -478,7 +478,7 @@ class ConditionalGaussian:
         return K * (d * (d + 3) // 2 + 1) - 1
 
     def _one(self, x: int, y: int, S: tuple[int, ...]) -> float:
-        sets = [tuple(sorted((x, y) + S)), tuple(sorted((y,) + S)), tuple(sorted((x,) + S)), tuple(sorted(S))]
+        sets = [tuple(sorted((x, y, *S))), tuple(sorted((y, *S))), tuple(sorted((x, *S))), tuple(sorted(S))]
         lxys, lys, lxs, ls = (self._loglik(A) for A in sets)
         kxys, kys, kxs, ks = (self._params(A) for A in sets)
         stat = 2 * (lxys - lys - lxs + ls)

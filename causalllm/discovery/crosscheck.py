@@ -27,7 +27,7 @@ from ..data.dataset import Dataset
 from ..graph import directed_part
 from .pc import PCDiscovery, fci_graph
 
-__all__ = ["fci_confounders", "falsify_graph", "lmc_implications"]
+__all__ = ["falsify_graph", "fci_confounders", "lmc_implications"]
 
 
 def fci_confounders(ds: Dataset, pc: PCDiscovery | None, confounders: dict[frozenset, list[dict]], *,

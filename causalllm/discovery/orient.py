@@ -164,16 +164,16 @@ def orient(adj: np.ndarray, sepsets: dict[tuple[int, int], tuple[int, ...]]) -> 
     while loop:
         loop = False
         for i, j, k in UT:
-            if E.directed(i, j) and E.undirected(j, k) and not E.dpath[j, k] == 1:
+            if E.directed(i, j) and E.undirected(j, k) and E.dpath[j, k] != 1:
                 E.orient(j, k)
                 loop = True
         for i, j, k in Tri:
-            if E.directed(i, j) and E.directed(j, k) and E.undirected(i, k) and not E.dpath[i, k] == 1:
+            if E.directed(i, j) and E.directed(j, k) and E.undirected(i, k) and E.dpath[i, k] != 1:
                 E.orient(i, k)
                 loop = True
         for i, j, k, m in Kite:
             if (E.undirected(i, j) and E.undirected(i, k) and E.directed(j, m) and E.directed(k, m)
-                    and E.undirected(i, m) and not E.dpath[i, m] == 1):
+                    and E.undirected(i, m) and E.dpath[i, m] != 1):
                 E.orient(i, m)
                 loop = True
     return E.g

@@ -164,7 +164,7 @@ def read_priors(path: str | Path, ds: Dataset) -> tuple[dict[frozenset, PairAnsw
             raise DataError(f"priors file {p} line {line}: {bad!r} is not a data column; fix the name")
         if a in ("->", "=>"):
             a = "-->"
-        if a not in ANSWERS + ("invalid", "unanswered"):
+        if a not in (*ANSWERS, "invalid", "unanswered"):
             raise DataError(f"priors file {p} line {line}: answer {a!r} must be -->, <--, none or unsure")
         try:
             c = float(r.get("confidence") or 1.0)

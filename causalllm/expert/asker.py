@@ -362,7 +362,7 @@ class LLMPriors:
                 error = str(e)
                 if attempt == 0:
                     state.count("reask")
-                    messages = messages + [{"role": "assistant", "content": raw}, self._prompts.reask(error)]
+                    messages = [*messages, {"role": "assistant", "content": raw}, self._prompts.reask(error)]
         status = "ok" if parsed is not None else "invalid"
         rec.update(status=status, prompt_tokens=tokens[0], completion_tokens=tokens[1], latency_s=round(latency, 4))
         if status == "ok":

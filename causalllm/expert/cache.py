@@ -25,7 +25,7 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["AnswerCache", "cache_key", "COLUMNS"]
+__all__ = ["COLUMNS", "AnswerCache", "cache_key"]
 
 #: The columns of a cached answer, in table order (and the fields of an exported JSONL line).
 COLUMNS = ("key", "created", "endpoint", "model", "prompt_version", "kind", "request", "raw_response", "parsed",

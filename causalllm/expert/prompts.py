@@ -35,17 +35,17 @@ from ..errors import ConfigError
 log = logging.getLogger("causalllm")
 
 __all__ = [
-    "PROMPT_VERSION",
-    "DIRECTION_ANSWERS",
-    "Prompts",
-    "DIRECTION_SCHEMA",
     "CONFOUNDER_SCHEMA",
-    "load_prompts",
-    "parse_direction",
-    "parse_confounders",
+    "DIRECTION_ANSWERS",
+    "DIRECTION_SCHEMA",
+    "PROMPT_VERSION",
     "AskedQuestion",
     "PairSummary",
+    "Prompts",
     "describe_stats",
+    "load_prompts",
+    "parse_confounders",
+    "parse_direction",
 ]
 
 PROMPT_VERSION = "3"

@@ -8,6 +8,7 @@ servers share both, so the client is always tested against one reply writer.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -130,9 +131,7 @@ def _handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
             for k, v in reply.headers.items():
                 self.send_header(k, v)
             self.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
     return Handler

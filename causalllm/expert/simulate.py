@@ -158,7 +158,7 @@ class SimulatedExpert:
         return re.sub(r"[^a-z0-9]", "", name.lower())
 
     def _rng(self, *parts: Any) -> random.Random:
-        return random.Random(hashlib.sha256(repr((self.seed, self.profile) + parts).encode()).hexdigest())
+        return random.Random(hashlib.sha256(repr((self.seed, self.profile, *parts)).encode()).hexdigest())
 
     def _unknown_topics(self, share: float) -> frozenset[str]:
         """A share of the variables, as connected regions of the true graph (topics the model never read about)."""

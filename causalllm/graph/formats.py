@@ -105,7 +105,7 @@ def to_dagitty(G: nx.DiGraph, latent: Iterable[tuple[str, str, str]] = ()) -> st
         lines.append(f"{_dq(u)} {'--' if mark == '---' else '<->' if mark == '<->' else '->'} {_dq(v)}")
     for u, a, b in latent:
         lines += [f"{_dq(u)} -> {_dq(a)}", f"{_dq(u)} -> {_dq(b)}"]
-    return "\n".join(lines + ["}"])
+    return "\n".join([*lines, "}"])
 
 
 _DAGITTY_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|<->|->|<-|--|\[[^\]]*\]|[{};]'

