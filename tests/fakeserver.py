@@ -1,20 +1,21 @@
-"""A small scripted OpenAI-compatible server for client tests (faults the simulator does not make)."""
+"""A scripted OpenAI-compatible server for client tests (faults the simulator does not make).
+
+It runs on the simulated expert's own loopback server and writes its replies with the same
+:func:`~causalllm.expert.server.chat_completion`, so the client is tested against one reply writer.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import socket
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from causalllm.expert.server import LoopbackServer, Reply, Request, chat_completion
 
 
-def completion(content: str) -> dict:
-    return {"id": "x", "object": "chat.completion", "created": 0, "model": "fake",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+def completion(content: object) -> dict:
+    """The body of a chat completion saying ``content`` (the simulated expert's writer, model ``fake``)."""
+    return chat_completion(content, model="fake", prompt_tokens=10, completion_tokens=5)
 
 
 #: A script's payload that makes the server drop the connection instead of answering.
@@ -30,42 +31,21 @@ class FakeServer:
         self.headers: list[dict] = []
         self.times: list[float] = []
         self._lock = threading.Lock()
-        srv = self
+        self._server = LoopbackServer(self._respond).start()
+        self.url = self._server.url
 
-        class H(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out in two writes: avoid 40 ms delayed ACKs
-
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-                with srv._lock:
-                    srv.bodies.append(body)
-                    srv.headers.append(dict(self.headers))
-                    srv.times.append(time.monotonic())
-                    n = len(srv.bodies)
-                status, headers, payload = srv.script(body, n)
-                if payload == RESET:  # drop the connection without a reply (a reset, as a proxy would)
-                    self.close_connection = True
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    return
-                data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+    def _respond(self, req: Request) -> Reply:
+        if req.method != "POST":  # the script answers chat completions only; no model list here
+            return Reply(501, {"error": {"message": f"unsupported method {req.method}"}})
+        with self._lock:
+            self.bodies.append(req.body)
+            self.headers.append(req.headers)
+            self.times.append(time.monotonic())
+            n = len(self.bodies)
+        status, headers, payload = self.script(req.body, n)
+        if payload == RESET:  # drop the connection without a reply (a reset, as a proxy would)
+            return Reply(reset=True)
+        return Reply(status, payload, headers)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._server.stop()

@@ -126,9 +126,8 @@ def _handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
             p = reply.payload
             data = p if isinstance(p, bytes) else p.encode() if isinstance(p, str) else json.dumps(p).encode()
             self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in reply.headers.items():
+            headers = {"Content-Type": "application/json", **reply.headers, "Content-Length": str(len(data))}
+            for k, v in headers.items():
                 self.send_header(k, v)
             self.end_headers()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):

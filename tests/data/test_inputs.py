@@ -4,13 +4,11 @@ a one-line warning, or a clean run — never a traceback — and nothing is lost
 from __future__ import annotations
 
 import contextlib
-import http.server
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +21,7 @@ from hypothesis import strategies as st
 from causalllm.cli import cli
 from causalllm.data import load_dataset
 from causalllm.errors import CausalLLMError
+from causalllm.expert.server import LoopbackServer, Reply
 
 rng = np.random.default_rng(0)
 N = 300
@@ -178,28 +177,11 @@ def test_compare_refuses_disjoint_names_and_two_cycles(tmp_path):
 
 
 def test_a_web_page_instead_of_the_api_is_caught_before_pc(tmp_path, monkeypatch):
-    class Page(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-        def do_GET(self):
-            body = b"<html><body>It works!</body></html>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_POST = do_GET
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    page = Reply(200, "<html><body>It works!</body></html>", {"Content-Type": "text/html"})
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-real")
-    try:
-        res = CliRunner().invoke(cli, ["discover", "cancer", "--base-url", f"http://127.0.0.1:{srv.server_port}",
+    with LoopbackServer(lambda req: page) as srv:
+        res = CliRunner().invoke(cli, ["discover", "cancer", "--base-url", srv.url.removesuffix("/v1"),
                                        "--out", str(tmp_path / "o")])
-    finally:
-        srv.shutdown()
     assert res.exit_code == 1, res.output
     assert "is the base URL missing /v1?" in res.output, res.output
     assert not (tmp_path / "o" / "edges.csv").exists()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from checks import check_rows, expert
 from click.testing import CliRunner
 from fakes import ans
-from test_trust import check_rows, expert
 
 from causalllm import read_graph
 from causalllm.cli import cli
