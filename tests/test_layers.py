@@ -167,3 +167,10 @@ def test_setup_lists_every_package():
 def test_no_module_over_600_lines():
     long = {rel: n for rel in MODULES if (n := len(Path(PACKAGE, rel).read_text(encoding="utf-8").splitlines())) > 600}
     assert not long, f"split these modules by concern: {long}"
+
+
+def test_no_function_over_60_lines():
+    long = [f"{rel}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for rel, tree in MODULES.items() for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno + 1 > 60]
+    assert not long, f"split these functions: {long}"

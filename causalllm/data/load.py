@@ -61,28 +61,7 @@ def prepare(
         raise DataError(f"{source} has {len(usable)} usable column(s) ({', '.join(usable) or 'none'})"
                         f"{' - excluded ' + why if why else ''}; causal discovery needs at least two non-constant, "
                         "non-ID columns")
-    frame = df[usable]
-    n_missing = frame.isna().sum()
-    n_dropped = 0
-    if n_missing.any():
-        if missing == "error":
-            which = ", ".join(f"{c} ({int(k)})" for c, k in n_missing.items() if k)
-            raise DataError(f"missing values in {which}; fill them in or use --missing drop")
-        before = len(frame)
-        frame = frame.dropna()
-        n_dropped = before - len(frame)
-        log.warning("dropped %d of %d rows with missing values", n_dropped, before)
-        if len(frame) < 3:
-            raise DataError(f"only {len(frame)} complete rows remain after dropping missing values; fill in missing values")
-        # a column may have become constant after dropping rows
-        types2, excl2 = infer_types(frame)
-        for col, why in excl2.items():
-            log.warning("excluding column '%s' after dropping rows: %s", col, why)
-            excluded[col] = why
-        frame = frame[[c for c in frame.columns if c in types2]]
-        types = {c: types[c] for c in frame.columns}
-        if frame.shape[1] < 2:
-            raise DataError("fewer than two usable columns remain after dropping missing rows; fill in missing values")
+    frame, types, n_dropped = _handle_missing(df[usable], types, excluded, missing)
     frame = frame.reset_index(drop=True)
     check_levels({c: int(frame[c].nunique()) for c in frame.columns if types[c] == "discrete"}, len(frame), source,
                  {c: frame[c] for c in frame.columns})
@@ -94,6 +73,33 @@ def prepare(
     return Dataset(frame=frame, types={c: types[c] for c in frame.columns}, descriptions=desc, name=name,
                    context=context, excluded=excluded, n_dropped=n_dropped, inputs=inputs,
                    undescribed=undescribed, load_info=info)
+
+
+def _handle_missing(frame: pd.DataFrame, types: dict[str, str], excluded: dict[str, str], missing: str
+                    ) -> tuple[pd.DataFrame, dict[str, str], int]:
+    """Rows with a missing value dropped (and counted) or refused; a column left constant by the drop is
+    excluded (added to ``excluded``). Returns the frame, the types of its columns and the rows dropped."""
+    n_missing = frame.isna().sum()
+    if not n_missing.any():
+        return frame, types, 0
+    if missing == "error":
+        which = ", ".join(f"{c} ({int(k)})" for c, k in n_missing.items() if k)
+        raise DataError(f"missing values in {which}; fill them in or use --missing drop")
+    before = len(frame)
+    frame = frame.dropna()
+    n_dropped = before - len(frame)
+    log.warning("dropped %d of %d rows with missing values", n_dropped, before)
+    if len(frame) < 3:
+        raise DataError(f"only {len(frame)} complete rows remain after dropping missing values; fill in missing values")
+    # a column may have become constant after dropping rows
+    types2, excl2 = infer_types(frame)
+    for col, why in excl2.items():
+        log.warning("excluding column '%s' after dropping rows: %s", col, why)
+        excluded[col] = why
+    frame = frame[[c for c in frame.columns if c in types2]]
+    if frame.shape[1] < 2:
+        raise DataError("fewer than two usable columns remain after dropping missing rows; fill in missing values")
+    return frame, {c: types[c] for c in frame.columns}, n_dropped
 
 
 def load_dataset(

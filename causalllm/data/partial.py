@@ -146,50 +146,17 @@ class Partial:
         num_at = {c: j for j, c in enumerate(plan.numeric)}
         # one pass finds the columns with anything but finite numbers; only those are looked at again
         unusual = ~np.isfinite(num).all(axis=0) if num.size else np.zeros(0, dtype=bool)
-        has_nan = unusual.copy()
         txt_codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for c, kind in plan.kinds.items():
-            f = _Facts(kind)
             if c in num_at:
-                v = num[:, num_at[c]]
-                nn = v
-                if unusual[num_at[c]]:
-                    inf = np.flatnonzero(np.isinf(v))
-                    if len(inf):
-                        raise DataError(f"column '{c}' has an infinite value ({v[inf[0]]}, line "
-                                        f"{start + int(inf[0]) + 2}); replace it with a number or blank it (blanks "
-                                        "are missing)")
-                    nn = v[~np.isnan(v)]
-                f.count = len(nn)
-                if len(nn):
-                    f.first, f.last = float(nn[0]), float(nn[-1])
-                    # each check first on a prefix: a continuous column settles every fact there
-                    head = nn[:1000]
-                    f.integral = bool(np.all(np.mod(head, 1) == 0)) and bool(np.all(np.mod(nn, 1) == 0))
-                    f.add_levels(np.unique(head))
-                    if not f.overflow:
-                        f.add_levels(np.unique(nn))
-                    d = np.diff(head)
-                    f.increasing = bool(np.all(d > 0)) and bool(np.all(np.diff(nn) > 0))
-                    f.decreasing = bool(np.all(d < 0)) and bool(np.all(np.diff(nn) < 0))
+                part.facts[c] = _numeric_facts(c, kind, num[:, num_at[c]], bool(unusual[num_at[c]]), start)
             else:
-                codes, uniques = pd.factorize(text[c], use_na_sentinel=True)
-                txt_codes[c] = (codes, np.asarray(uniques, dtype=object))
-                f.count = int((codes >= 0).sum())
-                f.repeated = len(uniques) < f.count
-                f.add_levels(uniques)
-                like = numeric_like.get(c)
-                if like is not None:
-                    f.numeric_like = int(like.sum())
-                    bad = np.flatnonzero((codes >= 0) & ~like)
-                    if len(bad):
-                        f.example = (str(text[c][bad[0]]), start + int(bad[0]))
-            part.facts[c] = f
+                part.facts[c], txt_codes[c] = _text_facts(c, kind, text[c], numeric_like.get(c), start)
         # rows with a missing value in any used column are dropped (or refused, at the end)
         miss = np.zeros(m, dtype=bool)
         for c in plan.types:
             if c in num_at:
-                col_miss = np.isnan(num[:, num_at[c]]) if has_nan[num_at[c]] else np.zeros(m, dtype=bool)
+                col_miss = np.isnan(num[:, num_at[c]]) if unusual[num_at[c]] else np.zeros(m, dtype=bool)
             else:
                 col_miss = txt_codes[c][0] < 0
             part.missing[c] = int(col_miss.sum())
@@ -198,34 +165,42 @@ class Partial:
         part.n = int(keep.sum())
         cont = [num_at[c] for c in plan.continuous]
         if cont:
-            rows = num if part.n == m else num[keep]
-            X = rows if len(cont) == rows.shape[1] else rows[:, cont]
-            if part.n:
-                part.mean = X.mean(axis=0)
-                Xc = X - part.mean
-                part.m2 = Xc.T @ Xc
-                part.minimum, part.maximum = X.min(axis=0), X.max(axis=0)
-            if keep_values:
-                part.values.append(np.ascontiguousarray(X))
+            part._moments(num if part.n == m else num[keep], cont, keep_values)
         if plan.discrete:
-            found = []
-            for c in plan.discrete:
-                if c in num_at:
-                    codes, uniques = pd.factorize(num[keep, num_at[c]])
-                else:
-                    all_codes, all_uniques = txt_codes[c]
-                    codes, uniques = all_codes[keep], all_uniques
-                if len(uniques) > MAX_LEVELS:
-                    raise DataError(f"column '{c}' has more than {MAX_LEVELS} categories, too many for a contingency "
-                                    "test; leave it out with --columns")
-                found.append(codes)
-                part.levels.append(list(uniques))
-            # one byte per cell while every column has at most 256 categories
-            block: np.ndarray = np.empty((part.n, len(plan.discrete)), dtype=_code_type(max(map(len, part.levels))))
-            for j, codes in enumerate(found):
-                block[:, j] = codes
-            part.codes.append(block)
+            part._codes(plan.discrete, num, num_at, txt_codes, keep)
         return part
+
+    def _moments(self, rows: np.ndarray, cont: list[int], keep_values: bool) -> None:
+        """The continuous columns' count, means, co-moments and range (and values, for a mixed table)."""
+        X = rows if len(cont) == rows.shape[1] else rows[:, cont]
+        if self.n:
+            self.mean = X.mean(axis=0)
+            Xc = X - self.mean
+            self.m2 = Xc.T @ Xc
+            self.minimum, self.maximum = X.min(axis=0), X.max(axis=0)
+        if keep_values:
+            self.values.append(np.ascontiguousarray(X))
+
+    def _codes(self, discrete: list[str], num: np.ndarray, num_at: dict[str, int],
+               txt_codes: dict[str, tuple[np.ndarray, np.ndarray]], keep: np.ndarray) -> None:
+        """The discrete columns' category codes of the kept rows, one byte per cell while they fit."""
+        found = []
+        for c in discrete:
+            if c in num_at:
+                codes, uniques = pd.factorize(num[keep, num_at[c]])
+            else:
+                all_codes, all_uniques = txt_codes[c]
+                codes, uniques = all_codes[keep], all_uniques
+            if len(uniques) > MAX_LEVELS:
+                raise DataError(f"column '{c}' has more than {MAX_LEVELS} categories, too many for a contingency "
+                                "test; leave it out with --columns")
+            found.append(codes)
+            self.levels.append(list(uniques))
+        # one byte per cell while every column has at most 256 categories
+        block: np.ndarray = np.empty((self.n, len(discrete)), dtype=_code_type(max(map(len, self.levels))))
+        for j, codes in enumerate(found):
+            block[:, j] = codes
+        self.codes.append(block)
 
     def merge(self, other: Partial) -> Partial:
         """These rows followed by ``other``'s."""
@@ -266,8 +241,50 @@ class Partial:
         return out
 
 
-def finish(part: Partial, plan: Plan, *, missing: str, source: str) -> Dataset | Plan:
-    """The dataset these statistics describe, or the corrected plan when a type guess was wrong."""
+def _numeric_facts(c: str, kind: str, v: np.ndarray, unusual: bool, start: int) -> _Facts:
+    """The type rule's facts of one numeric column of a batch (an infinite value is a one-line error)."""
+    f = _Facts(kind)
+    nn = v
+    if unusual:
+        inf = np.flatnonzero(np.isinf(v))
+        if len(inf):
+            raise DataError(f"column '{c}' has an infinite value ({v[inf[0]]}, line {start + int(inf[0]) + 2}); "
+                            "replace it with a number or blank it (blanks are missing)")
+        nn = v[~np.isnan(v)]
+    f.count = len(nn)
+    if len(nn):
+        f.first, f.last = float(nn[0]), float(nn[-1])
+        # each check first on a prefix: a continuous column settles every fact there
+        head = nn[:1000]
+        f.integral = bool(np.all(np.mod(head, 1) == 0)) and bool(np.all(np.mod(nn, 1) == 0))
+        f.add_levels(np.unique(head))
+        if not f.overflow:
+            f.add_levels(np.unique(nn))
+        d = np.diff(head)
+        f.increasing = bool(np.all(d > 0)) and bool(np.all(np.diff(nn) > 0))
+        f.decreasing = bool(np.all(d < 0)) and bool(np.all(np.diff(nn) < 0))
+    return f
+
+
+def _text_facts(c: str, kind: str, values: np.ndarray, like: np.ndarray | None, start: int
+                ) -> tuple[_Facts, tuple[np.ndarray, np.ndarray]]:
+    """The type rule's facts of one text column of a batch, and its codes and distinct values."""
+    f = _Facts(kind)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    f.count = int((codes >= 0).sum())
+    f.repeated = len(uniques) < f.count
+    f.add_levels(uniques)
+    if like is not None:
+        f.numeric_like = int(like.sum())
+        bad = np.flatnonzero((codes >= 0) & ~like)
+        if len(bad):
+            f.example = (str(values[bad[0]]), start + int(bad[0]))
+    return f, (codes, np.asarray(uniques, dtype=object))
+
+
+def _decide(part: Partial, plan: Plan, source: str) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Every column's type by the one rule: ``(how each is read, types, excluded)``; stray text in a numeric
+    column is a one-line error naming the value and its line."""
     types: dict[str, str] = {}
     excluded: dict[str, str] = {}
     kinds = dict(plan.kinds)
@@ -287,11 +304,11 @@ def finish(part: Partial, plan: Plan, *, missing: str, source: str) -> Dataset |
         else:
             types[c] = kind
     types, excluded = apply_declared(types, excluded, plan.declared)
-    types = {c: types[c] for c in plan.kinds if c in types}  # data order
-    if kinds != plan.kinds or types != plan.types:
-        return Plan(kinds, types, plan.declared)
-    for col, why in excluded.items():
-        log.warning("excluding column '%s': %s", col, why)
+    return kinds, {c: types[c] for c in plan.kinds if c in types}, excluded  # data order
+
+
+def _check_rows(part: Partial, types: dict[str, str], missing: str, source: str) -> int:
+    """Enough usable columns and complete rows (missing values refused or dropped); returns the rows dropped."""
     if len(types) < 2:
         raise DataError(f"{source} has {len(types)} usable column(s) ({', '.join(types) or 'none'}); causal "
                         "discovery needs at least two non-constant, non-ID columns")
@@ -304,20 +321,37 @@ def finish(part: Partial, plan: Plan, *, missing: str, source: str) -> Dataset |
         log.warning("dropped %d of %d rows with missing values", n_dropped, part.n_read)
         if part.n < 3:
             raise DataError(f"only {part.n} complete rows remain after dropping missing values; fill in missing values")
+    return n_dropped
+
+
+def _not_constant(part: Partial, plan: Plan, types: dict[str, str], frame_cols: dict[str, Any]) -> dict[str, str]:
+    """The usable columns still varying once incomplete rows are dropped."""
+    keep = dict(types)
+    if plan.continuous and part.mean is not None:
+        assert part.minimum is not None
+        assert part.maximum is not None
+        for j, c in enumerate(plan.continuous):
+            if part.minimum[j] == part.maximum[j]:
+                keep.pop(c)
+    for c in plan.discrete:
+        if len(frame_cols[c].categories) <= 1:
+            keep.pop(c)
+    return keep
+
+
+def finish(part: Partial, plan: Plan, *, missing: str, source: str) -> Dataset | Plan:
+    """The dataset these statistics describe, or the corrected plan when a type guess was wrong."""
+    kinds, types, excluded = _decide(part, plan, source)
+    if kinds != plan.kinds or types != plan.types:
+        return Plan(kinds, types, plan.declared)
+    for col, why in excluded.items():
+        log.warning("excluding column '%s': %s", col, why)
+    n_dropped = _check_rows(part, types, missing, source)
     cont, disc = plan.continuous, plan.discrete
     frame_cols: dict[str, Any] = {}
     if disc:
         _final_codes(part, disc, frame_cols)
-    keep = dict(types)
-    if cont and part.mean is not None:
-        assert part.minimum is not None
-        assert part.maximum is not None
-        for j, c in enumerate(cont):
-            if part.minimum[j] == part.maximum[j]:
-                keep.pop(c)
-    for c in disc:
-        if len(frame_cols[c].categories) <= 1:
-            keep.pop(c)
+    keep = _not_constant(part, plan, types, frame_cols)
     for c in set(types) - set(keep):
         log.warning("excluding column '%s' after dropping rows: constant", c)
         excluded[c] = "constant"

@@ -87,25 +87,35 @@ def read_variables_file(path: str | Path) -> tuple[dict[str, str], dict[str, str
         raise DataError(f"variables file {path} is not valid UTF-8; re-save it as UTF-8") from None
     if not text.strip():
         raise DataError(f"variables file {path} is empty; fill it in (see 'causalllm init DATA')")
+    if suffix in (".yaml", ".yml", ".json"):
+        return _from_mapping(path, text, suffix)
+    return _from_csv(path)
+
+
+def _from_mapping(path: Path, text: str, suffix: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A YAML/JSON variables file: ``name: description`` or ``name: {description: ..., type: ...}``."""
+    try:
+        obj = parse_mapping(text, suffix)
+    except ValueError as e:
+        raise DataError(f"variables file {path} is not valid {suffix[1:].upper()} ({e}); fix its syntax") from None
+    if not isinstance(obj, dict):
+        raise DataError(f"variables file {path} must be a mapping of name -> description")
     desc: dict[str, str] = {}
     types: dict[str, str] = {}
-    if suffix in (".yaml", ".yml", ".json"):
-        try:
-            obj = parse_mapping(text, suffix)
-        except ValueError as e:
-            raise DataError(f"variables file {path} is not valid {suffix[1:].upper()} ({e}); fix its syntax") from None
-        if not isinstance(obj, dict):
-            raise DataError(f"variables file {path} must be a mapping of name -> description")
-        for k, v in obj.items():
-            name = str(k).strip()
-            if isinstance(v, dict):
-                desc[name] = str(v.get("description") or "").strip()
-                t = _declared(path, name, v.get("type"))
-                if t:
-                    types[name] = t
-            else:
-                desc[name] = "" if v is None else str(v).strip()
-        return desc, types
+    for k, v in obj.items():
+        name = str(k).strip()
+        if isinstance(v, dict):
+            desc[name] = str(v.get("description") or "").strip()
+            t = _declared(path, name, v.get("type"))
+            if t:
+                types[name] = t
+        else:
+            desc[name] = "" if v is None else str(v).strip()
+    return desc, types
+
+
+def _from_csv(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """A CSV variables file: ``name,description`` (and an optional ``type`` column)."""
     try:
         vdf = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
@@ -118,6 +128,8 @@ def read_variables_file(path: str | Path) -> tuple[dict[str, str], dict[str, str
     dups = sorted({n for n in names if n and names.count(n) > 1})
     if dups:
         raise DataError(f"variables file {path} lists {', '.join(dups)} more than once; keep one row per variable")
+    desc: dict[str, str] = {}
+    types: dict[str, str] = {}
     blank = pd.Series([""] * len(vdf))
     for n, d, t in zip(names, vdf["description"] if "description" in cols else blank,
                        vdf["type"] if "type" in cols else blank):

@@ -236,87 +236,15 @@ _KERNEL_MIN_WORK = 500_000
 
 
 def _count_kernel() -> Any:
-    """The compiled counting kernel (numba), or None where numba is unavailable (numpy is used then)."""
+    """The compiled counting kernel (:func:`causalllm.discovery.kernel.tables`), or None where numba is
+    unavailable (numpy is used then). Imported on first use: loading it costs ~0.3 s."""
     if _KERNEL:
         return _KERNEL[0]
     try:
-        import numba
+        from .kernel import tables
     except ImportError:  # pragma: no cover - numba is a dependency; this keeps odd platforms working
         _KERNEL.append(None)
         return None
-
-    @numba.njit(cache=True, nogil=True)
-    def tables(codes_t, cards, xs, ys, S_unique, s_of_test, gsq, width):  # pragma: no cover - compiled
-        m = xs.shape[0]
-        d = S_unique.shape[1]
-        n = codes_t.shape[1]
-        counts = np.zeros(width, dtype=np.int64)
-        strata = np.zeros(n, dtype=np.int64)
-        stat = np.zeros(m)
-        dfs = np.zeros(m, dtype=np.int64)
-        top = 1
-        for v in range(cards.shape[0]):
-            top = max(top, cards[v])
-        sa = np.zeros(top, dtype=np.int64)
-        sb = np.zeros(top, dtype=np.int64)
-        current = -1
-        k = 1
-        for t in range(m):
-            if s_of_test[t] != current:  # a new conditioning set: its strata, once
-                current = s_of_test[t]
-                k = 1
-                for r in range(n):
-                    strata[r] = 0
-                for j in range(d):
-                    v = S_unique[current, j]
-                    cv = cards[v]
-                    k *= cv
-                    for r in range(n):
-                        strata[r] = strata[r] * cv + codes_t[v, r]
-            x, y = xs[t], ys[t]
-            cx, cy = cards[x], cards[y]
-            cxy = cx * cy
-            size = k * cxy
-            counts[:size] = 0
-            for r in range(n):
-                counts[strata[r] * cxy + codes_t[x, r] * cy + codes_t[y, r]] += 1
-            g = 0.0
-            df = 0
-            for st in range(k):
-                base = st * cxy
-                sa[:] = 0
-                sb[:] = 0
-                tot = 0
-                for a in range(cx):
-                    for b in range(cy):
-                        c = counts[base + a * cy + b]
-                        sa[a] += c
-                        sb[b] += c
-                        tot += c
-                if tot == 0:
-                    continue
-                zero_rows = 0
-                for a in range(cx):
-                    if sa[a] == 0:
-                        zero_rows += 1
-                zero_cols = 0
-                for b in range(cy):
-                    if sb[b] == 0:
-                        zero_cols += 1
-                df += (cx - 1 - zero_rows) * (cy - 1 - zero_cols)
-                for a in range(cx):
-                    for b in range(cy):
-                        e = sa[a] * sb[b] / tot
-                        c = counts[base + a * cy + b]
-                        if gsq:
-                            if c > 0:
-                                g += c * np.log(c / e)
-                        elif e > 0:
-                            g += (c - e) ** 2 / e
-            stat[t] = 2 * g if gsq else g
-            dfs[t] = df
-        return stat, dfs
-
     _KERNEL.append(tables)
     return tables
 

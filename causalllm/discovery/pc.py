@@ -440,19 +440,7 @@ class PCDiscovery:
         determined_before = getattr(native, "determined", 0)
         if engine == "native":
             assert native is not None
-            if self.guess_ is not None:
-                G = np.zeros((p, p), dtype=bool)
-                idx = {c: i for i, c in enumerate(names)}
-                for a, b in self.guess_:
-                    G[idx[a], idx[b]] = True
-                self._run = pc_guess(native, self.alpha, G, max_depth=self.max_depth)
-            else:
-                self._run = pc_stable(native, self.alpha, max_depth=self.max_depth)
-            M = self._run.graph
-            sepsets = self._run.sepsets
-            summary = self._run.log.summary()
-            self.n_tests_ = self._run.n_tests
-            self._pair_tests = None
+            M, sepsets, summary = self._native_search(native, names)
         else:
             M, sepsets, pair_tests = self._causallearn(X, names, test, native)
             self._pair_tests = pair_tests
@@ -476,7 +464,28 @@ class PCDiscovery:
         self.discrete_ = discrete
         self.columns_: list[str] = names
         self._index = {c: i for i, c in enumerate(names)}
-        G = endpoints_to_networkx(M, names)
+        self._record_evidence(endpoints_to_networkx(M, names), sepsets, summary)
+        return self
+
+    def _native_search(self, native: CITest, names: list[str]) -> tuple[np.ndarray, dict, dict]:
+        """PC-stable (or PC-Guess, with a guess) on the native engine: endpoints, sepsets, the test summary."""
+        p = len(names)
+        if self.guess_ is not None:
+            G = np.zeros((p, p), dtype=bool)
+            idx = {c: i for i, c in enumerate(names)}
+            for a, b in self.guess_:
+                G[idx[a], idx[b]] = True
+            self._run = pc_guess(native, self.alpha, G, max_depth=self.max_depth)
+        else:
+            self._run = pc_stable(native, self.alpha, max_depth=self.max_depth)
+        self.n_tests_ = self._run.n_tests
+        self._pair_tests = None
+        return self._run.graph, self._run.sepsets, self._run.log.summary()
+
+    def _record_evidence(self, G: nx.DiGraph, sepsets: dict[tuple[int, int], tuple[int, ...]],
+                         summary: dict[tuple[int, int], tuple[float, tuple[int, ...], int]]) -> None:
+        """``graph_``, ``evidence_``, ``p_values_`` and ``sepsets_`` from a run's graph and test summary."""
+        names = self.columns_
         self.evidence_: dict[frozenset, PairEvidence] = {}
         self.p_values_: dict[frozenset, float] = {}
         self.sepsets_: dict[frozenset, tuple[str, ...]] = {}
@@ -494,7 +503,6 @@ class PCDiscovery:
             ev = self.evidence_.get(pair_key(u, v))
             d["p_value"] = ev.p_value if ev else None
         self.graph_ = G
-        return self
 
     def _causallearn(self, X: np.ndarray | None, names: list[str], test: str, native: CITest | None = None
                      ) -> tuple[np.ndarray, dict[tuple[int, int], tuple[int, ...]], dict]:

@@ -210,31 +210,42 @@ def guided_skeleton(test: CITest, alpha: float, guess: np.ndarray, *, max_depth:
         order = np.lexsort((hi, lo, guessed[lo, hi]))  # guessed non-edges first
         rec: list[tuple[int, int, tuple[int, ...], float]] = []
         for i, j in zip(lo[order].tolist(), hi[order].tolist()):
-            sides = sorted(((int(adj[i].sum()), i, j), (int(adj[j].sum()), j, i)))
-            for _, a, b in sides:
-                nb = [k for k in np.flatnonzero(adj[a]).tolist() if k != b]
-                if len(nb) < depth:
-                    continue
-                late = max(pos[i], pos[j])
-                sets = sorted((S for S in combinations(nb, depth) if (i, j, tuple(sorted(S))) not in tested),
-                              key=lambda S: any(pos[k] > late for k in S))
-                if not sets:
-                    continue
-                tested.update((i, j, tuple(sorted(S))) for S in sets)
-                S_arr = np.array(sets, dtype=np.int64).reshape(len(sets), depth)
-                pv = test.pvalues(np.full(len(sets), i), np.full(len(sets), j), np.sort(S_arr, axis=1))
-                hit = np.flatnonzero(pv > alpha)
-                stop = int(hit[0]) + 1 if len(hit) else len(sets)
-                rec += [(i, j, tuple(sorted(S)), float(q)) for S, q in zip(sets[:stop], pv[:stop].tolist())]
-                if len(hit):
-                    sepsets[(i, j)] = tuple(sorted(sets[hit[0]]))
-                    adj[i, j] = adj[j, i] = False
-                    break
+            sep = _guided_pair(test, alpha, adj, pos, tested, i, j, depth, rec)
+            if sep is not None:
+                sepsets[(i, j)] = sep
+                adj[i, j] = adj[j, i] = False
         if rec:
             log.depths.append((np.array([r[0] for r in rec]), np.array([r[1] for r in rec]),
                                np.array([r[2] for r in rec], dtype=np.int64).reshape(len(rec), depth),
                                np.array([r[3] for r in rec])))
     return adj, sepsets, log, depth
+
+
+def _guided_pair(test: CITest, alpha: float, adj: np.ndarray, pos: np.ndarray,
+                 tested: set[tuple[int, int, tuple[int, ...]]], i: int, j: int, depth: int,
+                 rec: list[tuple[int, int, tuple[int, ...], float]]) -> tuple[int, ...] | None:
+    """One pair's tests of one depth in PC-Guess's order (both neighbourhoods, the smaller first; sets
+    without a guessed common descendant first), stopping at the first that separates it: its set, or None.
+    Every test run is appended to ``rec``."""
+    sides = sorted(((int(adj[i].sum()), i, j), (int(adj[j].sum()), j, i)))
+    for _, a, b in sides:
+        nb = [k for k in np.flatnonzero(adj[a]).tolist() if k != b]
+        if len(nb) < depth:
+            continue
+        late = max(pos[i], pos[j])
+        sets = sorted((S for S in combinations(nb, depth) if (i, j, tuple(sorted(S))) not in tested),
+                      key=lambda S: any(pos[k] > late for k in S))
+        if not sets:
+            continue
+        tested.update((i, j, tuple(sorted(S))) for S in sets)
+        S_arr = np.array(sets, dtype=np.int64).reshape(len(sets), depth)
+        pv = test.pvalues(np.full(len(sets), i), np.full(len(sets), j), np.sort(S_arr, axis=1))
+        hit = np.flatnonzero(pv > alpha)
+        stop = int(hit[0]) + 1 if len(hit) else len(sets)
+        rec += [(i, j, tuple(sorted(S)), float(q)) for S, q in zip(sets[:stop], pv[:stop].tolist())]
+        if len(hit):
+            return tuple(sorted(sets[hit[0]]))
+    return None
 
 
 def _depth_tests(adj: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -46,7 +46,7 @@ from ..errors import ConfigError, LLMError, TransientLLMError
 from ..graph import pair_key
 from .answers import Answers, PairAnswer, combine_votes, normalize_name
 from .cache import AnswerCache, cache_key
-from .client import ChatModel
+from .client import ChatModel, Completion
 from .prompts import CONFOUNDER_SCHEMA, DIRECTION_SCHEMA, PairSummary, Prompts, parse_confounders, parse_direction
 from .registry import CONFOUNDER_MODES, DEFAULT_CONCURRENCY, STRATEGIES
 
@@ -298,13 +298,13 @@ class LLMPriors:
 
     # ---------------------------------------------------------- asking
     def _ask_one(self, q: _Question, state: _AskState) -> dict:
+        """One question: from the cache, or asked (with at most one re-ask); its record, whatever happened."""
         rec: dict[str, Any] = {"kind": q.kind, "source": q.source, "target": q.target, "asked_first": q.first,
                                "asked_second": q.second, "sample": q.sample, "cache_key": q.key,
                                "prompt_version": q.params["prompt_version"],
                                "model": getattr(self.chat, "model", ""), "endpoint": getattr(self.chat, "identity", "")}
         if self.simulated:
             rec["simulated"] = self.simulated
-        parse = parse_direction if q.kind == "direction" else parse_confounders
         hit = self.cache.get(q.key) if self.cache is not None else None
         if hit is not None:
             rec.update(cached=True, status=hit["status"], raw=hit["raw"] if hit["status"] != "ok" else None,
@@ -314,41 +314,21 @@ class LLMPriors:
             state.count("hit")
             return rec
         rec["cached"] = False
-        chat = self.chat
-        assert chat is not None  # fit() checked
         if state.stop.is_set():
             rec.update(status="unanswered", error=state.stop_reason)
             return rec
+        return self._asked(q, state, rec)
+
+    def _asked(self, q: _Question, state: _AskState, rec: dict[str, Any]) -> dict:
+        """``q`` asked of the model: the question, then at most one re-ask of an unusable reply."""
+        parse = parse_direction if q.kind == "direction" else parse_confounders
         messages = list(q.messages)
-        raw = ""
-        error = ""
+        raw, error, parsed = "", "", None
         tokens = [0, 0]
         latency = 0.0
-        parsed: Any = None
-        for attempt in range(2):  # the question, then at most one re-ask
-            if not state.take_call():
-                rec.update(status="unanswered", error="call budget (--max-calls) reached")
-                return rec
-            try:
-                comp = chat.complete(messages, q.kind, DIRECTION_SCHEMA if q.kind == "direction" else CONFOUNDER_SCHEMA,
-                                      temperature=q.params["temperature"], seed=q.params["seed"])
-            except TransientLLMError as e:  # this question stays unanswered; the run goes on
-                rec.update(status="unanswered", error=" ".join(str(e).split())[:300] or e.__class__.__name__)
-                state.count("error", rec["error"])
-                return rec
-            except LLMError as e:
-                state.fail(e)
-                rec.update(status="unanswered", error=str(e))
-                return rec
-            state.count("success")
-            rec["json_mode"] = comp.json_mode
-            if comp.model:
-                rec["model_answered"] = comp.model
-                with state.lock:
-                    state.models.add(comp.model)
-            if comp.refusal is not None:  # the model declined: recorded as a refusal, not as garbage
-                rec.update(status="refused", refusal=comp.refusal, prompt_tokens=comp.prompt_tokens,
-                           completion_tokens=comp.completion_tokens, latency_s=round(comp.latency_s, 4))
+        for attempt in range(2):
+            comp = self._call(q, messages, state, rec)
+            if comp is None:  # unanswered, or refused: the record says which
                 return rec
             tokens[0] += comp.prompt_tokens
             tokens[1] += comp.completion_tokens
@@ -376,6 +356,36 @@ class LLMPriors:
                            prompt_version=q.params["prompt_version"], kind=q.kind)
         return rec
 
+    def _call(self, q: _Question, messages: list[dict], state: _AskState, rec: dict[str, Any]) -> Completion | None:
+        """One call within the budget: its completion, or None with ``rec`` saying why (unanswered, refused)."""
+        chat = self.chat
+        assert chat is not None  # fit() checked
+        if not state.take_call():
+            rec.update(status="unanswered", error="call budget (--max-calls) reached")
+            return None
+        try:
+            comp = chat.complete(messages, q.kind, DIRECTION_SCHEMA if q.kind == "direction" else CONFOUNDER_SCHEMA,
+                                 temperature=q.params["temperature"], seed=q.params["seed"])
+        except TransientLLMError as e:  # this question stays unanswered; the run goes on
+            rec.update(status="unanswered", error=" ".join(str(e).split())[:300] or e.__class__.__name__)
+            state.count("error", rec["error"])
+            return None
+        except LLMError as e:
+            state.fail(e)
+            rec.update(status="unanswered", error=str(e))
+            return None
+        state.count("success")
+        rec["json_mode"] = comp.json_mode
+        if comp.model:
+            rec["model_answered"] = comp.model
+            with state.lock:
+                state.models.add(comp.model)
+        if comp.refusal is not None:  # the model declined: recorded as a refusal, not as garbage
+            rec.update(status="refused", refusal=comp.refusal, prompt_tokens=comp.prompt_tokens,
+                       completion_tokens=comp.completion_tokens, latency_s=round(comp.latency_s, 4))
+            return None
+        return comp
+
     def _fill(self, rec: dict, q: _Question, parsed: Any) -> None:
         if q.kind == "direction":
             rec.update(answer=parsed["answer"], confidence=float(parsed["confidence"]),
@@ -385,13 +395,46 @@ class LLMPriors:
 
     def fit(self, ds: Dataset, pc: Any = None) -> LLMPriors:
         """Ask every planned question; sets ``pairs_``, ``confounders_``, ``answers_``, ``stats_``."""
-        from tqdm.auto import tqdm
-
         qs = self.plan(ds, pc)
         if self.chat is None:
             raise ConfigError("no LLM configured")
         state = _AskState(max_calls=self.max_calls)
         t0 = time.perf_counter()
+        results = self._ask_all(qs, state)
+        wall = time.perf_counter() - t0
+        self.answers_ = results
+        if state.fatal is not None:
+            # not raised: every answer received is kept, the run writes its outputs and then fails loudly
+            log.error("asking stopped: %s; the questions left are recorded unanswered", state.fatal)
+        by_pair: dict[tuple[str, str], list[dict]] = {}
+        for r in results:
+            if r["kind"] == "direction":
+                by_pair.setdefault((r["source"], r["target"]), []).append(r)
+        self.pairs_: dict[frozenset, PairAnswer] = {pair_key(*p): combine_votes(p, recs) for p, recs in by_pair.items()}
+        if self.simulated:
+            for pa in self.pairs_.values():
+                pa.origin = f"SIMULATED expert ({self.simulated})"
+        self.confounders_ = _confounders(results, ds.columns)
+        self.stats_: dict[str, Any] = {
+            "questions": len(qs), "calls": state.calls, "cache_hits": state.cache_hits,
+            "reasks": state.reasks, "failed": sum(1 for r in results if r["status"] == "unanswered"),
+            "invalid": sum(1 for r in results if r["status"] == "invalid"),
+            "prompt_tokens": sum(r.get("prompt_tokens", 0) or 0 for r in results),
+            "completion_tokens": sum(r.get("completion_tokens", 0) or 0 for r in results),
+            "wall_s": round(wall, 3), "budget_exhausted": state.budget_hit,
+            "prompt_version": self._prompts.version, "refused": sum(1 for r in results if r["status"] == "refused"),
+            "models_answered": sorted(state.models), "stopped": str(state.fatal) if state.fatal else None,
+            "last_error": state.last_error if state.last_error != "unknown" else None,
+        }
+        if state.budget_hit:
+            log.warning("call budget of %s reached: %d question(s) left unanswered (answers so far are kept; "
+                        "raise --max-calls and re-run to finish)", self.max_calls, self.stats_["failed"])
+        return self
+
+    def _ask_all(self, qs: list[_Question], state: _AskState) -> list[dict]:
+        """Every question, ``concurrency`` at a time, with a progress bar; a Ctrl-C stops asking at once."""
+        from tqdm.auto import tqdm
+
         bar = tqdm(total=len(qs), desc="asking LLM", unit="q", file=sys.stderr, disable=not self.show_progress,
                    leave=False)
         results: list[dict] = [None] * len(qs)  # type: ignore[list-item]
@@ -420,46 +463,7 @@ class LLMPriors:
         finally:
             bar.close()
         pool.shutdown(wait=True)
-        wall = time.perf_counter() - t0
-        self.answers_ = results
-        if state.fatal is not None:
-            # not raised: every answer received is kept, the run writes its outputs and then fails loudly
-            log.error("asking stopped: %s; the questions left are recorded unanswered", state.fatal)
-        by_pair: dict[tuple[str, str], list[dict]] = {}
-        conf: dict[frozenset, list[dict]] = {}
-        cols = {normalize_name(c): c for c in ds.columns}
-        for r in results:
-            if r["kind"] == "direction":
-                by_pair.setdefault((r["source"], r["target"]), []).append(r)
-            elif r["status"] == "ok":
-                items = []
-                for c in r["confounders"]:
-                    col = cols.get(normalize_name(c["name"]))
-                    if col in (r["source"], r["target"]):
-                        continue
-                    items.append({"name": col or c["name"].strip(), "measured": col is not None,
-                                  "rationale": c.get("rationale", "")})
-                conf[pair_key(r["source"], r["target"])] = items
-        self.pairs_: dict[frozenset, PairAnswer] = {pair_key(*p): combine_votes(p, recs) for p, recs in by_pair.items()}
-        if self.simulated:
-            for pa in self.pairs_.values():
-                pa.origin = f"SIMULATED expert ({self.simulated})"
-        self.confounders_ = conf
-        self.stats_: dict[str, Any] = {
-            "questions": len(qs), "calls": state.calls, "cache_hits": state.cache_hits,
-            "reasks": state.reasks, "failed": sum(1 for r in results if r["status"] == "unanswered"),
-            "invalid": sum(1 for r in results if r["status"] == "invalid"),
-            "prompt_tokens": sum(r.get("prompt_tokens", 0) or 0 for r in results),
-            "completion_tokens": sum(r.get("completion_tokens", 0) or 0 for r in results),
-            "wall_s": round(wall, 3), "budget_exhausted": state.budget_hit,
-            "prompt_version": self._prompts.version, "refused": sum(1 for r in results if r["status"] == "refused"),
-            "models_answered": sorted(state.models), "stopped": str(state.fatal) if state.fatal else None,
-            "last_error": state.last_error if state.last_error != "unknown" else None,
-        }
-        if state.budget_hit:
-            log.warning("call budget of %s reached: %d question(s) left unanswered (answers so far are kept; "
-                        "raise --max-calls and re-run to finish)", self.max_calls, self.stats_["failed"])
-        return self
+        return results
 
     def answers(self) -> Answers:
         """What this fitted asker was told, as the merge reads it (and what the manifest records of it)."""
@@ -480,6 +484,24 @@ class LLMPriors:
         return (f"LLM: {s['questions']} questions, {s['calls']} calls, {s['cache_hits']} cache hits, "
                 f"{s['failed']} unanswered, {s['invalid']} invalid, "
                 f"{s['prompt_tokens'] + s['completion_tokens']} tokens, {s['wall_s']:.1f} s")
+
+
+def _confounders(results: list[dict], columns: list[str]) -> dict[frozenset, list[dict]]:
+    """The suggested confounders per pair, each matched to a column by name (measured) or kept as latent."""
+    conf: dict[frozenset, list[dict]] = {}
+    cols = {normalize_name(c): c for c in columns}
+    for r in results:
+        if r["kind"] == "direction" or r["status"] != "ok":
+            continue
+        items = []
+        for c in r["confounders"]:
+            col = cols.get(normalize_name(c["name"]))
+            if col in (r["source"], r["target"]):
+                continue
+            items.append({"name": col or c["name"].strip(), "measured": col is not None,
+                          "rationale": c.get("rationale", "")})
+        conf[pair_key(r["source"], r["target"])] = items
+    return conf
 
 
 def probe_memorisation(asker: LLMPriors, ds: Dataset, k: int, *, seed: int = 0) -> dict[str, Any]:

@@ -33,7 +33,7 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -105,6 +105,14 @@ def _retry_after(err: openai.APIStatusError) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.UTC)
     return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
+
+
+@dataclass
+class _Tries:
+    """How one question's tries went: failed tries so far, and server errors among them."""
+
+    attempt: int = 0
+    server_errors: int = 0
 
 
 class _Deadline(Exception):
@@ -242,89 +250,89 @@ class OpenAIChatModel:
         Raises :class:`TransientLLMError` when retries are exhausted and
         :class:`~causalllm.errors.LLMError` for failures that make every call fail.
         """
-        import openai
-
         client = self._get_client()
-        attempt = 0
-        server_errors = 0
+        tries = _Tries()
         t0 = time.perf_counter()
         while True:
             req = self._request(messages, schema_name, schema, temperature, seed)
             self._echo("request", {"url": self.config.base_url, **req})
-            try:
-                resp = self._within_deadline(client, req)
-            except _Deadline:
-                attempt += 1
-                if attempt > self.retries or self._cancel.is_set():
-                    why = "cancelled" if self._cancel.is_set() else \
-                        f"timed out: no complete reply within {self.timeout:g} s ({attempt} attempts)"
-                    raise TransientLLMError(why) from None
-                self._sleep(attempt, None)
-                continue
-            except openai.APIStatusError as e:
-                param = self._unsupported_param(e, req, server_errors)
-                server_errors += e.status_code >= 500
-                if param is not None:
-                    with self._lock:
-                        self._unsupported.add(param)
-                    self._echo("fallback", f"endpoint rejected {param} (HTTP {e.status_code}); asking without it")
-                    continue
-                code = e.status_code
-                said = self.config.redact(_first_line(e))  # a server may echo the key back
-                if code in (401, 403):
-                    where = self.config.key_source if self.config.key_source.startswith("$") else "OPENAI_API_KEY"
-                    raise LLMError(f"the endpoint {self.config.host} rejected the API key (HTTP {code}: "
-                                   f"{said}); check {where} or --api-key-env") from None
-                if code == 404:
-                    raise LLMError(f"model '{self.model}' or the chat endpoint was not found at "
-                                   f"{self.config.safe_url} (HTTP 404: {said}); check --model "
-                                   "(Ollama: 'ollama pull MODEL') and that --base-url ends in /v1") from None
-                if code == 429 or code >= 500 or code == 408:
-                    attempt += 1
-                    if attempt > self.retries:
-                        raise TransientLLMError(f"HTTP {code}: {said}") from None
-                    self._sleep(attempt, _retry_after(e) if code in (429, 503) else None)
-                    continue
-                raise TransientLLMError(f"HTTP {code}: {said}") from None
-            except openai.APITimeoutError:
-                attempt += 1
-                if attempt > self.retries:
-                    raise TransientLLMError(f"timed out after {self.timeout:g} s ({attempt} attempts)") from None
-                self._sleep(attempt, None)
-                continue
-            except openai.APIConnectionError as e:
-                attempt += 1
-                if attempt > self.retries:
-                    # this question fails; whether the endpoint is gone is the asker's call (every call failing)
-                    raise TransientLLMError(f"cannot reach {self.config.safe_url} "
-                                            f"({self.config.redact(_first_line(e.__cause__ or e))})") from None
-                self._sleep(attempt, None)
-                continue
-            except (json.JSONDecodeError, openai.APIResponseValidationError) as e:
-                # a 200 whose body is not a chat completion: a misconfigured proxy or URL
-                attempt += 1
-                if attempt > self.retries:
-                    raise TransientLLMError("the endpoint answered with a body that is not a chat completion "
-                                            f"({self.config.redact(_first_line(e))})") from None
-                self._sleep(attempt, None)
-                continue
-            text, refusal = "", None
-            if getattr(resp, "choices", None):
-                msg = resp.choices[0].message
-                text = (msg.content or "") if msg is not None else ""
-                if not text and getattr(msg, "refusal", None):
-                    refusal = self.config.redact(str(msg.refusal))
-            usage = getattr(resp, "usage", None)
-            if "response_format" in req:
-                self._schema_ok = True
-            out = Completion(text=self.config.redact(text), refusal=refusal,
-                             model=str(getattr(resp, "model", "") or ""),
-                             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-                             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-                             latency_s=time.perf_counter() - t0, attempts=attempt + 1,
-                             json_mode="json_schema" if "response_format" in req else "instructions")
-            self._echo("response", text)
-            return out
+            resp = self._attempt(client, req, tries)
+            if resp is not None:
+                return self._completion(resp, req, tries.attempt, t0)
+
+    def _attempt(self, client: Any, req: dict, tries: _Tries) -> Any:
+        """One try of ``req``: the response, or None when it is to be tried again (after the backoff)."""
+        import openai
+
+        try:
+            return self._within_deadline(client, req)
+        except _Deadline:
+            self._retry(tries, None, lambda: "cancelled" if self._cancel.is_set() else
+                        f"timed out: no complete reply within {self.timeout:g} s ({tries.attempt} attempts)")
+        except openai.APIStatusError as e:
+            self._on_status(e, req, tries)
+        except openai.APITimeoutError:
+            self._retry(tries, None, lambda: f"timed out after {self.timeout:g} s ({tries.attempt} attempts)")
+        except openai.APIConnectionError as e:
+            # this question fails; whether the endpoint is gone is the asker's call (every call failing)
+            why = f"cannot reach {self.config.safe_url} ({self.config.redact(_first_line(e.__cause__ or e))})"
+            self._retry(tries, None, lambda: why)
+        except (json.JSONDecodeError, openai.APIResponseValidationError) as e:
+            # a 200 whose body is not a chat completion: a misconfigured proxy or URL
+            why = f"the endpoint answered with a body that is not a chat completion ({self.config.redact(_first_line(e))})"
+            self._retry(tries, None, lambda: why)
+        return None
+
+    def _retry(self, tries: _Tries, retry_after: float | None, why: Callable[[], str]) -> None:
+        """Count a failed try; past the retries (or on Ctrl-C) the question fails with ``why()``."""
+        tries.attempt += 1
+        if tries.attempt > self.retries or self._cancel.is_set():
+            raise TransientLLMError(why()) from None
+        self._sleep(tries.attempt, retry_after)
+
+    def _on_status(self, e: openai.APIStatusError, req: dict, tries: _Tries) -> None:
+        """An HTTP error: drop a parameter the endpoint rejects, stop on a wrong key or model, retry what may pass."""
+        param = self._unsupported_param(e, req, tries.server_errors)
+        tries.server_errors += e.status_code >= 500
+        if param is not None:
+            with self._lock:
+                self._unsupported.add(param)
+            self._echo("fallback", f"endpoint rejected {param} (HTTP {e.status_code}); asking without it")
+            return
+        code = e.status_code
+        said = self.config.redact(_first_line(e))  # a server may echo the key back
+        if code in (401, 403):
+            where = self.config.key_source if self.config.key_source.startswith("$") else "OPENAI_API_KEY"
+            raise LLMError(f"the endpoint {self.config.host} rejected the API key (HTTP {code}: "
+                           f"{said}); check {where} or --api-key-env") from None
+        if code == 404:
+            raise LLMError(f"model '{self.model}' or the chat endpoint was not found at "
+                           f"{self.config.safe_url} (HTTP 404: {said}); check --model "
+                           "(Ollama: 'ollama pull MODEL') and that --base-url ends in /v1") from None
+        if code == 429 or code >= 500 or code == 408:
+            self._retry(tries, _retry_after(e) if code in (429, 503) else None, lambda: f"HTTP {code}: {said}")
+            return
+        raise TransientLLMError(f"HTTP {code}: {said}") from None
+
+    def _completion(self, resp: Any, req: dict, attempt: int, t0: float) -> Completion:
+        """What a response says: its text (or refusal), the model that answered, tokens and timing."""
+        text, refusal = "", None
+        if getattr(resp, "choices", None):
+            msg = resp.choices[0].message
+            text = (msg.content or "") if msg is not None else ""
+            if not text and getattr(msg, "refusal", None):
+                refusal = self.config.redact(str(msg.refusal))
+        usage = getattr(resp, "usage", None)
+        if "response_format" in req:
+            self._schema_ok = True
+        out = Completion(text=self.config.redact(text), refusal=refusal,
+                         model=str(getattr(resp, "model", "") or ""),
+                         prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+                         completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+                         latency_s=time.perf_counter() - t0, attempts=attempt + 1,
+                         json_mode="json_schema" if "response_format" in req else "instructions")
+        self._echo("response", text)
+        return out
 
     def _within_deadline(self, client: Any, req: dict) -> Any:
         """The request, with ``timeout`` as a deadline for the whole reply: a server that trickles its

@@ -192,17 +192,7 @@ def orient_planned(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], conserva
         start = base.copy()
         pc_edges = {pair_key(u, v): (u, v, d["mark"]) for u, v, d in start.edges(data=True)}
     orienter = _Orienter(start, noncolliders, forbid)
-    for a, b in k.required:  # the analyst's knowledge first: it outranks data and LLM alike
-        key = pair_key(a, b)
-        if key in decisions and orienter.try_orient(a, b, "knowledge", propagate=conservative) is None:
-            decisions[key].kept, decisions[key].why = "knowledge", f"the knowledge file requires {a} -> {b}"
-    for u, v, d in start.edges(data=True):
-        if d["mark"] == "-->" and pair_key(u, v) not in orienter.origin:
-            key = pair_key(u, v)
-            orienter.origin[key] = "data"
-            if key in decisions and conservative:
-                decisions[key].kept = "data"
-                decisions[key].why = "the orient policy keeps every orientation the data side made"
+    _seed(orienter, k, decisions, conservative)
     for step in _plan(conservative, pairs, cal, pc_edges, decisions, local):
         dec = decisions[pair_key(step.u, step.v)]
         # auto: orientations are collected first and propagated once at the end, because a
@@ -217,6 +207,28 @@ def orient_planned(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], conserva
             info.skipped.append(SkippedOrientation(source=step.u, target=step.v, origin=step.origin, reason=reason))
     if not conservative:
         orienter.propagate()
+    _credit(orienter, decisions)
+    return orienter.G
+
+
+def _seed(orienter: _Orienter, k: Knowledge, decisions: dict[frozenset, Decision], conservative: bool) -> None:
+    """The analyst's required arrows first (they outrank data and LLM alike), then the arrows the start graph
+    already holds, credited to the data."""
+    for a, b in k.required:
+        key = pair_key(a, b)
+        if key in decisions and orienter.try_orient(a, b, "knowledge", propagate=conservative) is None:
+            decisions[key].kept, decisions[key].why = "knowledge", f"the knowledge file requires {a} -> {b}"
+    for u, v, d in orienter.G.edges(data=True):
+        if d["mark"] == "-->" and pair_key(u, v) not in orienter.origin:
+            key = pair_key(u, v)
+            orienter.origin[key] = "data"
+            if key in decisions and conservative:
+                decisions[key].kept = "data"
+                decisions[key].why = "the orient policy keeps every orientation the data side made"
+
+
+def _credit(orienter: _Orienter, decisions: dict[frozenset, Decision]) -> None:
+    """Whose arrow each pair the plan left alone got: Meek's rules' or the data's robust collider's."""
     for key, origin in orienter.origin.items():
         if key not in decisions or decisions[key].kept:
             continue
@@ -225,6 +237,3 @@ def orient_planned(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], conserva
         elif origin == "data":
             decisions[key].kept = "data"
             decisions[key].why = "data: a robust collider orientation (the conservative re-analysis of PC's colliders)"
-    return orienter.G
-
-

@@ -95,8 +95,7 @@ def to_dot(
         arrow; ``pairs``: one dotted line between the two variables, no extra nodes (readable on
         large graphs); ``none``: not drawn.
 
-    With ``layout="dot"`` the legend is a cluster that dot ranks beside the graph; the free layouts
-    (neato, fdp, circo, ...) would lay it over nodes, so there it is text under the drawing.
+    The legend is a cluster beside the graph under ``dot``, text under the drawing for the free layouts.
 
     Examples
     --------
@@ -115,42 +114,60 @@ def to_dot(
     edges = [(u, v, d) for u, v, d in G.edges(data=True)
              if only_set is None or d.get("status", "data") in only_set]
     shown = set(G.nodes) if only_set is None else {n for u, v, _ in edges for n in (u, v)}
+    _add_nodes(dot, G, ids, shown)
+    used = {_add_edge(dot, ids, u, v, d) for u, v, d in edges}
+    if confounders_view != "none" and _add_confounders(dot, ids, shown, confounders or [], confounders_view):
+        used.add("confounder")
+    _add_legend(dot, layout, title, [st for st in STATUSES.values() if st.name in used] if legend else [])
+    return dot.source
+
+
+def _add_nodes(dot: graphviz.Digraph, G: nx.DiGraph, ids: dict[str, str], shown: set[str]) -> None:
+    """The variables shown, each a plain escaped label with its description as the tooltip."""
     for n, d in G.nodes(data=True):
         if n not in shown:
             continue
         desc = d.get("description")
         tip = f"{n}: {desc}" if desc and desc != n else str(n)
         dot.node(ids[n], _esc(n), tooltip=_esc(tip), causalllm_role="variable")
-    used = set()
-    for u, v, d in edges:
-        status = d.get("status", "data")
-        st = STATUSES.get(status, STATUSES["data"])
-        color, style, width = st.color, st.style, st.penwidth
-        used.add(status)
-        mark = d.get("mark", "-->")
-        attrs = {"color": color, "style": style, "penwidth": width, "tooltip": _esc(_tooltip(u, v, d))}
-        if mark == "---":
-            attrs["dir"] = "none"
-        elif mark == "<->":
-            attrs["dir"] = "both"
-        elif mark in ("o->", "o-o", "o--"):
-            attrs["dir"] = "both"
-            attrs["arrowtail"] = "odot"
-            attrs["arrowhead"] = {"o->": "normal", "o-o": "odot", "o--": "none"}[mark]
-        dot.edge(ids[u], ids[v], **attrs)
+
+
+def _add_edge(dot: graphviz.Digraph, ids: dict[str, str], u: str, v: str, d: dict) -> str:
+    """One arc, drawn in its status's colour and style with its mark's arrowheads; returns the status."""
+    status = d.get("status", "data")
+    st = STATUSES.get(status, STATUSES["data"])
+    mark = d.get("mark", "-->")
+    attrs = {"color": st.color, "style": st.style, "penwidth": st.penwidth, "tooltip": _esc(_tooltip(u, v, d))}
+    if mark == "---":
+        attrs["dir"] = "none"
+    elif mark == "<->":
+        attrs["dir"] = "both"
+    elif mark in ("o->", "o-o", "o--"):
+        attrs["dir"] = "both"
+        attrs["arrowtail"] = "odot"
+        attrs["arrowhead"] = {"o->": "normal", "o-o": "odot", "o--": "none"}[mark]
+    dot.edge(ids[u], ids[v], **attrs)
+    return status
+
+
+def _add_confounders(dot: graphviz.Digraph, ids: dict[str, str], shown: set[str], confounders: Iterable[dict],
+                     view: str) -> bool:
+    """The suggested confounders: latent ovals joined by dotted lines (``latent``), or one dotted line per pair
+    (``pairs``); never an arrowhead. Returns whether any was drawn."""
     latent_ids: dict[str, str] = {}
     conf = STATUSES["confounder"]
     link = {"color": conf.color, "style": "dotted", "penwidth": "1.0", "dir": "none", "constraint": "false"}
     drawn_pairs: set[frozenset] = set()
-    for c in confounders or [] if confounders_view != "none" else []:
+    drawn = False
+    for c in confounders:
         a, b, name = c["source"], c["target"], c["confounder"]
         if a not in shown or b not in shown:
             continue
         tip = f"suggested confounder of {a} and {b}: {name}"
         if c.get("fci_verdict"):
             tip += f" (FCI: {c['fci_verdict']})"
-        used.add("confounder")
-        if confounders_view == "pairs":
+        drawn = True
+        if view == "pairs":
             if frozenset((a, b)) not in drawn_pairs:
                 drawn_pairs.add(frozenset((a, b)))
                 dot.edge(ids[a], ids[b], tooltip=_esc(tip), **link)
@@ -167,7 +184,12 @@ def to_dot(
             src = latent_ids[name]
         for t in (a, b):
             dot.edge(src, ids[t], tooltip=_esc(tip), **link)
-    legend_rows = [st for st in STATUSES.values() if st.name in used] if legend else []
+    return drawn
+
+
+def _add_legend(dot: graphviz.Digraph, layout: str, title: str | None, legend_rows: list) -> None:
+    """The title and the legend of the statuses drawn: a cluster beside the graph under ``dot``, text under the
+    drawing for the free layouts (which would lay a cluster over nodes)."""
     if layout == "dot":
         # dot ranks a legend cluster beside the graph, never over a node (the title on top)
         if title:
@@ -182,14 +204,12 @@ def to_dot(
                     lg.edge(a, b, color=st.color, style=st.style, penwidth=st.penwidth,
                             **({"dir": "none"} if st.name in ("unresolved", "confounder") else {}))
     elif title or legend_rows:
-        # neato, fdp, circo... place every node freely and would lay a legend over them: the legend is
-        # text under the drawing, each line naming its colour (the bundled Graphviz has no HTML labels)
+        # the bundled Graphviz has no HTML labels: each line names its colour
         lines = [title] if title else []
         lines += [f"{_COLOUR_NAMES.get(st.color, st.color)} {st.style}: {st.legend}" for st in legend_rows]
         # each line left-justified (\\l); a backslash in a name stays a backslash
         dot.attr(label="".join(str(line).replace("\\", "\\\\") + "\\l" for line in lines), labelloc="b",
                  labeljust="l", fontsize="10")
-    return dot.source
 
 
 _wasm_ok = True

@@ -116,10 +116,19 @@ def _clean_svg(svg: str) -> str:
 
 def report_html(result: Any, svg: str) -> str:
     """The report page for a :class:`~causalllm.output.result.DiscoveryResult`."""
+    counts = result.status_counts()
+    parts = [*_header(result), *_summary(result, counts), *_checks(result), *_graph(result, counts, svg),
+             *_pairs(result, counts), *_cross_checks(result)]
+    parts.append(f"<script>{_JS}</script></body></html>")
+    return "\n".join(parts)
+
+
+def _header(result: Any) -> list[str]:
+    """The page's head, title, run line and banners (simulation, LLM failure, left-out columns, flagged text)."""
     m = result.manifest
     llm = m.get("llm", {}) or {}
     title = f"causalllm report: {m.get('dataset', '')}"
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>",
+    parts: list[str] = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>",
              f"<style>{_CSS}</style></head><body>", f"<h1>{_e(title)}</h1>"]
     parts.append(f"<div class='muted'>created {_e(m.get('created'))} · {_e(m.get('n_rows'))} rows · "
                  f"CI test {_e(m.get('options', {}).get('test'))}, alpha {_e(m.get('options', {}).get('alpha'))} · "
@@ -147,7 +156,12 @@ def report_html(result: Any, svg: str) -> str:
         parts.append("<div class='fail' id='flagged-text'>Text that reads like instructions to the model was found "
                      "and NOT sent (the variable's name stood in for it):<ul>" +
                      "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in flagged.items()) + "</ul></div>")
-    counts = result.status_counts()
+    return parts
+
+
+def _summary(result: Any, counts: dict[str, int]) -> list[str]:
+    """Counts per status and the expert's calibration."""
+    parts: list[str] = []
     parts.append("<h2>Summary</h2><div class='chips' id='summary'>")
     for st, n in counts.items():
         parts.append(f"<span title='{_e(STATUSES[st].help if st in STATUSES else '')}'><b>{_e(st)}</b>: {n}</span>")
@@ -163,6 +177,13 @@ def report_html(result: Any, svg: str) -> str:
                      f"orientation only where the lower bound exceeds the data's reliability (robust "
                      f"{cal['data_reliability']['robust']}, weak {cal['data_reliability']['weak']}), and orients an "
                      f"edge the data left undirected where the estimate beats a coin (0.5).</p>")
+    return parts
+
+
+def _checks(result: Any) -> list[str]:
+    """The optional checks' paragraphs: stability, the memorisation probe, the guided skeleton."""
+    parts: list[str] = []
+    m, info = result.manifest, result.merge_info
     boot = m.get("bootstrap")
     if boot and result.stability is not None:
         drawn = [r for r in result.rows if r["in_graph"]]
@@ -191,6 +212,12 @@ def report_html(result: Any, svg: str) -> str:
                      f"ordered PC's CI tests ({g['tests']} tests, against {g['pc_tests']} for PC-stable); no test was "
                      f"skipped or overruled. It kept <b>{g['added']}</b> pair(s) PC-stable removed (status guided) and "
                      f"separated <b>{g['removed']}</b> PC-stable kept (status separated).</p>")
+    return parts
+
+
+def _graph(result: Any, counts: dict[str, int], svg: str) -> list[str]:
+    """The statuses' meanings, the picture, and what changed versus PC."""
+    parts: list[str] = []
     parts.append("<ul class='muted'>" + "".join(f"<li><b>{_e(s.name)}</b>: {_e(s.help)}</li>" for s in STATUSES.values()
                                                 if s.name in counts and s.help) + "</ul>")
     parts.append("<h2>Graph</h2>")
@@ -204,6 +231,12 @@ def report_html(result: Any, svg: str) -> str:
                                f"<td class='st-{_e(r['status'])}'>{_e(r['status'])}</td><td>{_e(r.get('kept', ''))}</td>"
                                f"<td class='r'>{_e(r.get('decision', ''))}</td></tr>" for r in changed)
                      + "</tbody></table>")
+    return parts
+
+
+def _pairs(result: Any, counts: dict[str, int]) -> list[str]:
+    """The sortable, filterable table of every pair (its data as JSON)."""
+    parts: list[str] = []
     cols = result.columns
     parts.append("<h2>Pairs</h2><div class='controls'><select id='status-filter'><option value=''>all statuses</option>"
                  + "".join(f"<option value='{_e(s)}'>{_e(s)}</option>" for s in counts) + "</select>"
@@ -213,6 +246,13 @@ def report_html(result: Any, svg: str) -> str:
     rows = [{c: (";".join(map(str, r.get(c))) if isinstance(r.get(c), (list, tuple)) else r.get(c)) for c in cols}
             for r in result.rows]
     parts.append(_json_script(rows, "pairs-data") + _json_script(cols, "pairs-cols"))
+    return parts
+
+
+def _cross_checks(result: Any) -> list[str]:
+    """Confounders with FCI's verdict, the falsification, the merge notes and the manifest."""
+    parts: list[str] = []
+    m, info = result.manifest, result.merge_info
     if result.confounders:
         parts.append("<h2>Suggested confounders</h2><table id='confounders'><thead><tr><th>pair</th><th>confounder</th>"
                      "<th>measured</th><th>FCI</th><th>verdict</th><th>rationale</th></tr></thead><tbody>")
@@ -238,8 +278,7 @@ def report_html(result: Any, svg: str) -> str:
     if notes:
         parts.append("<h2>Merge notes</h2><ul id='merge-notes'>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
     parts.append("<h2>Manifest</h2><pre id='manifest'>" + _e(json.dumps(m, indent=2, default=str)) + "</pre>")
-    parts.append(f"<script>{_JS}</script></body></html>")
-    return "\n".join(parts)
+    return parts
 
 
 def write_report(result: Any, path: str | Path, svg: str) -> Path:

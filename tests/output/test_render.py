@@ -83,6 +83,35 @@ def test_render_is_bounded_and_png_width_is_honoured(tmp_path):
     assert abs(struct.unpack(">I", render(src, "png", dpi=300)[16:20])[0] - natural * 300 / 72) <= 1
 
 
+def _groups(svg, cls):
+    """Each ``<g class=cls>`` of a Graphviz SVG with its nested tooltip ``<g id="a_...">``."""
+    pieces = svg.split('<g id="')
+    for i, piece in enumerate(pieces):
+        if f'class="{cls}"' in piece.split(">", 1)[0]:
+            yield piece + (pieces[i + 1] if i + 1 < len(pieces) and pieces[i + 1].startswith("a_") else "")
+
+
+def _points(g):
+    """Every point of a group's polygons, paths and ellipses' extremes."""
+    pts = re.findall(r'points="([^"]+)"', g) + [" ".join(re.findall(r"-?[\d.]+,-?[\d.]+", d))
+                                                 for d in re.findall(r'<path[^>]* d="([^"]+)"', g)]
+    out = [tuple(map(float, p.split(","))) for chunk in pts for p in chunk.split()]
+    for cx, cy, rx, ry in re.findall(r'<ellipse[^>]*cx="([-\d.]+)" cy="([-\d.]+)" rx="([\d.]+)" ry="([\d.]+)"', g):
+        out += [(float(cx) - float(rx), float(cy) - float(ry)), (float(cx) + float(rx), float(cy) + float(ry))]
+    return out
+
+
+def svg_boxes(svg, cls):
+    """The bounding box ``(x0, y0, x1, y1, group)`` of each ``<g class=cls>`` of a Graphviz SVG."""
+    out = []
+    for g in _groups(svg, cls):
+        pts = _points(g)
+        if pts:
+            xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+            out.append((min(xs), min(ys), max(xs), max(ys), g))
+    return out
+
+
 @pytest.mark.parametrize("layout", ["dot", "neato", "fdp", "circo"])
 def test_the_legend_never_covers_a_node_on_alarm(tmp_path, layout):
     """Alarm (37 variables) with every status and confounders: in the rendered SVG no variable's box
@@ -101,33 +130,10 @@ def test_the_legend_never_covers_a_node_on_alarm(tmp_path, layout):
             enumerate(list(G.edges)[:8])]
     svg = render(to_dot(G, title="alarm", layout=layout, confounders=conf), "svg", layout).decode()
 
-    def groups(cls):  # each <g class=cls> with its nested tooltip <g id="a_...">
-        pieces = svg.split('<g id="')
-        for i, piece in enumerate(pieces):
-            if f'class="{cls}"' in piece.split(">", 1)[0]:
-                yield piece + (pieces[i + 1] if i + 1 < len(pieces) and pieces[i + 1].startswith("a_") else "")
-
-    def boxes(cls):
-        out = []
-        for g in groups(cls):
-            xs, ys = [], []
-            for pts in re.findall(r'points="([^"]+)"', g) + [" ".join(re.findall(r"-?[\d.]+,-?[\d.]+", d))
-                                                               for d in re.findall(r'<path[^>]* d="([^"]+)"', g)]:
-                for p in pts.split():
-                    x, y = map(float, p.split(","))
-                    xs.append(x)
-                    ys.append(y)
-            for cx, cy, rx, ry in re.findall(r'<ellipse[^>]*cx="([-\d.]+)" cy="([-\d.]+)" rx="([\d.]+)" ry="([\d.]+)"', g):
-                xs += [float(cx) - float(rx), float(cx) + float(rx)]
-                ys += [float(cy) - float(ry), float(cy) + float(ry)]
-            if xs:
-                out.append((min(xs), min(ys), max(xs), max(ys), g))
-        return out
-
-    nodes = [b for b in boxes("node") if "legend" not in b[4]]
+    nodes = [b for b in svg_boxes(svg, "node") if "legend" not in b[4]]
     assert len(nodes) >= 37
     if layout == "dot":
-        legend = [b for b in boxes("cluster")]
+        legend = svg_boxes(svg, "cluster")
     else:  # the text legend: the graph's own label, below every node
         ys = [float(y) for y in re.findall(r'<text[^>]*y="([-\d.]+)"[^>]*>green solid', svg)]
         assert ys
