@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e ".[test,docs]"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -31,11 +31,12 @@ browser:
 	      || echo "could not install chromium; the browser test will say so"; \
 	  else echo "chromium is missing and cannot be installed here (needs root and apt-get); the browser test will say so"; fi; }
 
-# lint and types first (seconds), then the whole suite, slow tests included
+# lint, types and the docs first (seconds), then the whole suite on two workers, slow tests included
 test: $(STAMP) browser
-	$(BIN)/python -m ruff check causalllm tests examples
+	$(BIN)/python -m ruff check causalllm tests examples benchmarks docs/hooks.py
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest -q --durations=10
+	$(BIN)/python -m mkdocs build --strict -q
+	$(BIN)/python -m pytest -q -n 2 --durations=10
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info

@@ -28,7 +28,7 @@ CALIBRATION_LEVEL = 0.05
 
 #: What an expert is assumed to be worth before calibration edges speak: (mean accuracy on
 #: directed answers, strength in calibration edges). Chosen by measurement across profiles
-#: (``examples/bench_calibration.py``, README "Calibration"); the published rates (GPT-4 97.5% on
+#: (``benchmarks/bench_calibration.py``, README "Calibration"); the published rates (GPT-4 97.5% on
 #: true edges, ~51% with disguised names) bracket the mean.
 EXPERT_PRIOR = (0.75, 4.0)
 
@@ -37,7 +37,7 @@ EXPERT_PRIOR = (0.75, 4.0)
 ROBUST_PRIOR = (0.8, 6.0)
 
 #: Per-pair calibration (:func:`local_trust`) instead of one global figure. Measured off
-#: (examples/bench_calibration.py, 6 networks × 6 profiles): +0.001 orientation F1 for the topical
+#: (benchmarks/bench_calibration.py, 6 networks × 6 profiles): +0.001 orientation F1 for the topical
 #: expert, −0.002 to −0.008 for good ones; a variable touches too few robust orientations.
 LOCAL_CALIBRATION = False
 

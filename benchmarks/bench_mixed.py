@@ -10,7 +10,7 @@ and outside the linear model the degenerate-Gaussian test assumes. For each size
 seed, PC runs on the same rows with ``--test cg``, ``--test dg`` and ``--test gsq`` (continuous
 columns in 4 quantile bins); every graph is scored against the truth.
 
-    python examples/bench_mixed.py [--vars 20,50] [--rows 2000,20000] [--seeds 5]
+    python benchmarks/bench_mixed.py [--vars 20,50] [--rows 2000,20000] [--seeds 5]
 
 With andrey-core installed (``pip install -e '.[bench]'``), the script first checks both
 mixed tests' p-values against andrey-core's ``CGTest`` and ``DGTest``, independent

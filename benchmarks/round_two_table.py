@@ -5,7 +5,7 @@ Reads the ``results.json`` of ``causalllm evaluate ... --out FOLDER`` runs and p
 normalized SHD (PC's beside it), and the published MosaCD dirF1 (GPT-4o-mini, n = 20 000) for the
 network, clearly a different expert and sample size.
 
-    python examples/round_two_table.py /tmp/bench/eval-*
+    python benchmarks/round_two_table.py /tmp/bench/eval-*
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ about a bundled network three ways: honest descriptions; one description carryin
 sent as is (the screen off); the same, screened (what ``discover`` does). Orientation F1 and SHD
 of the merged graph per policy, mean over seeds.
 
-    python examples/bench_injection.py [--dataset asia] [--victim lung] [--seeds 5] [--profile gpt4]
+    python benchmarks/bench_injection.py [--dataset asia] [--victim lung] [--seeds 5] [--profile gpt4]
 """
 
 from __future__ import annotations

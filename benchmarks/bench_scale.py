@@ -16,7 +16,7 @@ manifest's timings of causalllm's loading pass and PC search. Peak RSS is the jo
 G² counting over every row (each test reads all n rows), not loading: run the discrete kind with
 ``--repeats 1`` if time is short.
 
-    python examples/bench_scale.py [--rows 1000000,5000000] [--kinds continuous,discrete] [--repeats 3]
+    python benchmarks/bench_scale.py [--rows 1000000,5000000] [--kinds continuous,discrete] [--repeats 3]
 """
 
 from __future__ import annotations

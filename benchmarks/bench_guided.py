@@ -4,7 +4,7 @@ Random linear-Gaussian DAGs (about 2 parents per node), 5 000 rows; the guess is
 Both are timed interleaved, 3 repeats, median, in one process (a 2-core machine: ratios, not
 absolute times, are the point).
 
-    python examples/bench_guided.py [--vars 50,100] [--repeats 3]
+    python benchmarks/bench_guided.py [--vars 50,100] [--repeats 3]
 """
 
 from __future__ import annotations

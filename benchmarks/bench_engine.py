@@ -5,7 +5,7 @@ reported with the ratio and whether the outputs are identical (the endpoint matr
 skeleton and orientations). Cases: linear-Gaussian random DAGs (expected degree 3) at 10 000
 rows, Fisher-z; discrete networks sampled from pgmpy's bundled bnlearn models, G².
 
-    python examples/bench_engine.py [--gaussian 20,50,100,200,400] [--discrete alarm,hepar2]
+    python benchmarks/bench_engine.py [--gaussian 20,50,100,200,400] [--discrete alarm,hepar2]
                                     [--rows 10000] [--repeats 3] [--reference-max 200]
 
 causal-learn is not run above ``--reference-max`` Gaussian variables (hours); andrey-core

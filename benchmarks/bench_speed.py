@@ -2,10 +2,10 @@
 
 Linear-Gaussian data from random DAGs (expected degree 3) with 20, 50 and 100 variables x 10 000
 rows; the same data, the same machine, the same run, alternating the two calls. The engine alone
-against causal-learn, andrey-core and discrete networks: ``examples/bench_engine.py``. Then the LLM stage
+against causal-learn, andrey-core and discrete networks: ``benchmarks/bench_engine.py``. Then the LLM stage
 on a 20-variable graph with a simulated expert at 0.2 s per answer.
 
-    python examples/bench_speed.py [--sizes 20,50,100] [--rows 10000] [--repeats 2]
+    python benchmarks/bench_speed.py [--sizes 20,50,100] [--rows 10000] [--repeats 2]
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Prints calls, cache hits, wall time and the ratio wall / (calls x latency / concurrency) for a
 cold run (empty cache) and a warm re-run (everything cached: zero calls).
 
-    python examples/bench_llm.py [--latency 0.2] [--concurrency 8]
+    python benchmarks/bench_llm.py [--latency 0.2] [--concurrency 8]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ once; then ``merge`` (pure) is re-run under every (expert prior, robust-data pri
 ``causalllm.merge.calibrate``, and under the other policies for reference. Prints, per profile and
 setting, mean orientation F1, dirF1 and SHD minus PC's, and the worst per-network change.
 
-    python examples/bench_calibration.py [--networks asia,child,alarm,insurance,sachs] [--rows 2000,10000]
+    python benchmarks/bench_calibration.py [--networks asia,child,alarm,insurance,sachs] [--rows 2000,10000]
         [--seeds 3] [--profiles perfect,gpt4,topical,anonymised,confident-wrong,random]
 
 bnlearn networks are sampled from pgmpy's bundled files (``causalllm[bn]``); ``sachs`` uses the

@@ -5,7 +5,7 @@ with 3 seeds each, and on 12 random linear-Gaussian DAGs of 15-30 variables at 5
 SHD and orientation precision, recall and F1 against the truth, and per graph whether the
 re-analysis was better or worse than PC.
 
-    python examples/bench_dataside.py [--networks asia,cancer,...] [--seeds 3]
+    python benchmarks/bench_dataside.py [--networks asia,cancer,...] [--seeds 3]
 """
 
 from __future__ import annotations
