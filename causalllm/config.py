@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .data.registry import DECIMALS, MISSING, STREAMING
-from .discovery.registry import DEFAULT_ALPHA, ENGINES, TEST_CHOICES
+from .discovery.registry import DEFAULT_ALPHA, ENGINES, TEST_CHOICES, alpha_problem
 from .errors import ConfigError
 from .expert.endpoint import choose_backend
 from .expert.registry import (
@@ -111,11 +111,6 @@ def _share(value: float) -> str | None:
 def _whole(value: Any, least: int = 0) -> str | None:
     ok = isinstance(value, int) and not isinstance(value, bool) and value >= least
     return None if ok else f"must be a whole number of {least} or more, got {value!r}"
-
-
-def _alpha(value: float) -> str | None:
-    ok = isinstance(value, (int, float)) and 0 < float(value) < 1
-    return None if ok else f"must be strictly between 0 and 1, got {value}; e.g. --alpha 0.05"
 
 
 def _profile(value: str) -> str | None:
@@ -225,7 +220,7 @@ class RunConfig:
     dask: str | None = setting(None, "Compute the statistics on a Dask cluster: its scheduler address "
                                "(tcp://host:8786), or 'local' for a local one; DATA may then be a glob such as "
                                "'data/*.parquet'.", "data", metavar="ADDRESS")
-    alpha: float = setting(DEFAULT_ALPHA, "Significance level of the CI tests, in (0, 1).", "pc", check=_alpha)
+    alpha: float = setting(DEFAULT_ALPHA, "Significance level of the CI tests, in (0, 1).", "pc", check=alpha_problem)
     test: str = setting("auto", "CI test; auto: Fisher-z (continuous), G^2 (discrete), conditional-Gaussian cg "
                         "(mixed).", "pc", choices=TEST_CHOICES)
     engine: str = setting("native", "PC engine: native (batched, same output) or causal-learn (the reference).", "pc",

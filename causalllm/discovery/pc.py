@@ -58,7 +58,7 @@ from .citests import (
     check_correlation,
 )
 from .orient import endpoints_to_networkx
-from .registry import CI_TESTS, DEFAULT_ALPHA, DEFAULT_BINS, ENGINES, TEST_CHOICES
+from .registry import CI_TESTS, DEFAULT_ALPHA, DEFAULT_BINS, ENGINES, TEST_CHOICES, alpha_problem
 from .search import ENGINE_VERSION, PCRun, pc_guess, pc_stable
 
 __all__ = ["PCDiscovery", "PairEvidence", "bootstrap", "choose_test", "encode", "fci_graph"]
@@ -295,8 +295,9 @@ class PCDiscovery:
         return p
 
     def _validate(self) -> None:
-        if not (isinstance(self.alpha, (int, float)) and 0 < float(self.alpha) < 1):
-            raise ConfigError(f"alpha must be strictly between 0 and 1, got {self.alpha}; e.g. --alpha 0.05")
+        problem = alpha_problem(self.alpha)
+        if problem:
+            raise ConfigError(f"alpha {problem}")
         if self.bins < 2:
             raise ConfigError(f"bins must be at least 2, got {self.bins}")
         if self.engine not in ENGINES:

@@ -5,10 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CI_TESTS", "DEFAULT_ALPHA", "DEFAULT_BINS", "ENGINES", "TEST_CHOICES", "CITestInfo"]
+__all__ = ["CI_TESTS", "DEFAULT_ALPHA", "DEFAULT_BINS", "ENGINES", "TEST_CHOICES", "CITestInfo", "alpha_problem"]
 
 #: Significance level of the CI tests when none is given.
 DEFAULT_ALPHA = 0.05
+def alpha_problem(value: object) -> str | None:
+    """What is wrong with a significance level (None: nothing), the one rule the config and PC both apply.
+
+    Examples
+    --------
+    >>> alpha_problem(0.05) is None, alpha_problem(1.5)
+    (True, 'must be strictly between 0 and 1, got 1.5; e.g. --alpha 0.05')
+    """
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < float(value) < 1
+    return None if ok else f"must be strictly between 0 and 1, got {value}; e.g. --alpha 0.05"
+
+
 #: Quantile bins for continuous columns under a discrete CI test.
 DEFAULT_BINS = 4
 #: PC engines: causalllm's own (sufficient statistics, batched tests) or causal-learn's, the reference.
