@@ -22,23 +22,39 @@ import click
 
 from . import config as C
 from .errors import CausalLLMError
+from .secrets import scrub
 
 __all__ = ["cli", "main", "options"]
 
 
-_CONTROL = dict.fromkeys(i for i in range(32) if i not in (9, 10))
-_CONTROL.update({127: None, 0x9B: None})
+#: Characters a terminal would obey rather than show: C0 and C1 controls (tab and newline aside), DEL, and the
+#: bidirectional controls that reorder a line (U+202E right-to-left override and its kin).
+_CONTROL = {*(i for i in range(32) if i not in (9, 10)), 127, *range(0x80, 0xA0), 0x061C, 0x200E, 0x200F,
+            *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+_ESCAPES = {k: (f"\\x{k:02x}" if k < 0x100 else f"\\u{k:04x}") for k in _CONTROL}
 
 
 def _printable(text: str) -> str:
-    """Text for the terminal: escape codes from column names or an LLM's words shown, never obeyed."""
-    return text.translate({k: f"\\x{k:02x}" for k in _CONTROL})
+    r"""Text for the terminal, the one boundary every line passes: every secret scrubbed, escape codes and
+    bidirectional controls from column names or an LLM's words shown, never obeyed.
+
+    Examples
+    --------
+    >>> _printable("a\x1b[31mb\u202ec")
+    'a\\x1b[31mb\\u202ec'
+    """
+    return scrub(text).translate(_ESCAPES)
+
+
+def echo(text: str, *, err: bool = False) -> None:
+    """A line on stdout (or stderr) through :func:`_printable`."""
+    click.echo(_printable(text), err=err)
 
 
 class _StderrHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         prefix = "Warning: " if record.levelno >= logging.WARNING else ""
-        click.echo(_printable(prefix + record.getMessage()), err=True)
+        echo(prefix + record.getMessage(), err=True)
 
 
 def _setup_logging(quiet: bool) -> None:
@@ -58,7 +74,7 @@ class _Group(click.Group):
             raise click.ClickException(_printable(" ".join(str(e).split()))) from None
         except KeyboardInterrupt:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while we leave: no traceback
-            click.echo("Error: interrupted; LLM answers received so far are kept in the cache, "
+            echo("Error: interrupted; LLM answers received so far are kept in the cache, "
                        "re-run the same command to resume", err=True)
             sys.exit(130)
 
@@ -167,21 +183,21 @@ def _print_outcome(outcome: Any) -> None:
     if outcome.plan is not None:
         d = dict(outcome.plan)
         for p in d.pop("pair_list"):
-            click.echo(f"pair  {p}")
+            echo(f"pair  {p}")
         for k, v in d.items():
-            click.echo(f"{k:<28} {v}")
+            echo(f"{k:<28} {v}")
         return
     if outcome.simulated:
-        click.echo("note         LLM answers come from a SIMULATED expert (known truth), not a real LLM")
-    click.echo("statuses     " + ", ".join(f"{k} {v}" for k, v in outcome.result.status_counts().items()))
+        echo("note         LLM answers come from a SIMULATED expert (known truth), not a real LLM")
+    echo("statuses     " + ", ".join(f"{k} {v}" for k, v in outcome.result.status_counts().items()))
     for name, path in outcome.written.items():
-        click.echo(f"{name:<12} {path}")
+        echo(f"{name:<12} {path}")
     if outcome.llm_failed:
         h = outcome.result.manifest["llm_health"]
         why = f" because {h['stopped']}" if h.get("stopped") else ""
-        raise click.ClickException(
+        raise click.ClickException(_printable(
             f"the LLM gave no usable answer ({h['invalid']} invalid, {h['unanswered']} unanswered of {h['asked']})"
-            f"{why}; the outputs above hold the data's graph only: check --base-url, --model and llm_answers.jsonl")
+            f"{why}; the outputs above hold the data's graph only: check --base-url, --model and llm_answers.jsonl"))
 
 
 #: The option groups of a run (discover and ask share them).
@@ -204,7 +220,7 @@ def init(data: str, output: str | None, force: bool) -> None:
     from .data.variables import write_variables_template
 
     path = write_variables_template(data, output, force=force)
-    click.echo(f"wrote {path}: fill in the description column, then run "
+    echo(f"wrote {path}: fill in the description column, then run "
                f"'causalllm discover {data} --variables {path} --out results'")
 
 
@@ -219,10 +235,10 @@ def datasets_cmd(as_json: bool) -> None:
 
     rows = listing()
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        echo(json.dumps(rows, indent=2))
         return
     for r in rows:
-        click.echo(f"{r['name']:<12} {r['kind']:<11} {r['shape']:<22} {r['title']}")
+        echo(f"{r['name']:<12} {r['kind']:<11} {r['shape']:<22} {r['title']}")
 
 
 @cli.command()
@@ -275,7 +291,7 @@ def simulate_expert(prompts: str | None, **opts: Any) -> None:
     from .expert.simulate import start_expert
 
     sim = start_expert(prompts=load_prompts(prompts), **opts)
-    click.echo(f"simulated expert (profile {sim.profile}, a SIMULATION) at {sim.url}; "
+    echo(f"simulated expert (profile {sim.profile}, a SIMULATION) at {sim.url}; "
                f"use: causalllm discover DATA --base-url {sim.url} --out DIR")
     try:
         while True:
@@ -297,7 +313,7 @@ def render(path: str, **opts: Any) -> None:
     """
     from .output.saved import render_saved
 
-    click.echo(str(render_saved(path, **{**opts, "exports": opts["exports"] or ()})))
+    echo(str(render_saved(path, **{**opts, "exports": opts["exports"] or ()})))
 
 
 @cli.command()
@@ -315,14 +331,14 @@ def compare(pred: str, truth: str, as_json: bool) -> None:
 
     m = compare_files(pred, truth)
     if as_json:
-        click.echo(json.dumps(m, indent=2))
+        echo(json.dumps(m, indent=2))
         return
-    click.echo(f"SHD                {m['shd']}  (normalized {m['normalized_shd']:.3f})")
-    click.echo(f"adjacency   P/R/F1 {m['adjacency_precision']:.3f} / {m['adjacency_recall']:.3f} / {m['adjacency_f1']:.3f}")
-    click.echo(f"orientation P/R/F1 {m['orientation_precision']:.3f} / {m['orientation_recall']:.3f} / "
+    echo(f"SHD                {m['shd']}  (normalized {m['normalized_shd']:.3f})")
+    echo(f"adjacency   P/R/F1 {m['adjacency_precision']:.3f} / {m['adjacency_recall']:.3f} / {m['adjacency_f1']:.3f}")
+    echo(f"orientation P/R/F1 {m['orientation_precision']:.3f} / {m['orientation_recall']:.3f} / "
                f"{m['orientation_f1']:.3f}")
-    click.echo(f"directed    P/R/F1 {m['dir_precision']:.3f} / {m['dir_recall']:.3f} / {m['dir_f1']:.3f}  (dirF1)")
-    click.echo(f"edges              predicted {m['n_pred_edges']}, true {m['n_true_edges']}")
+    echo(f"directed    P/R/F1 {m['dir_precision']:.3f} / {m['dir_recall']:.3f} / {m['dir_f1']:.3f}  (dirF1)")
+    echo(f"edges              predicted {m['n_pred_edges']}, true {m['n_true_edges']}")
 
 
 def _evaluate_options(f: Callable) -> Callable:
@@ -374,15 +390,15 @@ def evaluate(**opts: Any) -> None:
     res = benchmark(**opts)
     if "pairs" in res:
         p = res["pairs"]
-        click.echo(f"Tuebingen pairs ({p['pairs']} univariate pairs, weighted), expert {p['expert']}"
+        echo(f"Tuebingen pairs ({p['pairs']} univariate pairs, weighted), expert {p['expert']}"
                    f"{' (SIMULATED)' if p['simulated'] else ''}")
         for k in ("accuracy", "share_unsure", "share_none", "order_consistency", "unweighted_accuracy", "calls",
                   "cache_hits", "wall_s"):
-            click.echo(f"{k:<20} {p[k]}")
+            echo(f"{k:<20} {p[k]}")
     else:
-        click.echo(res["table"])
+        echo(res["table"])
     for name, path in res["written"].items():
-        click.echo(f"{name:<6} {path}", err=True)
+        echo(f"{name:<6} {path}", err=True)
 
 
 @cli.group()
@@ -414,11 +430,11 @@ def cache_info(path: str | None, as_json: bool) -> None:
     """Size, number of answers, and answers by model, prompt version and status."""
     info = _open_cache(path).info()
     if as_json:
-        click.echo(json.dumps(info, indent=2))
+        echo(json.dumps(info, indent=2))
         return
-    click.echo(f"{info['path']}: {info['answers']} answers, {info['bytes'] / 1e6:.1f} MB")
+    echo(f"{info['path']}: {info['answers']} answers, {info['bytes'] / 1e6:.1f} MB")
     for what in ("by_model", "by_prompt_version", "by_status"):
-        click.echo(f"{what.replace('_', ' '):<18} " + ", ".join(f"{k or '-'} {n}" for k, n in info[what].items()))
+        echo(f"{what.replace('_', ' '):<18} " + ", ".join(f"{k or '-'} {n}" for k, n in info[what].items()))
 
 
 @cache.command(name="prune")
@@ -434,7 +450,7 @@ def cache_prune(path: str | None, older_than: float | None, model: str | None, p
         raise click.ClickException("say what to prune: --older-than DAYS, --model, --prompt-version or --unusable")
     n = _open_cache(path).prune(older_than_days=older_than, model=model, prompt_version=prompt_version,
                                 unusable=unusable)
-    click.echo(f"removed {n} answers")
+    echo(f"removed {n} answers")
 
 
 @cache.command(name="export")
@@ -443,7 +459,7 @@ def cache_prune(path: str | None, older_than: float | None, model: str | None, p
 def cache_export(path: str | None, output: Any) -> None:
     """Write every answer to OUTPUT (JSONL; - for stdout) to share paid answers with a team."""
     n = _open_cache(path).export(output)
-    click.echo(f"exported {n} answers", err=True)
+    echo(f"exported {n} answers", err=True)
 
 
 @cache.command(name="import")
@@ -452,7 +468,7 @@ def cache_export(path: str | None, output: Any) -> None:
 def cache_import(path: str | None, input_file: Any) -> None:
     """Add the answers of an export; of two answers to one question the newer is kept."""
     added, skipped = _open_cache(path, must_exist=False).import_lines(input_file, source=input_file.name)
-    click.echo(f"imported {added} answers ({skipped} already there, as new or newer)")
+    echo(f"imported {added} answers ({skipped} already there, as new or newer)")
 
 
 def main() -> None:

@@ -48,7 +48,7 @@ from .expert.registry import (
 from .graph.registry import EXPORT_FORMATS
 from .merge.policies import DEFAULT_POLICY, DEFAULT_PRIOR_THRESHOLD, POLICIES
 from .output.registry import CONFOUNDER_VIEWS, FORMATS, LAYOUTS, RANKDIRS
-from .secrets import scrub_urls
+from .secrets import scrub
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -143,7 +143,7 @@ class LLMConfig:
                                   flag="--llm", choices=BACKENDS, show_default=False, record=False)
     model: str | None = setting(None, f"Model name (default $CAUSALLLM_MODEL or {DEFAULT_MODEL}).", "endpoint")
     base_url: str | None = setting(None, "OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.", "endpoint",
-                                   record=lambda v: scrub_urls(v) if v else None)
+                                   record=lambda v: scrub(v) if v else None)
     api_key_env: str | None = setting(None, "Read the API key from this variable.", "endpoint", metavar="NAME")
     truth: str | None = setting(None, "Simulated expert: true edges (source,target); bundled datasets bring theirs.",
                                 "llm", path="file")

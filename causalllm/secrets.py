@@ -1,19 +1,35 @@
-"""Secrets: the credentials a run carries, and scrubbing them from text that may be stored or shown.
+"""Secrets: the credentials a run carries, held once, and scrubbed from everything that is stored or shown.
 
-:func:`scrub_urls` takes the credentials out of every URL in a text (``user:KEY@``,
-``?api-key=...``): what the manifest records of a command line or a base URL.
+Every credential the run learns (the API key, a password or token in ``--base-url``) is
+:func:`register`-ed once, normalised (surrounding whitespace stripped: a key file saved on
+Windows ends in ``\\r``). :func:`scrub` then replaces it in every form a server or an HTTP client
+can produce — as is, URL-encoded, base64 of the key and of ``user:key`` (HTTP basic auth) — and
+the credentials of every URL (``user:...@``, ``?api-key=...``). Every boundary where text leaves
+the process goes through :func:`scrub`: the output folder's writer, the answer cache's rows, every
+log line and terminal message, the client's reading of a reply. So a key can only reach a file
+or the terminal through a path that scrubs it, whatever shape the echo takes.
 """
 
 from __future__ import annotations
 
+import base64
 import re
+import threading
+from urllib.parse import quote, quote_plus
 
-__all__ = ["SECRET_PARAM", "scrub_urls"]
+__all__ = ["SECRET_PARAM", "forms", "register", "scrub", "scrub_urls"]
 
 #: URL query parameters that carry credentials.
 SECRET_PARAM = re.compile(r"key|token|secret|password|sig|auth", re.I)
 _URL_USERINFO = re.compile(r"(//[^/\s:@]*:)[^@\s/]+@")
 _URL_SECRET_QUERY = re.compile(r"([?&][^=&\s]*(?:key|token|secret|password|sig|auth)[^=&\s]*=)[^&\s]+", re.I)
+#: Shorter values are not treated as secrets (they would scrub ordinary words).
+MIN_LENGTH = 4
+REDACTED = "[REDACTED]"
+
+_lock = threading.Lock()
+_forms: set[str] = set()
+_pattern: re.Pattern[str] | None = None
 
 
 def scrub_urls(text: str) -> str:
@@ -24,4 +40,58 @@ def scrub_urls(text: str) -> str:
     >>> scrub_urls("--base-url https://me:s3cret@host/v1?api-key=abc&x=1")
     '--base-url https://me:[REDACTED]@host/v1?api-key=[REDACTED]&x=1'
     """
-    return _URL_SECRET_QUERY.sub(r"\1[REDACTED]", _URL_USERINFO.sub(r"\1[REDACTED]@", text))
+    return _URL_SECRET_QUERY.sub(rf"\1{REDACTED}", _URL_USERINFO.sub(rf"\1{REDACTED}@", text))
+
+
+def _b64(text: str) -> list[str]:
+    """base64 of ``text``, and the stretches of it that stay the same wherever ``text`` sits in a longer string."""
+    raw = text.encode("utf-8")
+    out = [base64.b64encode(raw).decode().rstrip("=")]
+    for shift in (1, 2):  # inside a longer string the encoding depends on the offset modulo 3
+        enc = base64.b64encode(b"\0" * shift + raw).decode().rstrip("=")
+        out.append(enc[4:-1] if len(enc) > 6 else "")
+    return [s for s in out if len(s) >= MIN_LENGTH]
+
+
+def forms(value: str, user: str | None = None) -> set[str]:
+    """Every form of a secret that could travel back: as is, URL-encoded, base64 (of ``user:value`` too).
+
+    Examples
+    --------
+    >>> {"ab+c/d", "ab%2Bc%2Fd", "YWIrYy9k"} <= forms("ab+c/d")
+    True
+    """
+    v = value.strip()
+    if len(v) < MIN_LENGTH:
+        return set()
+    out = {v, quote(v, safe=""), quote_plus(v), *_b64(v)}
+    if user is not None:
+        out.update(_b64(f"{user}:{v}"))
+    return {f for f in out if len(f) >= MIN_LENGTH}
+
+
+def register(value: str | None, user: str | None = None) -> str:
+    """Hold ``value`` as a secret from now on (normalised: whitespace stripped); returns it normalised."""
+    global _pattern
+    v = (value or "").strip()
+    new = forms(v, user)
+    with _lock:
+        if not new <= _forms:
+            _forms.update(new)
+            _pattern = re.compile("|".join(re.escape(f) for f in sorted(_forms, key=len, reverse=True)))
+    return v
+
+
+def scrub(text: str) -> str:
+    """``text`` with every registered secret, in every form, and every URL credential replaced by ``[REDACTED]``.
+
+    Examples
+    --------
+    >>> _ = register("sk-example-0001")
+    >>> scrub("key sk-example-0001, encoded c2stZXhhbXBsZS0wMDAx")
+    'key [REDACTED], encoded [REDACTED]'
+    """
+    pattern = _pattern
+    if pattern is not None:
+        text = pattern.sub(REDACTED, text)
+    return scrub_urls(text)

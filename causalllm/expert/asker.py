@@ -29,7 +29,6 @@ an :class:`~causalllm.errors.LLMError` stops asking.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import threading
@@ -47,7 +46,15 @@ from ..graph import pair_key
 from .answers import Answers, PairAnswer, combine_votes, normalize_name
 from .cache import AnswerCache, cache_key
 from .client import ChatModel, Completion
-from .prompts import CONFOUNDER_SCHEMA, DIRECTION_SCHEMA, PairSummary, Prompts, parse_confounders, parse_direction
+from .prompts import (
+    CONFOUNDER_SCHEMA,
+    DIRECTION_SCHEMA,
+    PairSummary,
+    Prompts,
+    check_answer,
+    parse_confounders,
+    parse_direction,
+)
 from .registry import CONFOUNDER_MODES, DEFAULT_CONCURRENCY, STRATEGIES
 
 __all__ = ["LLMPriors", "probe_memorisation"]
@@ -68,6 +75,16 @@ class _Question:
     key: str = ""
 
 
+#: Longest reply kept in the cache and the answers file, or sent back in a re-ask (characters): a JSON answer
+#: needs a few hundred; a longer reply is still read whole, its rationale cut by the reply contract.
+MAX_REPLY = 20_000
+
+
+def _capped(text: str) -> str:
+    """A reply as it is kept: at most :data:`MAX_REPLY` characters, with a note of what was cut."""
+    if len(text) <= MAX_REPLY:
+        return text
+    return f"{text[:MAX_REPLY]} [cut: the reply was {len(text)} characters long]"
 #: Calls that may all fail, with no answer yet, before the asker decides the endpoint is gone.
 GIVE_UP_AFTER = 8
 
@@ -305,7 +322,7 @@ class LLMPriors:
                                "model": getattr(self.chat, "model", ""), "endpoint": getattr(self.chat, "identity", "")}
         if self.simulated:
             rec["simulated"] = self.simulated
-        hit = self.cache.get(q.key) if self.cache is not None else None
+        hit = self._cached(q)
         if hit is not None:
             rec.update(cached=True, status=hit["status"], raw=hit["raw"] if hit["status"] != "ok" else None,
                        prompt_tokens=0, completion_tokens=0)
@@ -318,6 +335,18 @@ class LLMPriors:
             rec.update(status="unanswered", error=state.stop_reason)
             return rec
         return self._asked(q, state, rec)
+
+    def _cached(self, q: _Question) -> dict | None:
+        """The cached answer to ``q`` if it still passes the reply contract (a row another version or a crafted
+        import wrote may not): then it is a miss, and the question is asked again."""
+        hit = self.cache.get(q.key) if self.cache is not None else None
+        if hit is None or hit["status"] != "ok":
+            return hit
+        try:
+            hit["parsed"] = check_answer(q.kind, hit["parsed"])
+        except ValueError:
+            return None
+        return hit
 
     def _asked(self, q: _Question, state: _AskState, rec: dict[str, Any]) -> dict:
         """``q`` asked of the model: the question, then at most one re-ask of an unusable reply."""
@@ -333,13 +362,13 @@ class LLMPriors:
             tokens[0] += comp.prompt_tokens
             tokens[1] += comp.completion_tokens
             latency += comp.latency_s
-            raw = comp.text
+            raw = _capped(comp.text)  # what is kept and re-sent; the answer is read from the whole reply
             try:
-                parsed = parse(raw)
+                parsed = parse(comp.text)
                 error = ""
                 break
-            except (ValueError, json.JSONDecodeError) as e:
-                error = str(e)
+            except (ValueError, RecursionError) as e:  # RecursionError: JSON nested beyond reading
+                error = " ".join(str(e).split())[:300] or e.__class__.__name__
                 if attempt == 0:
                     state.count("reask")
                     messages = [*messages, {"role": "assistant", "content": raw}, self._prompts.reask(error)]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -24,8 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..secrets import scrub
+from .prompts import check_answer
 
 __all__ = ["COLUMNS", "AnswerCache", "cache_key"]
+
+log = logging.getLogger("causalllm")
 
 #: The columns of a cached answer, in table order (and the fields of an exported JSONL line).
 COLUMNS = ("key", "created", "endpoint", "model", "prompt_version", "kind", "request", "raw_response", "parsed",
@@ -89,6 +94,7 @@ class AnswerCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._warned: set[str] = set()
         self._local = threading.local()
         self._dicts: dict[tuple[str, str], tuple[int, bytes]] = {}  # compression dictionaries by kind and version
         self._dicts_by_id: dict[int, bytes] = {}
@@ -102,6 +108,7 @@ class AnswerCache:
                 try:
                     with self._conn() as conn:
                         conn.executescript(_SCHEMA)
+                        self._columns = self._migrate(conn)
                     break
                 except sqlite3.OperationalError:
                     # another process is creating the same new file: SQLite does not wait on that lock
@@ -111,6 +118,15 @@ class AnswerCache:
                     time.sleep(0.05)
         except (OSError, sqlite3.Error) as e:
             raise ConfigError(f"cannot use LLM cache {self.path} ({e}); choose another --cache or use --no-cache") from None
+
+    def _migrate(self, conn: sqlite3.Connection) -> set[str]:
+        """The answers table's columns, with those this version needs added (a file an older version wrote)."""
+        have = {r[1] for r in conn.execute("PRAGMA table_info(answers)")}
+        for c in COLUMNS:
+            if c not in have:
+                conn.execute(f"ALTER TABLE answers ADD COLUMN {c}")
+                have.add(c)
+        return have
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -126,26 +142,49 @@ class AnswerCache:
         """The stored answer for ``key`` (``parsed`` decoded), or None.
 
         Only a usable answer is returned: an invalid or failed reply stays in the file for audit
-        but never satisfies a later run, which asks again (a fixed server then gets its chance)."""
-        cur = self._conn().execute(
-            "SELECT raw_response, parsed, status, prompt_tokens, completion_tokens, latency_s FROM answers "
-            "WHERE key=? AND status='ok'", (key,))
-        row = cur.fetchone()
-        if row is None:
+        but never satisfies a later run, which asks again (a fixed server then gets its chance); so
+        does a row that cannot be read (another version's, a crafted import): a miss, never a crash."""
+        try:
+            row = self._conn().execute(
+                "SELECT raw_response, parsed, status, prompt_tokens, completion_tokens, latency_s FROM answers "
+                "WHERE key=? AND status='ok'", (key,)).fetchone()
+            if row is None:
+                return None
+            return {"raw": row[0], "parsed": json.loads(row[1]) if row[1] else None, "status": row[2],
+                    "prompt_tokens": _whole(row[3]), "completion_tokens": _whole(row[4]),
+                    "latency_s": float(row[5] or 0.0)}
+        except (sqlite3.Error, ValueError, TypeError, RecursionError) as e:
+            self._trouble("read", e)
             return None
-        return {"raw": row[0], "parsed": json.loads(row[1]) if row[1] else None, "status": row[2],
-                "prompt_tokens": row[3] or 0, "completion_tokens": row[4] or 0, "latency_s": row[5] or 0.0}
 
     def put(self, key: str, *, endpoint: str, model: str, request: dict, raw: str | None, parsed: Any,
             status: str, prompt_tokens: int = 0, completion_tokens: int = 0, latency_s: float = 0.0,
             prompt_version: str = "", kind: str = "") -> None:
-        """Store one answer (committed immediately)."""
-        self._conn().execute(
-            "INSERT OR REPLACE INTO answers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (key, time.time(), endpoint, model, prompt_version, kind,
-             self._pack(json.dumps(request, ensure_ascii=False), kind, prompt_version),
-             raw, json.dumps(parsed) if parsed is not None else None, status, prompt_tokens, completion_tokens,
-             latency_s))
+        """Store one answer (committed immediately), every text scrubbed of secrets. A cache that cannot take
+        it (a full disk, a locked or damaged file) costs the caching, never the answer: one warning, then on."""
+        row = {"key": key, "created": time.time(), "endpoint": scrub(endpoint), "model": scrub(model),
+               "prompt_version": prompt_version, "kind": kind,
+               "request": self._pack(scrub(json.dumps(request, ensure_ascii=False)), kind, prompt_version),
+               "raw_response": scrub(raw) if raw is not None else None,
+               "parsed": scrub(json.dumps(parsed)) if parsed is not None else None, "status": status,
+               "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "latency_s": latency_s}
+        try:
+            self._insert(row)
+        except (sqlite3.Error, OSError) as e:
+            self._trouble("write", e)
+
+    def _insert(self, row: dict[str, Any]) -> None:
+        """One row by column name (a file another version wrote may order or extend its columns differently)."""
+        cols = [c for c in COLUMNS if c in self._columns]
+        self._conn().execute(f"INSERT OR REPLACE INTO answers ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                             [row.get(c) for c in cols])
+
+    def _trouble(self, what: str, e: BaseException) -> None:
+        """A cache that fails is a warning, once per kind of failure, never the end of the run."""
+        if what not in self._warned:
+            self._warned.add(what)
+            log.warning("the answer cache %s could not %s an answer (%s): the run goes on without it for those",
+                        self.path, what, " ".join(str(e).split())[:200])
 
     def __len__(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM answers").fetchone()[0])
@@ -247,30 +286,53 @@ class AnswerCache:
         for row in self._conn().execute(f"SELECT {', '.join(COLUMNS)} FROM answers ORDER BY created"):
             rec = dict(zip(COLUMNS, row))
             rec["request"] = self._unpack(rec["request"])
-            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            out.write(scrub(json.dumps(rec, ensure_ascii=False)) + "\n")
             n += 1
         return n
 
     def import_lines(self, lines: Any, *, source: str = "input") -> tuple[int, int]:
         """Add the answers of an export (JSONL lines); keep the newer of two answers to one question.
-        Return ``(added or replaced, skipped)``; a malformed line is a one-line error naming it."""
+        Return ``(added or replaced, skipped)``. A line that is not an exported answer — malformed, or an
+        answer that fails the reply contract (a confidence of "very") — is a one-line error naming it,
+        before anything is added."""
+        rows = [self._imported(line, i, source) for i, line in enumerate(lines, 1) if line.strip()]
         added = skipped = 0
         conn = self._conn()
-        for i, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                row = tuple(rec[c] for c in COLUMNS)
-            except (ValueError, KeyError, TypeError) as e:
-                raise ConfigError(f"{source} line {i} is not an exported answer ({e.__class__.__name__}: {e}); "
-                                  "import files written by 'causalllm cache export'") from None
+        for rec in rows:
             old = conn.execute("SELECT created FROM answers WHERE key=?", (rec["key"],)).fetchone()
-            if old is not None and old[0] >= rec["created"]:
+            if old is not None and old[0] is not None and old[0] >= rec["created"]:
                 skipped += 1
                 continue
-            row = tuple(self._pack(str(v), rec["kind"], rec["prompt_version"]) if c == "request" else v
-                        for c, v in zip(COLUMNS, row))
-            conn.execute(f"INSERT OR REPLACE INTO answers VALUES ({','.join('?' * len(COLUMNS))})", row)
+            rec["request"] = self._pack(str(rec["request"]), rec["kind"], rec["prompt_version"])
+            self._insert(rec)
             added += 1
         return added, skipped
+
+    def _imported(self, line: str, i: int, source: str) -> dict[str, Any]:
+        """One exported answer, checked: every column of the right type, a usable answer valid by the contract."""
+        try:
+            rec = json.loads(scrub(line))
+            rec = {c: rec[c] for c in COLUMNS}
+            for c in ("key", "endpoint", "model", "status"):
+                if not isinstance(rec[c], str):
+                    raise TypeError(f"{c} is not text")
+            rec["created"] = float(rec["created"])
+            rec["prompt_tokens"], rec["completion_tokens"] = _whole(rec["prompt_tokens"]), _whole(rec["completion_tokens"])
+            rec["latency_s"] = float(rec["latency_s"] or 0.0)
+            if not isinstance(rec["parsed"], str) and rec["parsed"] is not None:
+                rec["parsed"] = json.dumps(rec["parsed"])
+            if rec["status"] == "ok" and rec["kind"] in ("direction", "confounders"):
+                check_answer(rec["kind"], json.loads(rec["parsed"] or "null"))
+        except (ValueError, KeyError, TypeError, RecursionError) as e:
+            raise ConfigError(f"{source} line {i} is not an exported answer ({e.__class__.__name__}: "
+                              f"{' '.join(str(e).split())[:200]}); import files written by 'causalllm cache export'"
+                              ) from None
+        return rec
+
+
+def _whole(value: Any) -> int:
+    """A token count as stored, or 0 when it is not a whole number."""
+    try:
+        return max(0, int(value or 0))
+    except (ValueError, TypeError, OverflowError):
+        return 0

@@ -30,7 +30,6 @@ import email.utils
 import json
 import logging
 import random
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -38,6 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigError, LLMError, TransientLLMError
+from ..secrets import scrub
 from .endpoint import EndpointConfig, choose_backend, resolve_endpoint
 from .prompts import Prompts
 from .registry import DEFAULT_RETRIES, DEFAULT_TIMEOUT
@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 # openai itself is imported where a request is made: it takes ~0.4 s, which a run without an LLM never pays
 
 log = logging.getLogger("causalllm")
+#: ``$CAUSALLLM_SHOW_REQUESTS=1``: each request and response, through the log's scrubbing boundary
+requests_log = logging.getLogger("causalllm.requests")
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,47 @@ def _retry_after(err: openai.APIStatusError) -> float | None:
     return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
 
 
+#: What reading a reply can raise besides the client's own errors (a body nested too deep, an odd type).
+_READ_ERRORS = (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError,
+                UnicodeError)
+
+
+def _first_message(resp: Any) -> Any:
+    """The first choice's message, or None (no choices, ``choices: [null]``, a choice without a message)."""
+    choices = getattr(resp, "choices", None)
+    if not isinstance(choices, list) or not choices:
+        return None
+    return getattr(choices[0], "message", None)
+
+
+def _content_text(content: Any) -> str:
+    """A message's content as text: text as is, the text parts of a list joined, anything else as its JSON."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text") if isinstance(p, dict) else getattr(p, "text", None) for p in content]
+        return "".join(p for p in parts if isinstance(p, str))
+    try:
+        return json.dumps(content, default=str)[:100_000]
+    except (*_READ_ERRORS,):
+        return ""
+
+
+def _count(value: Any) -> int:
+    """A token count as the server sent it, or 0 when it is not a whole number."""
+    try:
+        n = int(value or 0)
+    except (*_READ_ERRORS,):
+        return 0
+    return n if 0 <= n < 10**12 else 0
+
+
+#: What a try returns when the request is to be sent again (any other value is the server's response).
+_AGAIN = object()
+
+
 @dataclass
 class _Tries:
     """How one question's tries went: failed tries so far, and server errors among them."""
@@ -158,8 +201,11 @@ class OpenAIChatModel:
         # parameters this endpoint turned out not to accept (detected once, then left out)
         self._unsupported: set[str] = set()
         self._schema_ok = False  # a request with the JSON schema has succeeded here
+        self._answered = False  # a question was answered here: the key and the model are right
         self._cancel = threading.Event()
         self._debug = echo
+        if echo:  # shown even with --quiet: the user asked for it
+            requests_log.setLevel(logging.INFO)
 
     def _get_client(self) -> Any:
         import openai
@@ -170,10 +216,10 @@ class OpenAIChatModel:
                 if c.is_azure:
                     self._client = openai.AzureOpenAI(api_key=c.api_key, azure_endpoint=c.base_url or "",
                                                       api_version=c.azure_api_version, max_retries=0,
-                                                      timeout=self.timeout)
+                                                      timeout=self.timeout, default_query=c.query or None)
                 else:
                     self._client = openai.OpenAI(api_key=c.api_key, base_url=c.base_url, max_retries=0,
-                                                 timeout=self.timeout)
+                                                 timeout=self.timeout, default_query=c.query or None)
             return self._client
 
     def check(self) -> None:
@@ -184,9 +230,14 @@ class OpenAIChatModel:
         if self.config.is_azure:
             return  # Azure lists deployments elsewhere; its first question tells
         url = self.config.safe_url
+        limit = min(self.timeout, 10.0)
         try:
-            page = self._get_client().with_options(timeout=min(self.timeout, 10.0)).models.list()
-            names = [m.id for m in page.data] if hasattr(page, "data") else None
+            page = self._within_deadline(lambda: self._get_client().with_options(timeout=limit).models.list(), limit)
+            names = [str(m.id) for m in page.data] if hasattr(page, "data") else None
+        except _Deadline:
+            log.warning("%s sent no complete model list within %g s: only cached answers may be usable; check "
+                        "--base-url and that the server runs", url, limit)
+            return
         except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
             raise ConfigError(f"{url} refused the API key ({e.status_code}); check the key in "
                               f"{self.config.key_source or 'the environment'}") from None
@@ -197,21 +248,20 @@ class OpenAIChatModel:
             return
         except openai.APIStatusError:
             return  # no model list here (404/405/501...): the questions will tell
-        except (openai.APIResponseValidationError, ValueError, TypeError, AttributeError):
+        except (openai.APIResponseValidationError, *_READ_ERRORS):
             names = None
         if names is None:
             raise ConfigError(f"{url} did not answer like an OpenAI-compatible API (no JSON model list); is the "
                               "base URL missing /v1? e.g. --base-url http://localhost:11434/v1")
         if names and self.model not in names:
             log.warning("model %r is not among the %d models %s lists (%s); the server may still route it",
-                        self.model, len(names), url, ", ".join(names[:5]))
+                        self.model, len(names), url, scrub(", ".join(n[:80] for n in names[:5])))
 
     def _echo(self, label: str, payload: Any) -> None:
-        if self._debug:
+        if self._debug:  # through the log's one boundary, which scrubs every secret
             text = payload if isinstance(payload, str) else json.dumps(payload, default=str)
             auth = f"Authorization: Bearer {self.config.api_key}"
-            print(self.config.redact(f"[causalllm {label}] {auth if label == 'request' else ''} {text}"),
-                  file=sys.stderr)
+            requests_log.info("[causalllm %s] %s %s", label, auth if label == "request" else "", text)
 
     def _request(self, messages: list[dict], schema_name: str, schema: dict, temperature: float | None,
                  seed: int | None) -> dict:
@@ -257,15 +307,15 @@ class OpenAIChatModel:
             req = self._request(messages, schema_name, schema, temperature, seed)
             self._echo("request", {"url": self.config.base_url, **req})
             resp = self._attempt(client, req, tries)
-            if resp is not None:
+            if resp is not _AGAIN:
                 return self._completion(resp, req, tries.attempt, t0)
 
     def _attempt(self, client: Any, req: dict, tries: _Tries) -> Any:
-        """One try of ``req``: the response, or None when it is to be tried again (after the backoff)."""
+        """One try of ``req``: the response (whatever it is), or ``_AGAIN`` when it is to be tried again."""
         import openai
 
         try:
-            return self._within_deadline(client, req)
+            return self._within_deadline(lambda: client.chat.completions.create(**req))
         except _Deadline:
             self._retry(tries, None, lambda: "cancelled" if self._cancel.is_set() else
                         f"timed out: no complete reply within {self.timeout:g} s ({tries.attempt} attempts)")
@@ -277,11 +327,11 @@ class OpenAIChatModel:
             # this question fails; whether the endpoint is gone is the asker's call (every call failing)
             why = f"cannot reach {self.config.safe_url} ({self.config.redact(_first_line(e.__cause__ or e))})"
             self._retry(tries, None, lambda: why)
-        except (json.JSONDecodeError, openai.APIResponseValidationError) as e:
-            # a 200 whose body is not a chat completion: a misconfigured proxy or URL
+        except (json.JSONDecodeError, openai.APIResponseValidationError, *_READ_ERRORS) as e:
+            # a 200 whose body is not a chat completion (a misconfigured proxy or URL), or one that cannot be read
             why = f"the endpoint answered with a body that is not a chat completion ({self.config.redact(_first_line(e))})"
             self._retry(tries, None, lambda: why)
-        return None
+        return _AGAIN
 
     def _retry(self, tries: _Tries, retry_after: float | None, why: Callable[[], str]) -> None:
         """Count a failed try; past the retries (or on Ctrl-C) the question fails with ``why()``."""
@@ -301,6 +351,9 @@ class OpenAIChatModel:
             return
         code = e.status_code
         said = self.config.redact(_first_line(e))  # a server may echo the key back
+        if code in (401, 403, 404) and self._answered:
+            # the key and the model were right for earlier questions: this one failed, the run goes on
+            raise TransientLLMError(f"HTTP {code}: {said}") from None
         if code in (401, 403):
             where = self.config.key_source if self.config.key_source.startswith("$") else "OPENAI_API_KEY"
             raise LLMError(f"the endpoint {self.config.host} rejected the API key (HTTP {code}: "
@@ -315,41 +368,41 @@ class OpenAIChatModel:
         raise TransientLLMError(f"HTTP {code}: {said}") from None
 
     def _completion(self, resp: Any, req: dict, attempt: int, t0: float) -> Completion:
-        """What a response says: its text (or refusal), the model that answered, tokens and timing."""
-        text, refusal = "", None
-        if getattr(resp, "choices", None):
-            msg = resp.choices[0].message
-            text = (msg.content or "") if msg is not None else ""
-            if not text and getattr(msg, "refusal", None):
-                refusal = self.config.redact(str(msg.refusal))
+        """What a response says — its text (or refusal), the model that answered, tokens and timing — read
+        whatever its shape: text in a list of parts is joined, other content is read as its JSON, a missing
+        message is an empty reply, unreadable counts are 0. Everything is scrubbed of secrets."""
+        msg = _first_message(resp)
+        text = _content_text(getattr(msg, "content", None))
+        refusal = getattr(msg, "refusal", None)
         usage = getattr(resp, "usage", None)
         if "response_format" in req:
             self._schema_ok = True
-        out = Completion(text=self.config.redact(text), refusal=refusal,
-                         model=str(getattr(resp, "model", "") or ""),
-                         prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-                         completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        self._answered = True
+        out = Completion(text=scrub(text), refusal=scrub(str(refusal))[:2000] if refusal and not text else None,
+                         model=scrub(str(getattr(resp, "model", "") or ""))[:200],
+                         prompt_tokens=_count(getattr(usage, "prompt_tokens", 0)),
+                         completion_tokens=_count(getattr(usage, "completion_tokens", 0)),
                          latency_s=time.perf_counter() - t0, attempts=attempt + 1,
                          json_mode="json_schema" if "response_format" in req else "instructions")
-        self._echo("response", text)
+        self._echo("response", out.text)
         return out
 
-    def _within_deadline(self, client: Any, req: dict) -> Any:
-        """The request, with ``timeout`` as a deadline for the whole reply: a server that trickles its
-        body a byte at a time is abandoned when it is up (the client's own timeout is per read)."""
+    def _within_deadline(self, call: Callable[[], Any], timeout: float | None = None) -> Any:
+        """``call()`` with ``timeout`` (default: the client's) as a deadline for the whole reply: a server that
+        trickles its body a byte at a time is abandoned when it is up (the client's own timeout is per read)."""
         box: dict[str, Any] = {}
         done = threading.Event()
 
-        def call() -> None:
+        def run() -> None:
             try:
-                box["resp"] = client.chat.completions.create(**req)
+                box["resp"] = call()
             except BaseException as e:  # noqa: BLE001 - handed to the caller's thread, re-raised there
                 box["error"] = e
             finally:
                 done.set()
 
-        threading.Thread(target=call, daemon=True, name="causalllm-request").start()
-        deadline = time.monotonic() + self.timeout
+        threading.Thread(target=run, daemon=True, name="causalllm-request").start()
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         while not done.wait(0.05):
             if self._cancel.is_set() or time.monotonic() > deadline:
                 raise _Deadline

@@ -42,6 +42,7 @@ __all__ = [
     "AskedQuestion",
     "PairSummary",
     "Prompts",
+    "check_answer",
     "describe_stats",
     "load_prompts",
     "parse_confounders",
@@ -156,8 +157,9 @@ def describe_stats(s: PairSummary) -> str:
 class _Direction(BaseModel):
     model_config = ConfigDict(extra="forbid")
     answer: Literal["A->B", "B->A", "none", "unsure"]
-    confidence: float = Field(ge=0, le=1)
-    rationale: str
+    # strict: a JSON number, never true or "0.9" (the schema says number; a lenient reading would invent one)
+    confidence: float = Field(ge=0, le=1, strict=True)
+    rationale: str = Field(strict=True)
 
 
 class _Confounder(BaseModel):
@@ -222,8 +224,25 @@ def parse_direction(text: str) -> dict:
     ...
     ValueError: the reply is not a JSON object (it starts: 'I cannot answer that.')
     """
-    obj = _json_object(text)
+    return check_answer("direction", _json_object(text))
+
+
+def check_answer(kind: str, obj: Any) -> Any:
+    """A reply's JSON object checked against the reply contract of ``kind`` (``direction``: the answer dict;
+    ``confounders``: the list of ``{name, rationale}``); raises ValueError with a reason. What a cache row or
+    an import holds passes here too.
+
+    Examples
+    --------
+    >>> check_answer("direction", {"answer": "A->B", "confidence": True, "rationale": ""})
+    Traceback (most recent call last):
+    ...
+    ValueError: confidence: Input should be a valid number
+    """
+    if kind == "confounders":
+        return _confounder_items(obj)
     if isinstance(obj, dict) and isinstance(obj.get("answer"), str):
+        obj = dict(obj)
         a = obj["answer"].strip().replace(" ", "")
         obj["answer"] = {"a->b": "A->B", "b->a": "B->A"}.get(a.lower(), a.lower() if a.lower() in ("none", "unsure") else a)
     try:
@@ -246,7 +265,13 @@ def parse_confounders(text: str) -> list[dict]:
     >>> parse_confounders('{"confounders": [{"name": "age", "rationale": "older people..."}]}')[0]["name"]
     'age'
     """
-    obj = _json_object(text)
+    return check_answer("confounders", _json_object(text))
+
+
+def _confounder_items(obj: Any) -> list[dict]:
+    """A confounders reply checked: its items (at most :data:`MAX_CONFOUNDERS`), rationales capped."""
+    if isinstance(obj, list):  # a stored answer keeps the items only
+        obj = {"confounders": obj}
     try:
         items = [c.model_dump() for c in _Confounders.model_validate(obj).confounders]
     except ValidationError as e:

@@ -14,7 +14,7 @@ Marks: ``-->`` and ``---`` exist in every format; Tetrad also carries FCI's ``<-
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import networkx as nx
@@ -270,9 +270,10 @@ def read_dagitty_graph(text: str) -> nx.DiGraph:
     return read_dagitty(text)[0]
 
 
-def write_exports(G: nx.DiGraph, stem: Path, formats: Iterable[str], latent: Iterable[Latent] = ()
-                  ) -> dict[str, Path]:
-    """Write ``G`` in each of ``formats`` next to ``stem`` (``out/graph`` → ``out/graph.gml`` ...)."""
+def write_exports(G: nx.DiGraph, stem: Path, formats: Iterable[str], latent: Iterable[Latent] = (), *,
+                  write: Callable[[Path, str], Path] | None = None) -> dict[str, Path]:
+    """Write ``G`` in each of ``formats`` next to ``stem`` (``out/graph`` → ``out/graph.gml`` ...), each file
+    through ``write(path, text)`` (the output folder's writer)."""
     latent = list(latent)
     written = {}
     for name in formats:
@@ -280,6 +281,10 @@ def write_exports(G: nx.DiGraph, stem: Path, formats: Iterable[str], latent: Ite
         if f is None:
             raise DataError(f"unknown export format {name!r}; use one of {', '.join(EXPORT_FORMATS)}")
         path = stem.with_name(stem.name + f.suffix)
-        path.write_text(f.write(G, latent), encoding="utf-8")
+        text = f.write(G, latent)
+        if write is None:
+            path.write_text(text, encoding="utf-8")
+        else:
+            write(path, text)
         written[f"{stem.name}.{name}"] = path
     return written

@@ -21,6 +21,7 @@ import networkx as nx
 from ..contract import CONFOUNDER_COLUMNS, MANIFEST, OUTPUTS, PRIORS_COLUMNS, csv_text, require_complete, truthy
 from ..errors import ConfigError, RenderError
 from ..graph import EXPORT_FORMATS, write_exports
+from ..secrets import scrub
 from .render import render
 from .report import write_report
 from .result import graph_for_export
@@ -28,7 +29,7 @@ from .result import graph_for_export
 if TYPE_CHECKING:
     from .result import DiscoveryResult
 
-__all__ = ["check_complete", "ensure_out_dir", "save", "write_csv"]
+__all__ = ["check_complete", "ensure_out_dir", "save", "write_csv", "write_file"]
 
 log = logging.getLogger("causalllm")
 
@@ -52,7 +53,12 @@ def write_csv(path: Path, rows: Iterable[Any], columns: list[str]) -> None:
 
 
 def _write(path: Path, content: str | bytes) -> Path:
-    """Write a file whole: to a temporary name beside it, then renamed over it."""
+    """Write a file whole, scrubbed of every secret (text, and bytes that are text such as SVG): to a
+    temporary name beside it, then renamed over it. Every file of the output folder passes here."""
+    if isinstance(content, str):
+        content = scrub(content)
+    elif content[:5] in (b"<?xml", b"<svg "):  # SVG is text; other pictures are drawn from scrubbed DOT source
+        content = scrub(content.decode("utf-8", errors="replace")).encode("utf-8")
     tmp = path.with_name(f".{path.name}.partial")
     try:
         if isinstance(content, bytes):
@@ -63,6 +69,11 @@ def _write(path: Path, content: str | bytes) -> Path:
     except OSError as e:
         raise ConfigError(f"cannot write {path} ({e.strerror or e}); check the disk and choose another --out") from None
     return path
+
+
+def write_file(path: Path, content: str | bytes) -> Path:
+    """Write one file through the output folder's writer (scrubbed, whole); for ``render`` and the like."""
+    return _write(path, content)
 
 
 def check_complete(folder: Path) -> dict:
@@ -96,7 +107,7 @@ def save(result: DiscoveryResult, out_dir: str | Path, *, fmt: str = "svg", layo
         for old in out.glob(name):
             old.unlink()
     written: dict[str, Path] = {}
-    dot_src = result.to_dot(layout=layout, rankdir=rankdir, confounders_view=confounders_view)
+    dot_src = scrub(result.to_dot(layout=layout, rankdir=rankdir, confounders_view=confounders_view))
     written["dot"] = _write(out / "graph.dot", dot_src)
     H = graph_for_export(result.graph)
     buf = io.BytesIO()
@@ -114,10 +125,10 @@ def save(result: DiscoveryResult, out_dir: str | Path, *, fmt: str = "svg", layo
         written["confounders"] = _write(out / "confounders.csv", csv_text(result.confounders, CONFOUNDER_COLUMNS))
     if exports:  # the merged, PC and LLM graphs for DoWhy, dagitty, Tetrad, pcalg/bnlearn
         latent = [(c["confounder"], c["source"], c["target"]) for c in result.confounders if not truthy(c["measured"])]
-        written.update(write_exports(result.graph, out / "graph", exports, latent))
-        written.update(write_exports(result.pc_graph, out / "pc", exports))
+        written.update(write_exports(result.graph, out / "graph", exports, latent, write=_write))
+        written.update(write_exports(result.pc_graph, out / "pc", exports, write=_write))
         if result.llm_graph is not None and result.llm_graph.number_of_edges():
-            written.update(write_exports(result.llm_graph, out / "llm", exports))
+            written.update(write_exports(result.llm_graph, out / "llm", exports, write=_write))
     svg_text = ""
     if fmt != "dot":
         try:

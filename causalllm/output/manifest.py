@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data.dataset import Dataset
-from ..secrets import scrub_urls
+from ..secrets import scrub
 
 __all__ = ["build_manifest", "package_versions"]
 
@@ -31,7 +31,7 @@ def build_manifest(ds: Dataset, options: dict[str, Any], timings: dict[str, floa
     m = {
         "tool": "causalllm",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": scrub_urls(" ".join(Path(sys.argv[0]).name if i == 0 else a for i, a in enumerate(sys.argv))),
+        "command": scrub(" ".join(Path(sys.argv[0]).name if i == 0 else a for i, a in enumerate(sys.argv))),
         "dataset": ds.name,
         "title": ds.name,
         "inputs": ds.inputs,

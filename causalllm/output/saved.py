@@ -13,7 +13,8 @@ from ..contract import truthy
 from ..errors import ConfigError
 from ..graph import make_graph, read_graph, write_exports
 from ..merge.statuses import DISAGREEMENTS
-from .folder import check_complete
+from ..secrets import scrub
+from .folder import check_complete, write_file
 from .registry import FORMATS
 from .render import render, to_dot
 
@@ -64,13 +65,9 @@ def render_saved(path: str | Path, *, fmt: str = "svg", only_disagreements: bool
                  confounders=confounders, confounders_view=confounders_view)
     if exports:
         latent = [(c["confounder"], c["source"], c["target"]) for c in confounders if not truthy(c["measured"])]
-        write_exports(G, folder / "graph", exports, latent)
+        write_exports(G, folder / "graph", exports, latent, write=write_file)
     stem = "graph.disagreements" if only_disagreements else "graph"
     target = Path(out) if out else folder / f"{stem}.{fmt}"
-    try:
-        target.write_bytes(render(src, fmt, layout, width=png_width, dpi=png_dpi))
-    except OSError as e:
-        raise ConfigError(f"cannot write {target} ({e.strerror}); use --out") from None
-    return target
+    return write_file(target, render(scrub(src), fmt, layout, width=png_width, dpi=png_dpi))
 
 

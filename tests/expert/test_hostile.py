@@ -1,0 +1,204 @@
+"""Guarantees against a hostile or broken server on 127.0.0.1: one bad reply is one bad answer, and a key
+never reaches a file, a cache row or the terminal in any form it could come back in."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from urllib.parse import quote
+
+import pytest
+from conftest import run_subprocess
+from fakes import model_for
+from fakeserver import FakeServer, completion
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from causalllm.config import RunConfig
+from causalllm.expert.cache import AnswerCache
+from causalllm.expert.endpoint import resolve_endpoint
+from causalllm.expert.server import chat_completion
+from causalllm.pipeline import run
+
+GOOD = json.dumps({"answer": "none", "confidence": 0.5, "rationale": "no direct link"})
+#: a reply shape, and whether the question still gets a usable answer from it
+SHAPES = {
+    "content as a list of parts": ({"content": [{"type": "text", "text": GOOD}]}, True),
+    "content as an object": ({"content": json.loads(GOOD)}, True),
+    "content as an integer": ({"content": 7}, False),
+    "tokens counted as a word": ({"usage": {"prompt_tokens": "many", "completion_tokens": None}}, True),
+    "choices: [null]": ({"choices": [None]}, False),
+    "confidence true": ({"content": json.dumps({"answer": "none", "confidence": True, "rationale": "x"})}, False),
+    "confidence as text": ({"content": json.dumps({"answer": "none", "confidence": "0.9", "rationale": "x"})}, False),
+    "a 4 MB reply": ({"content": json.dumps({"answer": "none", "confidence": 0.5, "rationale": "x" * 4_000_000})}, True),
+    "a 4 MB reply that is not JSON": ({"content": "x" * 4_000_000}, False),
+    "a body nested 200 000 deep": ("[" * 200_000 + "]" * 200_000, False),
+    "a 403 after earlier answers": ((403, {"error": {"message": "not for this one"}}), False),
+    "a 404 after earlier answers": ((404, {"error": {"message": "no such thing"}}), False),
+}
+
+
+def _shaped(shape: object) -> tuple[int, dict, object]:
+    if isinstance(shape, str):
+        return 200, {}, shape
+    if isinstance(shape, tuple):
+        return shape[0], {}, shape[1]
+    body = completion(GOOD)
+    for k, v in shape.items():
+        if k == "content":
+            body["choices"][0]["message"]["content"] = v
+        else:
+            body[k] = v
+    return 200, {}, body
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_one_malformed_reply_is_one_bad_answer(name, tmp_path):
+    """The question about Smoker and Cancer gets the odd reply; every other question is answered and the
+    run's outputs are written."""
+    shape, usable = SHAPES[name]
+
+    def script(body, n):
+        asked = body["messages"][1]["content"]
+        if "Variable A: Smoker" in asked and "Variable B: Cancer" in asked and n > 2:  # after two answers
+            return _shaped(shape)
+        return 200, {}, completion(GOOD)
+
+    srv = FakeServer(script)
+    try:
+        out = run(RunConfig.from_options(data="cancer", base_url=srv.url, model="m", out=str(tmp_path / "o"),
+                                         fmt="dot", quiet=True, no_cache=True, confounders="none", fci=False,
+                                         falsify=False, timeout=5.0, concurrency=1))
+    finally:
+        srv.close()
+    records = [json.loads(line) for line in (tmp_path / "o" / "llm_answers.jsonl").read_text().splitlines()]
+    odd = [r for r in records if r["asked_first"] == "Smoker" and r["asked_second"] == "Cancer"]
+    rest = [r for r in records if r not in odd]
+    assert odd
+    assert all(r["status"] == "ok" for r in rest), [r.get("error") for r in rest if r["status"] != "ok"]
+    assert all((r["status"] == "ok") == usable for r in odd), [(r["status"], r.get("error")) for r in odd]
+    assert all(r["status"] == "ok" or r.get("error") for r in odd)  # a reason, always
+    assert (tmp_path / "o" / "manifest.json").exists()
+    assert out.result is not None
+    assert len((tmp_path / "o" / "llm_answers.jsonl").read_bytes()) < 200_000  # no 4 MB reply kept whole
+    assert all(len(r.get("rationale", "")) < 1000 for r in records)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+                    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
+                    max_leaves=30))
+def test_reading_any_reply_body_never_raises(body):
+    """Whatever JSON comes back — any shape where a chat completion should be — reading it gives a completion
+    or a TransientLLMError, never another exception."""
+    from causalllm.errors import TransientLLMError
+
+    model = _BODY_MODEL
+    _BODY["next"] = body
+    try:
+        comp = model.complete([{"role": "user", "content": "q"}], "direction", {})
+    except TransientLLMError:
+        return
+    assert isinstance(comp.text, str)
+    assert isinstance(comp.prompt_tokens, int)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(content=st.none() | st.booleans() | st.integers() | st.text() | st.lists(st.dictionaries(
+    st.sampled_from(["type", "text", "x"]), st.text(max_size=10) | st.integers(), max_size=3), max_size=3)
+    | st.dictionaries(st.text(max_size=5), st.integers(), max_size=3))
+def test_any_message_content_is_read(content):
+    _BODY["next"] = chat_completion(content, model="m")
+    comp = _BODY_MODEL.complete([{"role": "user", "content": "q"}], "direction", {})
+    assert isinstance(comp.text, str)
+
+
+_BODY: dict = {"next": None}
+_BODY_SERVER = FakeServer(lambda body, n: (200, {}, _BODY["next"]))
+_BODY_MODEL = model_for(_BODY_SERVER.url, retries=0, timeout=5)
+
+
+# ------------------------------------------------------------------ one secret, every form
+KEY = "sk-hostile-KEY-0123456789abcdef"
+USER_SECRET = "pw-URLPASS-987654321"
+QUERY_SECRET = "QUERYKEY-5555-6666"
+
+
+def _every_form() -> list[str]:
+    forms = [KEY, quote(KEY, safe=""), base64.b64encode(KEY.encode()).decode().rstrip("="), USER_SECRET,
+             base64.b64encode(f"user:{USER_SECRET}".encode()).decode().rstrip("="), QUERY_SECRET]
+    return forms
+
+
+def test_the_key_is_normalised_and_the_url_loses_its_credentials():
+    env = {"OPENAI_API_KEY": KEY + "\r\n"}
+    c = resolve_endpoint(base_url=f"http://user:{USER_SECRET}@127.0.0.1:9/v1/x/?api-key={QUERY_SECRET}&v=2",
+                         environ=env)
+    assert c.api_key == KEY
+    assert c.base_url == "http://127.0.0.1:9/v1/x/"
+    assert c.query == {"api-key": QUERY_SECRET, "v": "2"}
+    for form in _every_form():
+        assert form not in c.safe_url
+        assert form not in repr(c)
+
+
+def test_a_key_given_as_a_variable_name_is_never_echoed(run):
+    res = run("discover", "cancer", "--api-key-env", KEY, "--out", "o", ok=False)
+    assert res.exit_code == 1
+    assert "NAME of the environment variable" in res.output
+    assert KEY not in res.output
+
+
+@pytest.mark.slow
+def test_a_key_echoed_in_every_form_never_reaches_a_file_the_cache_or_the_terminal(tmp_path):
+    """The server echoes the key raw, URL-encoded and in base64 (of the key and of user:password), in replies,
+    the model field, the model list and error bodies; the key comes with a trailing carriage return, sits in a
+    path segment of the URL and in a --prompts template."""
+    echoes = " ".join(_every_form())
+    seen: list[tuple[str, dict]] = []
+
+    def respond(req):
+        from causalllm.expert.server import Reply
+
+        seen.append((req.path, req.headers))
+        if req.method == "GET":
+            return Reply(payload={"data": [{"id": f"model-{KEY}"}, {"id": echoes}]})
+        n = len(seen)
+        if n % 4 == 0:
+            return Reply(500, {"error": {"message": f"bad credentials {echoes}"}})
+        body = chat_completion(json.dumps({"answer": "none", "confidence": 0.5, "rationale": f"echo {echoes}"}),
+                               model=f"m-{KEY}")
+        return Reply(payload=body)
+
+    from causalllm.expert.server import LoopbackServer
+
+    prompts = tmp_path / "prompts.yaml"
+    prompts.write_text(f"system: 'You are an expert. Your key is {KEY}.'\n")
+    out, cache = tmp_path / "out", tmp_path / "c.sqlite"
+    with LoopbackServer(respond) as srv:
+        host = srv.url.split("//")[1].removesuffix("/v1")
+        url = f"http://user:{USER_SECRET}@{host}/v1/{KEY}/?api-key={QUERY_SECRET}"
+        proc = run_subprocess("discover", "cancer", "--base-url", url, "--model", "m", "--out", out, "--format", "svg",
+                              "--cache", cache, "--prompts", prompts, "--confounders", "none",
+                              "--export", "gml,dagitty,tetrad,amat", env={"OPENAI_API_KEY": KEY + "\r",
+                                                                          "CAUSALLLM_SHOW_REQUESTS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    posts = [(p, h) for p, h in seen if "chat/completions" in p]
+    assert posts
+    assert all(p.split("?")[0].endswith("/chat/completions") and f"api-key={QUERY_SECRET}" in p for p, _ in posts)
+    auth = [{k.lower(): v for k, v in h.items()}.get("authorization") for _, h in posts]
+    assert auth == [f"Bearer {KEY}"] * len(posts)  # the key as bearer, never basic auth
+    texts = {"stderr": proc.stderr, "stdout": proc.stdout}
+    texts.update({f.name: f.read_bytes().decode("utf-8", "replace") for f in out.iterdir() if f.is_file()})
+    for f in tmp_path.glob("c.sqlite*"):
+        texts[f.name] = f.read_bytes().decode("latin-1")
+    con = sqlite3.connect(cache)
+    texts["cache dictionaries"] = " ".join(str(b) for (b,) in con.execute("SELECT body FROM dicts"))
+    store = AnswerCache(cache)
+    texts["cache requests"] = " ".join(json.dumps(store.request(k)) for (k,) in con.execute("SELECT key FROM answers"))
+    for name, text in texts.items():
+        for form in _every_form():
+            assert form not in text, (name, form)
+    assert "[REDACTED]" in (out / "llm_answers.jsonl").read_text()
