@@ -245,6 +245,8 @@ class RunConfig:
     llm: LLMConfig = field(default_factory=LLMConfig)
     seed: int = setting(0, "Seed for every random choice.", "run")
     out: str | None = setting(None, "Output folder.", "output", short="-o", path="dir", required=True, record=False)
+    force: bool = setting(False, "Write into a non-empty --out that is not a causalllm output (its own files are "
+                          "never touched or overwritten).", "output")
     fmt: str = setting("svg", "Picture format (graph.dot is always written).", "picture", flag="--format",
                        choices=FORMATS)
     layout: str = setting("dot", "Graphviz layout engine.", "picture", choices=LAYOUTS)

@@ -60,16 +60,18 @@ _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(text: str) -> str:
     """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection): text starting with
-    ``= + - @`` (or a tab or carriage return) gets a leading ``'``. Marks (``-->``, votes ``-->:2``) and
-    numbers stay;
-    :func:`unneutralise` reverses it when causalllm reads its own files.
+    ``= + - @`` (or a tab or carriage return) gets a leading ``'``, unless it is exactly one of
+    causalllm's mark tokens (``-->``) or a number; :func:`unneutralise` reverses it when causalllm
+    reads its own files.
 
     Examples
     --------
     >>> neutralise("=HYPERLINK(1)"), neutralise("-->"), neutralise("-0.5"), neutralise("age")
     ("'=HYPERLINK(1)", '-->', '-0.5', 'age')
+    >>> neutralise("---+cmd|/C calc!A0"), neutralise("-->:2 <--:1")
+    ("'---+cmd|/C calc!A0", "'-->:2 <--:1")
     """
-    if not text or text[0] not in _FORMULA or text.startswith(MARK_TOKENS[:7]):  # marks and votes (-->:2) stay
+    if not text or text[0] not in _FORMULA or text in MARK_TOKENS:
         return text
     try:
         float(text)

@@ -44,9 +44,10 @@ from .expert.prompts import Prompts, load_prompts
 from .expert.screen import screen
 from .merge.policies import DATA_ONLY, POLICIES, merge
 from .merge.rows import build_rows
-from .output.folder import ensure_out_dir
+from .output.folder import save
 from .output.manifest import build_manifest
 from .output.result import DiscoveryResult
+from .output.transaction import OutputFolder, planned_outputs
 
 __all__ = ["RunOutcome", "ask", "combine", "discover", "fit_pc", "load", "make_asker", "open_expert", "plan", "run"]
 
@@ -345,21 +346,25 @@ def _execute(cfg: RunConfig, command: str) -> RunOutcome:
 def run(cfg: RunConfig, command: str = "discover") -> RunOutcome:
     """Run ``causalllm discover`` (or ``ask``) as configured and write every output into ``cfg.out``.
 
-    With ``cfg.dry_run`` nothing is asked and nothing written: the outcome holds the plan.
+    The output folder is opened before any work: locked against a second run and every name the run
+    may write checked (:class:`~causalllm.output.transaction.OutputFolder`), so a folder that cannot
+    take the outputs is an error before PC or the LLM cost anything. With ``cfg.dry_run`` nothing is
+    asked and nothing written: the outcome holds the plan.
     """
-    if not cfg.dry_run:
-        if cfg.out is None:
-            raise ConfigError("no output folder; give --out DIR")
-        ensure_out_dir(cfg.out)  # fail before any work if the folder is unusable
-    outcome = _execute(cfg, command)
-    if outcome.result is not None and cfg.out is not None:
-        outcome.written = outcome.result.save(cfg.out, fmt=cfg.fmt, layout=cfg.layout, rankdir=cfg.rankdir,
-                                              exports=cfg.exports, png_width=cfg.png_width,
-                                              confounders_view=cfg.confounders_view, png_dpi=cfg.png_dpi)
-        if outcome.result.missing:
-            log.warning("interrupted: the graph, edges and LLM answers are written to %s; not done: %s", cfg.out,
-                        ", ".join(outcome.result.missing))
-            raise KeyboardInterrupt
+    if cfg.dry_run:
+        return _execute(cfg, command)
+    if cfg.out is None:
+        raise ConfigError("no output folder; give --out DIR")
+    with OutputFolder.open(cfg.out, planned_outputs(cfg.fmt, cfg.exports), force=cfg.force) as folder:
+        outcome = _execute(cfg, command)
+        assert outcome.result is not None
+        outcome.written = save(outcome.result, cfg.out, fmt=cfg.fmt, layout=cfg.layout, rankdir=cfg.rankdir,
+                               exports=cfg.exports, png_width=cfg.png_width, confounders_view=cfg.confounders_view,
+                               png_dpi=cfg.png_dpi, folder=folder)
+    if outcome.result.missing:
+        log.warning("interrupted: the graph, edges and LLM answers are written to %s; not done: %s", cfg.out,
+                    ", ".join(outcome.result.missing))
+        raise KeyboardInterrupt
     return outcome
 
 

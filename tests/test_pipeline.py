@@ -111,7 +111,8 @@ def test_ask_writes_llm_graph_and_priors_roundtrip(run, tmp_path):
     assert (pri["origin"].str.contains("SIMULATED")).all()
     e = pd.read_csv(tmp_path / "a" / "edges.csv")
     assert len(e[e.in_graph]) == 8  # the perfect expert's graph is the truth
-    assert (e[e.in_graph].llm_votes == "-->:2").all()  # votes read from the row's source, like the answer
+    # votes read from the row's source, like the answer (a leading quote: a spreadsheet would run "-->:2")
+    assert (e[e.in_graph].llm_votes == "'-->:2").all()
     lines = (tmp_path / "a" / "llm_answers.jsonl").read_text().splitlines()
     assert len(lines) == 56
     assert all("cache_key" in json.loads(x) for x in lines)

@@ -168,6 +168,8 @@ class Dataset:
     flagged : dict
         Variable (or ``"context"``) → the instruction-like text found in its description, which
         was not sent to the LLM (see :func:`causalllm.expert.screen.screen`).
+    aliases : dict
+        Column name → what prompts call it instead (a name that reads like an instruction).
     """
 
     frame: pd.DataFrame | None
@@ -183,6 +185,7 @@ class Dataset:
     stats: Moments | None = None
     load_info: dict[str, Any] = field(default_factory=dict)
     flagged: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
 
     def with_frame(self, frame: pd.DataFrame) -> Dataset:
         """The same variables, types and descriptions over other rows (resamples, simulations)."""

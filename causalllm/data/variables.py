@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..contract import csv_text, unneutralise
 from ..errors import ConfigError, DataError
 from .clean import infer_types
 from .table import read_table
@@ -124,7 +125,7 @@ def _from_csv(path: Path) -> tuple[dict[str, str], dict[str, str]]:
     if "name" not in cols:
         raise DataError(f"variables file {path} needs a 'name' column (and 'description'); found {', '.join(vdf.columns)}")
     vdf.columns = cols
-    names = [str(n).strip() for n in vdf["name"]]
+    names = [unneutralise(str(n).strip()) for n in vdf["name"]]
     dups = sorted({n for n in names if n and names.count(n) > 1})
     if dups:
         raise DataError(f"variables file {path} lists {', '.join(dups)} more than once; keep one row per variable")
@@ -173,7 +174,8 @@ def write_variables_template(data: str | Path, output: str | Path | None = None,
     if out.exists() and not force:
         raise ConfigError(f"{out} already exists; use --force to overwrite it or --output to choose another file")
     try:
-        variables_template(df).to_csv(out, index=False)
+        tpl = variables_template(df)
+        out.write_text(csv_text(tpl.to_dict("records"), list(tpl.columns)), encoding="utf-8")  # names neutralised
     except OSError as e:
         raise ConfigError(f"cannot write {out} ({e.strerror}); choose another --output") from None
     return out

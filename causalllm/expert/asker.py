@@ -283,13 +283,15 @@ class LLMPriors:
             orders = [(a, b), (b, a)] if self.both_orders else [(a, b)]
             for first, second in orders:
                 for k in range(self.samples):
-                    msgs = prompts.direction(first, ds.descriptions[first], second, ds.descriptions[second], stats)
+                    msgs = prompts.direction(ds.aliases.get(first, first), _described(ds, first),
+                                             ds.aliases.get(second, second), _described(ds, second), stats)
                     params = {"temperature": 0.0 if self.samples == 1 else 0.7,
                               "seed": self.seed + k, "schema": "direction", "prompt_version": prompts.version}
                     qs.append(_Question("direction", a, b, first, second, k, msgs, params))
         for a, b in self._confounder_pairs(ds, pc):
-            others = [c for c in ds.columns if c not in (a, b)]
-            msgs = prompts.confounders(a, ds.descriptions[a], b, ds.descriptions[b], others)
+            others = [ds.aliases.get(c, c) for c in ds.columns if c not in (a, b)]
+            msgs = prompts.confounders(ds.aliases.get(a, a), _described(ds, a), ds.aliases.get(b, b), _described(ds, b),
+                                       others)
             params = {"temperature": 0.0, "seed": self.seed, "schema": "confounders", "prompt_version": prompts.version}
             qs.append(_Question("confounders", a, b, a, b, 0, msgs, params))
         for q in qs:
@@ -443,7 +445,7 @@ class LLMPriors:
         if self.simulated:
             for pa in self.pairs_.values():
                 pa.origin = f"SIMULATED expert ({self.simulated})"
-        self.confounders_ = _confounders(results, ds.columns)
+        self.confounders_ = _confounders(results, ds.columns, ds.aliases)
         self.stats_: dict[str, Any] = {
             "questions": len(qs), "calls": state.calls, "cache_hits": state.cache_hits,
             "reasks": state.reasks, "failed": sum(1 for r in results if r["status"] == "unanswered"),
@@ -515,10 +517,18 @@ class LLMPriors:
                 f"{s['prompt_tokens'] + s['completion_tokens']} tokens, {s['wall_s']:.1f} s")
 
 
-def _confounders(results: list[dict], columns: list[str]) -> dict[frozenset, list[dict]]:
-    """The suggested confounders per pair, each matched to a column by name (measured) or kept as latent."""
+def _described(ds: Dataset, c: str) -> str:
+    """What a prompt says of a column: its description, never a name the screen replaced."""
+    d = ds.descriptions[c]
+    return ds.aliases.get(c, c) if d == c else d
+
+
+def _confounders(results: list[dict], columns: list[str], aliases: dict[str, str] | None = None
+                 ) -> dict[frozenset, list[dict]]:
+    """The suggested confounders per pair, each matched to a column by name or alias (measured) or kept as latent."""
     conf: dict[frozenset, list[dict]] = {}
     cols = {normalize_name(c): c for c in columns}
+    cols.update({normalize_name(a): c for c, a in (aliases or {}).items()})
     for r in results:
         if r["kind"] == "direction" or r["status"] != "ok":
             continue

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from ..contract import neutralise, unneutralise
 from ..errors import DataError
 from .model import add_edge, make_graph
 from .registry import EXPORT_FORMATS
@@ -216,6 +217,7 @@ def to_amat(G: nx.DiGraph, nodes: Sequence[str] | None = None) -> str:
             A[idx[v]][idx[u]] = 1
 
     def cell(s: str) -> str:
+        s = neutralise(s)  # a name a spreadsheet would evaluate
         return '"' + s.replace('"', '""') + '"' if re.search(r'[,"\n]', s) else s
 
     rows = [AMAT_HEADER, "," + ",".join(map(cell, names))]
@@ -231,7 +233,7 @@ def read_amat(text: str) -> nx.DiGraph:
     rows = [r for r in csv.reader(io.StringIO(text)) if r and not r[0].startswith("#")]
     if not rows or len(rows) != len(rows[0]):
         raise DataError("not an adjacency matrix: expected a header row of names and one row per name")
-    names = rows[0][1:]
+    names = [unneutralise(n) for n in rows[0][1:]]
     G = make_graph(names)
     try:
         A = [[int(float(x)) for x in r[1:]] for r in rows[1:]]

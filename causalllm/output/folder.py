@@ -8,11 +8,12 @@ an interrupted save (:func:`check_complete`).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +24,9 @@ from ..errors import ConfigError, RenderError
 from ..graph import EXPORT_FORMATS, write_exports
 from ..secrets import scrub
 from .render import render
-from .report import write_report
+from .report import report_html
 from .result import graph_for_export
+from .transaction import OutputFolder, planned_outputs
 
 if TYPE_CHECKING:
     from .result import DiscoveryResult
@@ -53,18 +55,15 @@ def write_csv(path: Path, rows: Iterable[Any], columns: list[str]) -> None:
 
 
 def _write(path: Path, content: str | bytes) -> Path:
-    """Write a file whole, scrubbed of every secret (text, and bytes that are text such as SVG): to a
-    temporary name beside it, then renamed over it. Every file of the output folder passes here."""
-    if isinstance(content, str):
-        content = scrub(content)
-    elif content[:5] in (b"<?xml", b"<svg "):  # SVG is text; other pictures are drawn from scrubbed DOT source
-        content = scrub(content.decode("utf-8", errors="replace")).encode("utf-8")
+    """Write one file whole and scrubbed of every secret, outside a run's folder transaction (``render``,
+    ``evaluate``'s results): to a temporary name beside it, then renamed over it."""
     tmp = path.with_name(f".{path.name}.partial")
     try:
-        if isinstance(content, bytes):
-            tmp.write_bytes(content)
-        else:
-            tmp.write_text(content, encoding="utf-8")
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()  # never write through a link planted under the temporary name
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(_scrubbed(content))
         os.replace(tmp, path)
     except OSError as e:
         raise ConfigError(f"cannot write {path} ({e.strerror or e}); check the disk and choose another --out") from None
@@ -94,46 +93,45 @@ _OUTPUTS = (*OUTPUTS, *(f"{stem}{f.suffix}" for stem in ("graph", "pc", "llm") f
 
 def save(result: DiscoveryResult, out_dir: str | Path, *, fmt: str = "svg", layout: str = "dot", rankdir: str = "LR",
          exports: Sequence[str] = (), png_width: int | None = None, confounders_view: str = "latent",
-         png_dpi: float | None = None) -> dict[str, Path]:
-    """Write every output file of ``result`` into ``out_dir``; return name → path of what was written.
+         png_dpi: float | None = None, folder: OutputFolder | None = None, force: bool = False) -> dict[str, Path]:
+    """Write every output file of ``result`` into ``out_dir`` as one transaction
+    (:class:`~causalllm.output.transaction.OutputFolder`); return name → path of what was written.
 
     The data files come first and the picture after them (a slow render never holds back
-    ``edges.csv``); each file is written whole (to a temporary name, then renamed); the
-    previous run's files are removed first and ``manifest.json`` is written last, so a folder
-    without one is an interrupted save (:func:`check_complete`).
+    ``edges.csv``); every file passes through one writer, which scrubs every secret; ``manifest.json``,
+    listing the files, comes last. ``folder``: the run's folder, opened (and checked) before any work;
+    without it one is opened here.
     """
-    out = ensure_out_dir(out_dir)
-    for name in (MANIFEST, *_OUTPUTS):  # nothing of an earlier run survives into this one
-        for old in out.glob(name):
-            old.unlink()
+    if folder is None:
+        with OutputFolder.open(out_dir, planned_outputs(fmt, exports), force=force) as opened:
+            return save(result, out_dir, fmt=fmt, layout=layout, rankdir=rankdir, exports=exports,
+                        png_width=png_width, confounders_view=confounders_view, png_dpi=png_dpi, folder=opened)
+
+    def put(name: str, content: str | bytes) -> Path:
+        return folder.write(name, _scrubbed(content))
+
     written: dict[str, Path] = {}
     dot_src = scrub(result.to_dot(layout=layout, rankdir=rankdir, confounders_view=confounders_view))
-    written["dot"] = _write(out / "graph.dot", dot_src)
+    written["dot"] = put("graph.dot", dot_src)
     H = graph_for_export(result.graph)
     buf = io.BytesIO()
     nx.write_graphml(H, buf)
-    written["graphml"] = _write(out / "graph.graphml", buf.getvalue())
-    data = nx.node_link_data(H, edges="edges")
-    written["json"] = _write(out / "graph.json", json.dumps(data, indent=1, default=str))
-    written["edges"] = _write(out / "edges.csv", csv_text(result.rows, result.columns))
+    written["graphml"] = put("graph.graphml", buf.getvalue())
+    written["json"] = put("graph.json", json.dumps(nx.node_link_data(H, edges="edges"), indent=1, default=str))
+    written["edges"] = put("edges.csv", csv_text(result.rows, result.columns))
     if result.answers:
-        written["answers"] = _write(out / "llm_answers.jsonl",
-                                    "".join(json.dumps(a, default=str) + "\n" for a in result.answers))
+        written["answers"] = put("llm_answers.jsonl", "".join(json.dumps(a, default=str) + "\n" for a in result.answers))
     if result.priors_rows:
-        written["priors"] = _write(out / "priors.csv", csv_text(result.priors_rows, PRIORS_COLUMNS))
+        written["priors"] = put("priors.csv", csv_text(result.priors_rows, PRIORS_COLUMNS))
     if result.confounders:
-        written["confounders"] = _write(out / "confounders.csv", csv_text(result.confounders, CONFOUNDER_COLUMNS))
+        written["confounders"] = put("confounders.csv", csv_text(result.confounders, CONFOUNDER_COLUMNS))
     if exports:  # the merged, PC and LLM graphs for DoWhy, dagitty, Tetrad, pcalg/bnlearn
-        latent = [(c["confounder"], c["source"], c["target"]) for c in result.confounders if not truthy(c["measured"])]
-        written.update(write_exports(result.graph, out / "graph", exports, latent, write=_write))
-        written.update(write_exports(result.pc_graph, out / "pc", exports, write=_write))
-        if result.llm_graph is not None and result.llm_graph.number_of_edges():
-            written.update(write_exports(result.llm_graph, out / "llm", exports, write=_write))
+        written.update(_exports(result, Path(out_dir), exports, put))
     svg_text = ""
     if fmt != "dot":
         try:
             picture = render(dot_src, fmt, layout, width=png_width, dpi=png_dpi)
-            written[fmt] = _write(out / f"graph.{fmt}", picture)
+            written[fmt] = put(f"graph.{fmt}", picture)
             svg_text = picture.decode("utf-8") if fmt == "svg" else ""
         except RenderError as e:
             log.warning("could not write graph.%s: %s (graph.dot is written)", fmt, e)
@@ -142,9 +140,29 @@ def save(result: DiscoveryResult, out_dir: str | Path, *, fmt: str = "svg", layo
             svg_text = render(dot_src, "svg", layout).decode("utf-8")
         except RenderError:
             svg_text = ""
-    manifest = dict(result.manifest, complete=not result.missing, missing=list(result.missing))
-    result.manifest = manifest
-    written["report"] = write_report(result, out / "report.html", svg_text)
-    written["manifest"] = _write(out / MANIFEST, json.dumps(manifest, indent=2, default=str))
+    result.manifest = dict(result.manifest, complete=not result.missing, missing=list(result.missing))
+    written["report"] = put("report.html", report_html(result, svg_text))
+    written["manifest"] = folder.commit(result.manifest)
     return written
 
+
+def _exports(result: DiscoveryResult, out: Path, exports: Sequence[str], put: Callable[[str, str], Path]
+             ) -> dict[str, Path]:
+    """The merged, PC and LLM graphs in each interchange format, through the folder's writer."""
+    latent = [(c["confounder"], c["source"], c["target"]) for c in result.confounders if not truthy(c["measured"])]
+    graphs = [("graph", result.graph, latent), ("pc", result.pc_graph, [])]
+    if result.llm_graph is not None and result.llm_graph.number_of_edges():
+        graphs.append(("llm", result.llm_graph, []))
+    written: dict[str, Path] = {}
+    for stem, G, lat in graphs:
+        written.update(write_exports(G, out / stem, exports, lat, write=lambda path, text: put(path.name, text)))
+    return written
+
+
+def _scrubbed(content: str | bytes) -> bytes:
+    """A file's bytes with every secret scrubbed (text, and SVG; other pictures are drawn from scrubbed DOT)."""
+    if isinstance(content, str):
+        return scrub(content).encode("utf-8")
+    if content[:5] in (b"<?xml", b"<svg "):
+        return scrub(content.decode("utf-8", errors="replace")).encode("utf-8")
+    return content

