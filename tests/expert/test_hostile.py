@@ -254,3 +254,85 @@ def test_the_init_template_is_neutralised(tmp_path, run):
     (tmp_path / "d.csv").write_text("=cmd,b\n" + "\n".join(f"{i % 3},{i % 4}" for i in range(30)) + "\n")
     run("init", str(tmp_path / "d.csv"))
     assert "'=cmd" in (tmp_path / "d.variables.csv").read_text()
+
+
+# ------------------------------------------------------------------ the cache and the settings, as found
+def test_a_cache_another_version_wrote_is_read_and_extended(tmp_path):
+    path = tmp_path / "old.sqlite"
+    con = sqlite3.connect(path)  # an older layout: no latency_s, an extra column of its own, another order
+    con.execute("CREATE TABLE answers (key TEXT PRIMARY KEY, extra TEXT, created REAL NOT NULL, endpoint TEXT NOT "
+                "NULL, model TEXT NOT NULL, prompt_version TEXT, kind TEXT, request TEXT NOT NULL, raw_response TEXT, "
+                "parsed TEXT, status TEXT NOT NULL, prompt_tokens INTEGER, completion_tokens INTEGER)")
+    con.execute("INSERT INTO answers VALUES ('k1', 'x', 1.0, 'e', 'm', '3', 'direction', '{}', '{}', "
+                "'{\"answer\": \"none\", \"confidence\": 0.5, \"rationale\": \"r\"}', 'ok', 1, 1)")
+    con.commit()
+    con.close()
+    c = AnswerCache(path)
+    assert c.get("k1")["parsed"]["answer"] == "none"
+    c.put("k2", endpoint="e", model="m", request={}, raw="{}", parsed={"answer": "none"}, status="ok")
+    assert len(c) == 2
+
+
+def test_a_crafted_answer_is_refused_at_import_and_a_miss_at_use(tmp_path):
+    from fakes import FakeChatModel, small_ds
+
+    from causalllm.errors import ConfigError
+    from causalllm.expert.asker import LLMPriors
+
+    c = AnswerCache(tmp_path / "c.sqlite")
+    row = {"key": "k", "created": 1.0, "endpoint": "e", "model": "m", "prompt_version": "3", "kind": "direction",
+           "request": "{}", "raw_response": "{}", "parsed": {"answer": "none", "confidence": "very", "rationale": ""},
+           "status": "ok", "prompt_tokens": 1, "completion_tokens": 1, "latency_s": 0.1}
+    with pytest.raises(ConfigError, match="line 1 is not an exported answer"):
+        c.import_lines([json.dumps(row)])
+    assert len(c) == 0
+    # the same row written into the file directly: the question is asked again, nothing crashes
+    chat = FakeChatModel()
+    asker = LLMPriors(chat, strategy="all", confounders="none", cache=c)
+    for q in asker.plan(small_ds()):
+        c.put(q.key, endpoint="e", model="m", request={}, raw="{}", parsed=row["parsed"], status="ok",
+              kind="direction", prompt_version="3")
+    asker.fit(small_ds())
+    assert chat.calls
+    assert all(p.answer in ("-->", "<--", "none", "unsure") for p in asker.pairs_.values())
+
+
+@pytest.mark.parametrize(("option", "value"), [("timeout", float("inf")), ("timeout", float("nan")),
+                                               ("timeout", 0.0), ("price_per_1k", -5.0)])
+def test_impossible_limits_are_one_line_errors(option, value):
+    from causalllm.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=option.replace("_", "-")):
+        RunConfig.from_options(data="cancer", **{option: value})
+
+
+@pytest.mark.slow
+def test_the_model_list_has_a_deadline_for_the_whole_reply():
+    import socket
+    import threading
+    import time
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    stop = threading.Event()
+
+    def trickle():
+        conn, _ = srv.accept()
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+        while not stop.is_set():
+            try:
+                conn.sendall(b" ")
+            except OSError:
+                return
+            time.sleep(0.5)
+
+    threading.Thread(target=trickle, daemon=True).start()
+    model = model_for(f"http://127.0.0.1:{srv.getsockname()[1]}/v1", timeout=2)
+    t0 = time.monotonic()
+    model.check()  # a warning, not a hang
+    took = time.monotonic() - t0
+    stop.set()
+    srv.close()
+    assert took < 6
