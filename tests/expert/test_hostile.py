@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+import subprocess
+import sys
 from urllib.parse import quote
 
 import pytest
@@ -336,3 +338,30 @@ def test_the_model_list_has_a_deadline_for_the_whole_reply():
     stop.set()
     srv.close()
     assert took < 6
+
+
+_FULL_DISK = """
+import logging, os, resource, signal, sys
+from causalllm.expert.cache import AnswerCache
+logging.basicConfig(level=logging.WARNING, format="%(message)s")
+cache = AnswerCache(sys.argv[1])
+cache.put("kept", endpoint="e", model="m", request={}, raw="{}", parsed={"answer": "none"}, status="ok")
+# a full disk, as the kernel shows it: every write past this size fails (EFBIG) instead of killing us
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+size = os.path.getsize(sys.argv[1] + "-wal")
+resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+for i in range(100):
+    cache.put(f"k{i}", endpoint="e", model="m", request={"m": "x" * 5000}, raw="{}",
+              parsed={"answer": "a_causes_b"}, status="ok")
+print("answered", cache.get("kept")["parsed"]["answer"], cache.get("k99"))
+"""
+
+
+def test_a_full_disk_costs_the_cache_one_warning_never_the_run(tmp_path):
+    done = subprocess.run([sys.executable, "-c", _FULL_DISK, str(tmp_path / "c.sqlite")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "answered none None"
+    warnings = [line for line in done.stderr.splitlines() if "could not write" in line]
+    assert len(warnings) == 1
+    assert "Traceback" not in done.stderr
