@@ -90,7 +90,9 @@ def _check_stray_text(df: pd.DataFrame, path: str) -> None:
         ok = _is_numeric_like(nn)
         if ok.mean() >= 0.9 and not ok.all():
             bad = nn[~ok]
-            row = int(bad.index[0]) + 2  # header is line 1
+            # the line by position: a table read with its first column as the index has no row numbers
+            where = int(np.flatnonzero(s.astype(str).str.strip().to_numpy() == bad.iloc[0])[0])
+            row = where + 2  # header is line 1
             raise DataError(
                 f"column '{col}' in {path} is numeric but has non-numeric value {bad.iloc[0]!r} (line {row}); "
                 "fix or blank that value (blanks are treated as missing)")
