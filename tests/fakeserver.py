@@ -49,3 +49,9 @@ class FakeServer:
 
     def close(self) -> None:
         self._server.stop()
+
+    def __enter__(self) -> FakeServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -68,13 +68,10 @@ def test_one_malformed_reply_is_one_bad_answer(name, tmp_path):
             return _shaped(shape)
         return 200, {}, completion(GOOD)
 
-    srv = FakeServer(script)
-    try:
+    with FakeServer(script) as srv:
         out = run(RunConfig.from_options(data="cancer", base_url=srv.url, model="m", out=str(tmp_path / "o"),
                                          fmt="dot", quiet=True, no_cache=True, confounders="none", fci=False,
                                          falsify=False, timeout=5.0, concurrency=1))
-    finally:
-        srv.close()
     records = [json.loads(line) for line in (tmp_path / "o" / "llm_answers.jsonl").read_text().splitlines()]
     odd = [r for r in records if r["asked_first"] == "Smoker" and r["asked_second"] == "Cancer"]
     rest = [r for r in records if r not in odd]

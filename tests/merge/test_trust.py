@@ -67,14 +67,11 @@ def test_an_llm_that_answers_nothing_usable_is_loud(tmp_path, reply, usable, mon
         text = json.dumps({"answer": "A->B", "confidence": 0.8, "rationale": "r"}) if good else "Sure! <html>no</html>"
         return 200, {}, completion(text)
 
-    srv = FakeServer(script)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-real")
-    out = tmp_path / "out"
-    try:
+    with FakeServer(script) as srv:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-real")
+        out = tmp_path / "out"
         res = CliRunner().invoke(cli, ["discover", "cancer", "--llm", "openai", "--base-url", srv.url, "--model", "m",
                                        "--out", str(out), "--format", "dot", "--no-cache", "--confounders", "none"])
-    finally:
-        srv.close()
     health = json.loads((out / "manifest.json").read_text())["llm_health"]
     report = (out / "report.html").read_text()
     assert (out / "edges.csv").exists()  # everything complete is written first
