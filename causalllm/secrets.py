@@ -22,7 +22,7 @@ __all__ = ["SECRET_PARAM", "forms", "register", "scrub", "scrub_urls"]
 #: URL query parameters that carry credentials.
 SECRET_PARAM = re.compile(r"key|token|secret|password|sig|auth", re.I)
 _URL_USERINFO = re.compile(r"(//[^/\s:@]*:)[^@\s/]+@")
-_URL_SECRET_QUERY = re.compile(r"([?&][^=&\s]*(?:key|token|secret|password|sig|auth)[^=&\s]*=)[^&\s]+", re.I)
+_URL_SECRET_QUERY = re.compile(rf"([?&][^=&\s]*(?:{SECRET_PARAM.pattern})[^=&\s]*=)[^&\s]+", re.I)
 #: Shorter values are not treated as secrets (they would scrub ordinary words).
 MIN_LENGTH = 4
 REDACTED = "[REDACTED]"
