@@ -3,8 +3,8 @@
 Every credential the run learns (the API key, a password or token in ``--base-url``) is
 :func:`register`-ed once, normalised (surrounding whitespace stripped: a key file saved on
 Windows ends in ``\\r``). :func:`scrub` then replaces it in every form a server or an HTTP client
-can produce — as is, URL-encoded, base64 of the key and of ``user:key`` (HTTP basic auth) — and
-the credentials of every URL (``user:...@``, ``?api-key=...``). Every boundary where text leaves
+can produce — as is, URL-encoded, spelled with JSON escapes, base64 of the key and of ``user:key``
+(HTTP basic auth) — and the credentials of every URL (``user:...@``, ``?api-key=...``). Every boundary where text leaves
 the process goes through :func:`scrub`: the output folder's writer, the answer cache's rows, every
 log line and terminal message, the client's reading of a reply. So a key can only reach a file
 or the terminal through a path that scrubs it, whatever shape the echo takes.
@@ -23,6 +23,10 @@ __all__ = ["SECRET_PARAM", "forms", "register", "scrub", "scrub_urls"]
 SECRET_PARAM = re.compile(r"key|token|secret|password|sig|auth", re.I)
 _URL_USERINFO = re.compile(r"(//[^/\s:@]*:)[^@\s/]+@")
 _URL_SECRET_QUERY = re.compile(rf"([?&][^=&\s]*(?:{SECRET_PARAM.pattern})[^=&\s]*=)[^&\s]+", re.I)
+# escapes of printable ASCII other than the quote and backslash, which a JSON text may unescape as it likes
+# (an escape is one after an even run of backslashes: ``\\u0073`` is a backslash and the text "u0073")
+_JSON_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\(?:(/)|u00(2[013-9a-fA-F]|[3-4][0-9a-fA-F]|5[0-9abd-fABD-F]|"
+                          r"6[0-9a-fA-F]|7[0-9a-eA-E]))")
 #: Shorter values are not treated as secrets (they would scrub ordinary words).
 MIN_LENGTH = 4
 REDACTED = "[REDACTED]"
@@ -90,8 +94,16 @@ def scrub(text: str) -> str:
     >>> _ = register("sk-example-0001")
     >>> scrub("key sk-example-0001, encoded c2stZXhhbXBsZS0wMDAx")
     'key [REDACTED], encoded [REDACTED]'
+    >>> scrub('{"rationale": "\\\\u0073k-example-0001"}')
+    '{"rationale": "[REDACTED]"}'
     """
     pattern = _pattern
     if pattern is not None:
+        if "\\" in text:
+            # a JSON text may spell the secret with escapes (``\u0073k-...``, ``\/``): read them as the
+            # characters they are, which keeps the JSON equivalent, wherever that shows a secret
+            plain = _JSON_ESCAPE.sub(lambda m: m.group(1) + (m.group(2) or chr(int(m.group(3), 16))), text)
+            if pattern.search(plain):
+                text = plain
         text = pattern.sub(REDACTED, text)
     return scrub_urls(text)

@@ -127,7 +127,8 @@ QUERY_SECRET = "QUERYKEY-5555-6666"
 
 def _every_form() -> list[str]:
     forms = [KEY, quote(KEY, safe=""), base64.b64encode(KEY.encode()).decode().rstrip("="), USER_SECRET,
-             base64.b64encode(f"user:{USER_SECRET}".encode()).decode().rstrip("="), QUERY_SECRET]
+             base64.b64encode(f"user:{USER_SECRET}".encode()).decode().rstrip("="), QUERY_SECRET,
+             "".join(f"\\u{ord(c):04x}" for c in KEY)]  # JSON-escaped, as a JSON text may spell it
     return forms
 
 
@@ -152,7 +153,7 @@ def test_a_key_given_as_a_variable_name_is_never_echoed(run):
 
 @pytest.mark.slow
 def test_a_key_echoed_in_every_form_never_reaches_a_file_the_cache_or_the_terminal(tmp_path):
-    """The server echoes the key raw, URL-encoded and in base64 (of the key and of user:password), in replies,
+    """The server echoes the key raw, URL-encoded, JSON-escaped and in base64 (of the key and of user:password), in replies,
     the model field, the model list and error bodies; the key comes with a trailing carriage return, sits in a
     path segment of the URL and in a --prompts template."""
     echoes = " ".join(_every_form())
