@@ -281,9 +281,8 @@ class RunConfig:
         if self.sep is not None:
             object.__setattr__(self, "sep", self.sep.encode().decode("unicode_escape"))
         policy = POLICIES[self.merge]
-        if policy.native_only and (self.knowledge or self.engine == "causal-learn" or self.test == "kci"):
-            what = ("--knowledge" if self.knowledge else "--engine causal-learn" if self.engine == "causal-learn"
-                    else "--test kci")
+        if policy.native_only and (self.engine == "causal-learn" or self.test == "kci"):
+            what = "--engine causal-learn" if self.engine == "causal-learn" else "--test kci"
             raise ConfigError(f"--merge {self.merge} re-runs PC on the native engine, which {what} does not use; use "
                               f"--merge {DEFAULT_POLICY} with {what}, or leave {what} out")
         if self.priors is not None and self.llm.backend not in (None, "none"):

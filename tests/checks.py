@@ -68,9 +68,16 @@ KEPT_RULES = {
 }
 
 
-def check_rows(rows, G, D, pc, pairs, policy):
-    """Every row draws what the graph has, and its status and ``kept`` are true to the drawn graph."""
+def check_rows(rows, G, D, pc, pairs, policy, knowledge=None):
+    """Every row draws what the graph has, and its status and ``kept`` are true to the drawn graph; with the
+    analyst's ``knowledge``, ``analyst``/``knowledge`` exactly where the drawn arrow is the one it sets."""
     for r in rows:
+        analyst = knowledge.direction(r["source"], r["target"]) if knowledge is not None else None
+        f = _direction(G, r["source"], r["target"])
+        assert (r["status"] == "analyst") == (f is not None and f == analyst), r
+        assert (r.get("kept") == "knowledge") == (f is not None and f == analyst and "kept" in r), r
+        if r["status"] == "analyst":
+            continue
         a, b = r["source"], r["target"]
         key = pair_key(a, b)
         f_dir, d_dir, pc_m = _direction(G, a, b), _direction(D, a, b), mark_between(pc.graph_, a, b)

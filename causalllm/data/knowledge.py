@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -50,6 +51,26 @@ class Knowledge:
     forbidden: tuple[tuple[str, str], ...] = field(default=())
     source: str = ""
 
+    @cached_property
+    def _forbid(self) -> frozenset[tuple[str, str]]:
+        return frozenset(self.forbidden_edges())
+
+    def direction(self, a: str, b: str) -> tuple[str, str] | None:
+        """The direction the knowledge sets for the pair ``a``–``b`` (required, or the only one it allows), or None.
+
+        Examples
+        --------
+        >>> Knowledge(tiers=(("age",), ("cancer",))).direction("cancer", "age")
+        ('age', 'cancer')
+        """
+        for u, v in ((a, b), (b, a)):
+            if (u, v) in self.required:
+                return (u, v)
+        ab, ba = (a, b) in self._forbid, (b, a) in self._forbid
+        if ab != ba:
+            return (b, a) if ab else (a, b)
+        return None
+
     def forbidden_edges(self) -> list[tuple[str, str]]:
         """Every forbidden directed edge: the listed ones, later tier → earlier tier, and within tiers if asked."""
         out = list(self.forbidden)
@@ -62,7 +83,7 @@ class Knowledge:
 
     def allows(self, a: str, b: str) -> bool:
         """Whether ``a --> b`` is allowed."""
-        return (a, b) not in set(self.forbidden_edges())
+        return (a, b) not in self._forbid
 
     def names(self) -> set[str]:
         return {n for t in self.tiers for n in t} | {n for e in (*self.required, *self.forbidden) for n in e}

@@ -65,6 +65,7 @@ def classify_triples(pc: PCDiscovery, *, max_size: int = 3, max_sets: int = 64) 
     tests reuse causal-learn's cache, so those PC already ran cost nothing.
     """
     G = pc.graph_.to_undirected()
+    vetoed = {pair_key(a, b) for a, b in getattr(pc, "vetoed_", ())}
     sets_for: dict[frozenset, list[tuple[str, ...]]] = {}
     out = []
     for z in G.nodes:
@@ -77,10 +78,13 @@ def classify_triples(pc: PCDiscovery, *, max_size: int = 3, max_sets: int = 64) 
                 key = pair_key(x, y)
                 if key not in sets_for:
                     seps = [S for S in _candidate_sets(G, x, y, max_size, max_sets) if pc.ci_test(x, y, S) > pc.alpha]
-                    sets_for[key] = seps or pc.separating_sets(x, y) or [pc.sepsets_.get(key, ())]
+                    # a pair the knowledge removed, with no test separating it, says nothing about z
+                    sets_for[key] = seps or pc.separating_sets(x, y) or ([] if key in vetoed else
+                                                                         [pc.sepsets_.get(key, ())])
                 seps = sets_for[key]
-                share = sum(1 for S in seps if z in S) / len(seps)
-                kind = "collider" if share == 0 else "noncollider" if share == 1 else "ambiguous"
+                share = sum(1 for S in seps if z in S) / len(seps) if seps else 0.5
+                kind = ("ambiguous" if not seps else "collider" if share == 0 else "noncollider" if share == 1
+                        else "ambiguous")
                 out.append(Triple(x, z, y, kind, share, len(seps)))
     return out
 

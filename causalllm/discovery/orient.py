@@ -1,17 +1,28 @@
-"""Orienting PC's skeleton exactly as causal-learn's ``pc`` does: colliders (``uc_sepset``, priority 2),
-then Meek's rules, replayed on the endpoint matrix in causal-learn's iteration order — including
-its ancestor bookkeeping (``dpath``), which decides when Meek's rules decline an orientation."""
+"""Orienting PC's skeleton exactly as causal-learn's ``pc`` does: background knowledge
+(``orient_by_background_knowledge``), colliders (``uc_sepset``, priority 2), then Meek's rules, each
+declining what the knowledge forbids, replayed on the endpoint matrix in causal-learn's iteration
+order — including its ancestor bookkeeping (``dpath``), which decides when Meek's rules decline an
+orientation.
+
+One deliberate difference, for a pair the knowledge forbids in both directions (no edge at all):
+causal-learn removes it before any test and records an empty separating set, which makes every
+common neighbour a collider (a chain ``a → b → c`` with ``a–c`` forbidden comes out
+``a → b ← c``). Here the pair is tested like any other and removed after the search
+(:class:`EdgeRules`); when no test separated it there is no separating set, so it makes no
+collider.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
 
 from ..graph import add_edge, make_graph
 
-__all__ = ["endpoints_to_networkx", "orient"]
+__all__ = ["EdgeRules", "endpoints_to_networkx", "orient"]
 
 _MARK_AT_SOURCE = {-1: "-", 1: "<", 2: "o"}
 
@@ -35,6 +46,40 @@ def endpoints_to_networkx(M: np.ndarray, names: Sequence[str]) -> nx.DiGraph:
                 raise ValueError(f"unexpected causal-learn endpoint pair ({at_i}, {at_j}) for {names[i]}, {names[j]}")
             add_edge(G, names[i], names[j], _MARK_AT_SOURCE[at_i] + "-" + _MARK_AT_TARGET[at_j])
     return G
+
+
+@dataclass(frozen=True)
+class EdgeRules:
+    """Background knowledge by column index: ``forbidden[i, j]`` / ``required[i, j]`` for ``i → j``.
+
+    Examples
+    --------
+    >>> r = EdgeRules.from_pairs(3, required=[(0, 1)], forbidden=[(2, 0), (0, 2)])
+    >>> bool(r.required[0, 1]), r.banned().tolist()[0]
+    (True, [False, False, True])
+    """
+
+    forbidden: np.ndarray
+    required: np.ndarray
+
+    @classmethod
+    def from_pairs(cls, p: int, required: Sequence[tuple[int, int]] = (), forbidden: Sequence[tuple[int, int]] = ()
+                   ) -> EdgeRules:
+        F = np.zeros((p, p), dtype=bool)
+        R = np.zeros((p, p), dtype=bool)
+        for i, j in forbidden:
+            F[i, j] = True
+        for i, j in required:
+            R[i, j] = True
+        return cls(F, R)
+
+    def banned(self) -> np.ndarray:
+        """Pairs forbidden in both directions: no edge may join them."""
+        return self.forbidden & self.forbidden.T
+
+    def declines(self, i: int, j: int) -> bool:
+        """Whether an orientation rule must not draw ``i → j`` (forbidden, or ``j → i`` required)."""
+        return bool(self.forbidden[i, j] or self.required[j, i])
 
 
 class _Endpoints:
@@ -142,40 +187,72 @@ class _Endpoints:
         return out
 
 
-def orient(adj: np.ndarray, sepsets: dict[tuple[int, int], tuple[int, ...]]) -> np.ndarray:
-    """Colliders (``uc_sepset``, priority 2) then Meek's rules, exactly as causal-learn's ``pc`` does.
+def orient(adj: np.ndarray, sepsets: dict[tuple[int, int], tuple[int, ...]], rules: EdgeRules | None = None
+           ) -> np.ndarray:
+    """Knowledge, colliders (``uc_sepset``, priority 2), then Meek's rules, exactly as causal-learn's ``pc`` does.
+
+    A non-adjacent pair without a separating set (removed by ``rules``, not by a test) makes no collider.
 
     Examples
     --------
     >>> adj = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
     >>> orient(adj, {(0, 2): ()}).tolist()  # 0 -> 1 <- 2: 1 did not separate 0 and 2
     [[0, -1, 0], [1, 0, 1], [0, -1, 0]]
+    >>> orient(adj, {(0, 2): ()}, EdgeRules.from_pairs(3, forbidden=[(2, 1)])).tolist()  # no 2 -> 1
+    [[0, -1, 0], [1, 0, -1], [0, 1, 0]]
     """
     E = _Endpoints(adj)
+    if rules is not None:
+        _orient_by_knowledge(E, rules)
     for x, y, z in [t for t in E.unshielded_triples() if t[0] < t[2]]:
-        if y in sepsets.get((x, z), ()):
+        if rules is not None and (rules.declines(x, y) or rules.declines(z, y)):
+            continue
+        sep = sepsets.get((x, z))
+        if sep is None or y in sep:
             continue
         if not E.directed(y, x) and not E.directed(y, z):
             E.orient(x, y)
             E.orient(z, y)
+    _meek(E, rules)
+    return E.g
+
+
+def _orient_by_knowledge(E: _Endpoints, rules: EdgeRules) -> None:
+    """causal-learn's ``orient_by_background_knowledge``: each undirected edge, in its edge order, oriented
+    away from a forbidden direction or along a required one."""
+    ii, jj = np.nonzero(np.triu(E.g != 0, 1))
+    for i, j in zip(ii.tolist(), jj.tolist()):
+        if not E.undirected(i, j):
+            continue
+        if rules.forbidden[j, i]:
+            E.orient(i, j)
+        elif rules.forbidden[i, j] or rules.required[j, i]:
+            E.orient(j, i)
+        elif rules.required[i, j]:
+            E.orient(i, j)
+
+
+def _meek(E: _Endpoints, rules: EdgeRules | None) -> None:
+    """Meek's rules 1-3 in causal-learn's order; an orientation the knowledge declines is not made."""
     UT, Tri = E.unshielded_triples(), E.triangles()
     Kite = E.kites(Tri)
+
+    def ok(a: int, b: int) -> bool:
+        return rules is None or not rules.declines(a, b)
+
     loop = True
     while loop:
         loop = False
         for i, j, k in UT:
-            if E.directed(i, j) and E.undirected(j, k) and E.dpath[j, k] != 1:
+            if E.directed(i, j) and E.undirected(j, k) and ok(j, k) and E.dpath[j, k] != 1:
                 E.orient(j, k)
                 loop = True
         for i, j, k in Tri:
-            if E.directed(i, j) and E.directed(j, k) and E.undirected(i, k) and E.dpath[i, k] != 1:
+            if E.directed(i, j) and E.directed(j, k) and E.undirected(i, k) and ok(i, k) and E.dpath[i, k] != 1:
                 E.orient(i, k)
                 loop = True
         for i, j, k, m in Kite:
             if (E.undirected(i, j) and E.undirected(i, k) and E.directed(j, m) and E.directed(k, m)
-                    and E.undirected(i, m) and E.dpath[i, m] != 1):
+                    and E.undirected(i, m) and ok(i, m) and E.dpath[i, m] != 1):
                 E.orient(i, m)
                 loop = True
-    return E.g
-
-

@@ -57,7 +57,7 @@ from .citests import (
     FisherZ,
     check_correlation,
 )
-from .orient import endpoints_to_networkx
+from .orient import EdgeRules, endpoints_to_networkx
 from .registry import CI_TESTS, DEFAULT_ALPHA, DEFAULT_BINS, ENGINES, TEST_CHOICES, alpha_problem
 from .search import ENGINE_VERSION, PCRun, pc_guess, pc_stable
 
@@ -159,8 +159,9 @@ class PCDiscovery:
     engine : {"native", "causal-learn"}
         ``native`` (default): :mod:`causalllm.discovery.search`, PC-stable on sufficient statistics with
         batched tests, whose output equals causal-learn's. ``causal-learn``: causal-learn's
-        ``pc``, the reference. KCI and background knowledge always run on causal-learn; the
-        degenerate-Gaussian test only on the native engine.
+        ``pc``, the reference. KCI always runs on causal-learn; the degenerate-Gaussian and
+        conditional-Gaussian tests only on the native engine. Background knowledge runs on
+        both (one documented difference: :mod:`causalllm.discovery.orient`).
     stable : bool
         PC-stable skeleton (order-independent removals). The native engine is always stable.
     uc_rule, uc_priority : int
@@ -179,17 +180,19 @@ class PCDiscovery:
         separates a pair (:class:`causalllm.discovery.citests.DiscreteTest`). causal-learn counts it as
         p = 1; ``False`` reproduces that. ``n_determined_`` counts the tests it concerned.
     required, forbidden : sequence of (str, str)
-        Background knowledge: directed edges PC must keep or must not orient so (used by the
-        ``prior`` merge policy). causal-learn may still delete a required edge by a CI test:
-        check the output.
+        Background knowledge: directed edges PC must orient so, or must not. A CI test may still
+        remove a required edge (the merge lists it); a pair forbidden both ways is never adjacent.
 
     Attributes
     ----------
     graph_ : networkx.DiGraph
         The CPDAG, one arc per adjacent pair (``mark`` ``-->`` or ``---``), with ``p_value``.
     sepsets_ : dict
-        ``frozenset({a, b})`` → the separating set of every removed pair (causal-learn's: the union
-        of the sets that separated it at its depth), in column order.
+        ``frozenset({a, b})`` → the separating set of every pair a test removed (causal-learn's: the
+        union of the sets that separated it at its depth), in column order.
+    vetoed_ : list of (str, str)
+        Pairs no test separated, removed because the knowledge forbids both directions (native
+        engine; they have no separating set, so they make no collider).
     p_values_ : dict
         ``frozenset({a, b})`` → largest p-value among the pair's tests.
     evidence_ : dict
@@ -327,7 +330,7 @@ class PCDiscovery:
         if self._native is None:
             raise ConfigError(f"--merge guided runs on the native engine; the {self.test_} test here runs on "
                               "causal-learn (use another --test, or leave out --engine causal-learn)")
-        other = self._like(required=(), forbidden=())
+        other = self._like()
         other.guess_ = [(a, b) for a, b in guess if a in self._index and b in self._index]
         return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_, native=self._native)
 
@@ -336,8 +339,7 @@ class PCDiscovery:
         """A new fit on the same data, test and alpha, with background knowledge."""
         other = self._like(required=required, forbidden=forbidden)
         other._validate()
-        return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_,
-                                 native=self._native if self.data_ is None else None)
+        return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_, native=self._native)
 
     def fit(self, data: Dataset | pd.DataFrame) -> PCDiscovery:
         """Run PC; sets the learned attributes and returns ``self``."""
@@ -387,12 +389,8 @@ class PCDiscovery:
             if self.engine != "native":
                 raise ConfigError(f"the mixed-data test {test} runs on the native engine; leave out "
                                   "--engine causal-learn or choose another --test")
-            if self.required or self.forbidden:
-                raise ConfigError(f"background knowledge needs causal-learn's engine, which has no {test} test; "
-                                  "choose --test gsq (binning) or fisherz")
             return "native"
-        if (not info.native or self.required or self.forbidden or not self.stable
-                or (self.uc_rule, self.uc_priority) != (0, 2)):
+        if not info.native or not self.stable or (self.uc_rule, self.uc_priority) != (0, 2):
             return "causal-learn"
         return self.engine
 
@@ -417,6 +415,17 @@ class PCDiscovery:
         corr = np.corrcoef(E.T)
         check_correlation(corr, n, labels, "degenerate-Gaussian")
         return DegenerateGaussian(corr, blocks, n)
+
+    def _rules(self, names: list[str]) -> EdgeRules | None:
+        """The background knowledge by column index, for the native engine (None without any)."""
+        if not self.required and not self.forbidden:
+            return None
+        idx = {c: i for i, c in enumerate(names)}
+        unknown = sorted({n for e in (*self.required, *self.forbidden) for n in e} - set(idx))
+        if unknown:
+            raise ConfigError(f"background knowledge names unknown column(s): {', '.join(unknown)}")
+        return EdgeRules.from_pairs(len(names), [(idx[a], idx[b]) for a, b in self.required],
+                                    [(idx[a], idx[b]) for a, b in self.forbidden])
 
     def _knowledge(self, names: list[str]) -> Any:
         """causal-learn's BackgroundKnowledge for ``required``/``forbidden``, or None."""
@@ -476,9 +485,9 @@ class PCDiscovery:
             idx = {c: i for i, c in enumerate(names)}
             for a, b in self.guess_:
                 G[idx[a], idx[b]] = True
-            self._run = pc_guess(native, self.alpha, G, max_depth=self.max_depth)
+            self._run = pc_guess(native, self.alpha, G, max_depth=self.max_depth, rules=self._rules(names))
         else:
-            self._run = pc_stable(native, self.alpha, max_depth=self.max_depth)
+            self._run = pc_stable(native, self.alpha, max_depth=self.max_depth, rules=self._rules(names))
         self.n_tests_ = self._run.n_tests
         self._pair_tests = None
         return self._run.graph, self._run.sepsets, self._run.log.summary()
@@ -490,6 +499,7 @@ class PCDiscovery:
         self.evidence_: dict[frozenset, PairEvidence] = {}
         self.p_values_: dict[frozenset, float] = {}
         self.sepsets_: dict[frozenset, tuple[str, ...]] = {}
+        self.vetoed_: list[tuple[str, str]] = []
         for (i, j), (pmax, cond, count) in summary.items():
             a, b = names[i], names[j]
             key = pair_key(a, b)
@@ -499,6 +509,9 @@ class PCDiscovery:
             self.p_values_[key] = pmax
             if not adjacent:
                 sep = sepsets.get((i, j))
+                if sep is None and self.engine_ == "native":
+                    self.vetoed_.append((a, b))  # removed by the knowledge, not separated by a test
+                    continue
                 self.sepsets_[key] = tuple(names[k] for k in sep) if sep is not None else S
         for u, v, d in G.edges(data=True):
             ev = self.evidence_.get(pair_key(u, v))

@@ -64,8 +64,12 @@ def to_causallearn(G: nx.DiGraph, names: Sequence[str]) -> Any:
     return cg
 
 
-def meek_closure(G: nx.DiGraph) -> nx.DiGraph:
+def meek_closure(G: nx.DiGraph, required: Sequence[tuple[str, str]] = (),
+                 forbidden: Sequence[tuple[str, str]] = ()) -> nx.DiGraph:
     """Apply Meek's orientation rules (causal-learn's implementation) to a PDAG; returns a new graph.
+
+    With ``required``/``forbidden`` (background knowledge), a rule never draws a forbidden arrow
+    nor the reverse of a required one.
 
     Examples
     --------
@@ -77,7 +81,8 @@ def meek_closure(G: nx.DiGraph) -> nx.DiGraph:
     from causallearn.utils.PCUtils.Meek import meek
 
     names = list(G.nodes)
-    H = causallearn_to_networkx(meek(to_causallearn(G, names)).G)
+    bk = background_knowledge(names, required, forbidden)
+    H = causallearn_to_networkx(meek(to_causallearn(G, names), background_knowledge=bk).G)
     for u, v, d in H.edges(data=True):
         old = G.edges[u, v] if G.has_edge(u, v) else G.edges[v, u]
         for k, val in old.items():
@@ -160,6 +165,12 @@ def background_knowledge(names: Sequence[str], required: Sequence[tuple[str, str
         bk.add_required_by_node(nodes[a], nodes[b])
     for a, b in forbidden:
         bk.add_forbidden_by_node(nodes[a], nodes[b])
+    # causal-learn scans every rule on each query (tiers expand to O(p^2) forbidden pairs, queried
+    # for every triple): the same answers from sets by name. The type stays BackgroundKnowledge,
+    # which causal-learn checks with type(), so the lookups are set on the instance.
+    req, forb = set(required), set(forbidden)
+    bk.is_required = lambda n1, n2: (n1.get_name(), n2.get_name()) in req  # type: ignore[method-assign]
+    bk.is_forbidden = lambda n1, n2: (n1.get_name(), n2.get_name()) in forb  # type: ignore[method-assign]
     return bk
 
 

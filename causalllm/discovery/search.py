@@ -10,6 +10,10 @@ graphs)
 * **Skeleton** (PC-stable): removals applied at the end of each depth; a removed pair's
   separating set is the union of every set that separated it at that depth, from either side.
 * **Orientation**: :func:`causalllm.discovery.orient.orient`, causal-learn's rules replayed.
+* **Background knowledge** (:class:`~causalllm.discovery.orient.EdgeRules`): orientations as
+  causal-learn applies them; a pair forbidden in both directions is tested like any other and
+  removed after the search (causal-learn removes it untested, with an empty separating set that
+  makes false colliders: the one deliberate difference, see :mod:`.orient`).
 
 Every test's conditioning set and p-value is recorded (:attr:`PCRun.log`), so evidence and
 later checks never read a private cache.
@@ -23,7 +27,7 @@ from itertools import combinations
 import numpy as np
 
 from .citests import CITest
-from .orient import orient
+from .orient import EdgeRules, orient
 
 __all__ = ["ENGINE_VERSION", "PCRun", "TestLog", "guess_order", "guided_skeleton", "pc_guess", "pc_stable", "skeleton"]
 
@@ -272,15 +276,21 @@ def _depth_tests(adj: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray, n
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(Ss)
 
 
-def pc_stable(test: CITest, alpha: float, *, max_depth: int | None = None) -> PCRun:
-    """PC-stable with ``test``: skeleton, then causal-learn's default orientation."""
-    adj, sepsets, log, depth = skeleton(test, alpha, max_depth=max_depth)
-    return PCRun(graph=orient(adj, sepsets), sepsets=sepsets, log=log, depth=depth)
+def _finish(adj: np.ndarray, sepsets: dict[tuple[int, int], tuple[int, ...]], log: TestLog, depth: int,
+            rules: EdgeRules | None) -> PCRun:
+    if rules is not None:
+        adj = adj & ~rules.banned()  # after the search: no separating set is invented for them
+    return PCRun(graph=orient(adj, sepsets, rules), sepsets=sepsets, log=log, depth=depth)
 
 
-def pc_guess(test: CITest, alpha: float, guess: np.ndarray, *, max_depth: int | None = None) -> PCRun:
+def pc_stable(test: CITest, alpha: float, *, max_depth: int | None = None, rules: EdgeRules | None = None) -> PCRun:
+    """PC-stable with ``test``: skeleton, then causal-learn's default orientation (with ``rules``, the knowledge)."""
+    return _finish(*skeleton(test, alpha, max_depth=max_depth), rules)
+
+
+def pc_guess(test: CITest, alpha: float, guess: np.ndarray, *, max_depth: int | None = None,
+             rules: EdgeRules | None = None) -> PCRun:
     """PC-Guess with ``test``: :func:`guided_skeleton`, then the same orientation as :func:`pc_stable`."""
-    adj, sepsets, log, depth = guided_skeleton(test, alpha, guess, max_depth=max_depth)
-    return PCRun(graph=orient(adj, sepsets), sepsets=sepsets, log=log, depth=depth)
+    return _finish(*guided_skeleton(test, alpha, guess, max_depth=max_depth), rules)
 
 

@@ -83,5 +83,7 @@ class MergeOutcome:
     data_graph: nx.DiGraph = field(default_factory=nx.DiGraph)
     #: the PC fit the graph stands on when it is not the one given (``guided``: PC-Guess's)
     refit: Any = None
+    #: the analyst's knowledge the graph honours (a :class:`causalllm.data.knowledge.Knowledge`), or None
+    knowledge: Any = None
 
 

@@ -22,7 +22,7 @@ from ..graph import add_edge, creates_cycle, directed_part, mark_between, pair_k
 from .calibrate import DATA_RELIABILITY, usable_direction
 from .model import CycleBreak, Decision, MergeInfo, SkippedOrientation, Violation
 
-__all__ = ["break_cycles", "orient_planned", "unforbid", "verify_knowledge"]
+__all__ = ["break_cycles", "honour_knowledge", "orient_planned", "unforbid", "verify_knowledge"]
 
 log = logging.getLogger("causalllm")
 
@@ -42,11 +42,12 @@ class _Step:
 class _Orienter:
     """Applies orientations one at a time with the cycle and v-structure checks, then Meek."""
 
-    def __init__(self, G: nx.DiGraph, noncolliders: set[tuple[str, frozenset]],
-                 forbid: set[tuple[str, str]] | None = None) -> None:
+    def __init__(self, G: nx.DiGraph, noncolliders: set[tuple[str, frozenset]], knowledge: Knowledge | None = None
+                 ) -> None:
         self.G = G
         self.noncolliders = noncolliders
-        self.forbid = forbid or set()
+        self.knowledge = knowledge or Knowledge()
+        self.forbid = set(self.knowledge.forbidden_edges())
         self.origin: dict[frozenset, str] = {}
 
     def mark(self, u: str, v: str) -> str:
@@ -63,13 +64,13 @@ class _Orienter:
         m = self.mark(u, v)
         if m == "-->":
             return None
-        if (u, v) in self.forbid:
+        if (u, v) in self.forbid or (v, u) in self.knowledge.required:
             return "forbidden by the knowledge file (the analyst's knowledge outranks it)"
         if m == "<--":
             return f"conflicts with {v} -> {u}, already {self.origin.get(pair_key(u, v), 'set')}"
         if creates_cycle(self.G, u, v):
             return "would create a directed cycle"
-        for w in self.G.predecessors(v):
+        for w in self.G.predecessors(v) if origin != "knowledge" else ():  # the analyst outranks a collider check
             if w != u and self.G.edges[w, v]["mark"] == "-->" and not (self.G.has_edge(u, w) or self.G.has_edge(w, u)):
                 if any_new_collider:
                     return f"would create a new v-structure {u} -> {v} <- {w} the data did not find"
@@ -84,7 +85,7 @@ class _Orienter:
 
     def propagate(self) -> None:
         """Meek's rules; newly oriented edges are recorded as implied ("meek")."""
-        H = meek_closure(self.G)
+        H = meek_closure(self.G, self.knowledge.required, sorted(self.forbid))
         for a, b, d in H.edges(data=True):
             k = pair_key(a, b)
             if d["mark"] == "-->" and k not in self.origin:
@@ -106,12 +107,32 @@ def break_cycles(G: nx.DiGraph, support: dict[frozenset, float]) -> list[CycleBr
                                cycle=" -> ".join(a for a, *_ in cyc)))
 
 
-def unforbid(G: nx.DiGraph, forbid: set[tuple[str, str]]) -> nx.DiGraph:
-    """``G`` with every arrow the knowledge forbids made undirected."""
+def _against(k: Knowledge) -> set[tuple[str, str]]:
+    """Every arrow the knowledge rules out: the forbidden ones and the reverse of the required ones."""
+    return set(k.forbidden_edges()) | {(b, a) for a, b in k.required}
+
+
+def unforbid(G: nx.DiGraph, k: Knowledge) -> nx.DiGraph:
+    """``G`` with every arrow the knowledge rules out made undirected."""
+    against = _against(k)
     for u, v, d in list(G.edges(data=True)):
-        if d["mark"] == "-->" and (u, v) in forbid:
+        if d["mark"] == "-->" and (u, v) in against:
             add_edge(G, u, v, "---")
     return G
+
+
+def honour_knowledge(G: nx.DiGraph, k: Knowledge) -> list[tuple[str, str]]:
+    """The last word: every arrow the knowledge forbids (forbidden, or the reverse of a required one) made
+    undirected, whatever step drew it; returns them (each orienting step already declines them, so this
+    is a guarantee, not a repair)."""
+    against = _against(k)
+    out = [(u, v) for u, v, m in G.edges(data="mark") if m == "-->" and (u, v) in against]
+    for u, v in out:
+        add_edge(G, u, v, "---")
+    if out:
+        log.warning("the final check made %d arrow(s) the knowledge file forbids undirected: %s", len(out),
+                    ", ".join(f"{u} -> {v}" for u, v in out))
+    return out
 
 
 def verify_knowledge(G: nx.DiGraph, k: Knowledge) -> list[Violation]:
@@ -125,7 +146,7 @@ def verify_knowledge(G: nx.DiGraph, k: Knowledge) -> list[Violation]:
             out.append(Violation(source=a, target=b, problem=problem))
     for a, b in k.forbidden_edges():
         if mark_between(G, a, b) == "-->":
-            out.append(Violation(source=a, target=b, problem="forbidden by the knowledge file but drawn"))
+            out.append(Violation(source=a, target=b, problem=f"forbidden by the knowledge file but drawn {a} -> {b}"))
     if out:
         log.warning("the final graph breaks %d constraint(s) of the knowledge file (listed in the report)", len(out))
     return out
@@ -179,19 +200,18 @@ def orient_planned(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], conserva
     undirected edges."""
     noncolliders = {(t.z, pair_key(t.x, t.y)) for t in triples if t.kind == "noncollider"}
     k = knowledge or Knowledge()
-    forbid = set(k.forbidden_edges())
     low = {k: local[k][0] if local is not None and k in local else cal["trust"] for k in robust}
     overridden = {k for k, (u, v) in robust.items()
                   if usable_direction(pairs.get(k)) not in (None, (u, v)) and low[k] > DATA_RELIABILITY["robust"]}
     if not conservative:
         # start from the robust orientations (all their v-structures at once), leaving out
         # those the expert is trusted enough to overturn
-        start = unforbid(robust_orientations(pc, triples, exclude=overridden), forbid) if overridden else R.copy()
+        start = unforbid(robust_orientations(pc, triples, exclude=overridden), k) if overridden else R.copy()
     else:
         assert base is not None
         start = base.copy()
         pc_edges = {pair_key(u, v): (u, v, d["mark"]) for u, v, d in start.edges(data=True)}
-    orienter = _Orienter(start, noncolliders, forbid)
+    orienter = _Orienter(start, noncolliders, k)
     _seed(orienter, k, decisions, conservative)
     for step in _plan(conservative, pairs, cal, pc_edges, decisions, local):
         dec = decisions[pair_key(step.u, step.v)]
@@ -212,12 +232,16 @@ def orient_planned(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], conserva
 
 
 def _seed(orienter: _Orienter, k: Knowledge, decisions: dict[frozenset, Decision], conservative: bool) -> None:
-    """The analyst's required arrows first (they outrank data and LLM alike), then the arrows the start graph
-    already holds, credited to the data."""
-    for a, b in k.required:
-        key = pair_key(a, b)
-        if key in decisions and orienter.try_orient(a, b, "knowledge", propagate=conservative) is None:
-            decisions[key].kept, decisions[key].why = "knowledge", f"the knowledge file requires {a} -> {b}"
+    """The analyst's arrows first — required, or the only direction the tiers and forbidden edges allow (they
+    outrank data and LLM alike) — then the arrows the start graph already holds, credited to the data."""
+    for u, v in list(orienter.G.edges):
+        d = k.direction(u, v)
+        key = pair_key(u, v)
+        if d is None or key not in decisions:
+            continue
+        if orienter.try_orient(*d, "knowledge", propagate=conservative) is None:
+            why = "requires" if d in k.required else "allows only"
+            decisions[key].kept, decisions[key].why = "knowledge", f"the knowledge file {why} {d[0]} -> {d[1]}"
     for u, v, d in orienter.G.edges(data=True):
         if d["mark"] == "-->" and pair_key(u, v) not in orienter.origin:
             key = pair_key(u, v)

@@ -39,8 +39,8 @@ class Policy:
     """One merge policy.
 
     ``asks_every_pair``: it needs the LLM's view of every pair (``--strategy all`` is its default).
-    ``native_only``: it re-runs PC on the native engine (no ``--knowledge``, ``--engine causal-learn``
-    or ``--test kci``). ``reruns_pc``: an arrow neither side gave comes from its PC re-run (``kept``
+    ``native_only``: it re-runs PC on the native engine (no ``--engine causal-learn`` or
+    ``--test kci``). ``reruns_pc``: an arrow neither side gave comes from its PC re-run (``kept``
     says ``rerun``). ``keeps_data``: why the graph keeps the data side's arrow where the LLM says the
     opposite (empty: the merge's own reason says it).
     """

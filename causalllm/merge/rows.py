@@ -100,7 +100,8 @@ def build_rows(ds: Dataset, pairs: dict[frozenset, PairAnswer], confounders: dic
         dm, d_dir = _direction(D, a, b)
         fm, f_dir = _direction(G, a, b)
         p = pairs.get(key) if has_llm else None
-        status = status_of(pcm, dm, d_dir, p, fm, f_dir)
+        k_dir = outcome.knowledge.direction(a, b) if outcome.knowledge is not None else None
+        status = status_of(pcm, dm, d_dir, p, fm, f_dir, k_dir)
         if status == "none":
             continue
         src, tgt = f_dir or pc_dir or (p.directed() if p is not None and p.directed() else None) or (a, b)
@@ -115,7 +116,7 @@ def build_rows(ds: Dataset, pairs: dict[frozenset, PairAnswer], confounders: dic
         if has_llm:
             dec = outcome.decisions.get(key)
             llm_dir = usable_direction(p)
-            kept = kept_by(f_dir, d_dir, llm_dir, POLICIES[outcome.info.policy].reruns_pc)
+            kept = kept_by(f_dir, d_dir, llm_dir, POLICIES[outcome.info.policy].reruns_pc, k_dir)
             cells = _llm_cells(p, src, confounders.get(key, []))
             row.update({"llm": cells["llm"], "llm_confidence": cells["llm_confidence"],
                         "order_consistent": cells["order_consistent"], "rationale": cells["rationale"],
@@ -137,7 +138,8 @@ def _relative(mark: str | None, direction: tuple[str, str] | None, src: str, tgt
 
 _SHOWS = {"data": "the data side's orientation", "llm": "the LLM's orientation",
           "both": "the orientation data side and LLM agree on", "meek": "an orientation implied by Meek's rules",
-          "rerun": "the orientation of PC re-run with the LLM's background knowledge"}
+          "rerun": "the orientation of PC re-run with the LLM's background knowledge",
+          "knowledge": "the direction your knowledge file sets"}
 
 
 def _decision(key: frozenset, dec: Decision | None, status: str, kept: str, ev: Any, info: MergeInfo) -> str:
@@ -151,6 +153,8 @@ def _decision(key: frozenset, dec: Decision | None, status: str, kept: str, ev: 
     if not kept:
         return why or "left undirected"
     applied = dec.kept if dec else ""
+    if kept == "knowledge" and applied != "knowledge":
+        return f"{_SHOWS[kept]}" + (f" (without it: {why})" if why else "")
     # no note when the merge's reason already names the arrow's source ("both" covers either side)
     if why and (applied == kept or (kept == "both" and applied in ("data", "llm", "knowledge")) or
                 (applied in ("both", "knowledge") and kept in ("data", "llm"))):

@@ -21,7 +21,7 @@ from ..expert.answers import PairAnswer
 from ..graph import mark_between, pair_key
 from .calibrate import LOCAL_CALIBRATION, calibrate, local_trust, usable_direction
 from .model import Decision, MergeInfo, MergeOutcome, Violation
-from .orient import break_cycles, orient_planned, unforbid, verify_knowledge
+from .orient import break_cycles, honour_knowledge, orient_planned, unforbid, verify_knowledge
 
 __all__ = ["DataSide", "data_side", "finish", "run_guided", "run_orient", "run_prior", "run_report", "run_weighted"]
 
@@ -51,8 +51,7 @@ def data_side(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], name: str, kn
     """The data side of ``pc`` and the expert's calibration on it, for the policy called ``name``."""
     triples = classify_triples(pc)
     k = knowledge or Knowledge()
-    forbid = set(k.forbidden_edges())
-    R = unforbid(robust_orientations(pc, triples), forbid)  # the analyst's knowledge outranks a collider vote
+    R = unforbid(robust_orientations(pc, triples), k)  # the analyst's knowledge outranks a collider vote
     cal = calibrate(pairs, R)
     robust = {pair_key(u, v): (u, v) for u, v, d in R.edges(data=True) if d["mark"] == "-->"}
     info = MergeInfo(policy=name, calibration=cal,
@@ -137,7 +136,7 @@ def run_prior(side: DataSide, threshold: float) -> tuple[nx.DiGraph, dict[frozen
         info.violations.append(Violation(source=a, target=b, problem=problem))
     info.required = len(required)
     if info.violations:
-        log.warning("causal-learn did not honour %d of %d background-knowledge constraints (listed in the report)",
+        log.warning("PC re-run with the LLM's directions did not honour %d of %d background-knowledge constraints (listed in the report)",
                     len(info.violations), len(llm))
     return G, side.decisions
 
@@ -151,10 +150,13 @@ def finish(side: DataSide, G: nx.DiGraph, decisions: dict[frozenset, Decision], 
     info.cycles_broken = break_cycles(G, support)
     if knowledge is not None:
         k = side.knowledge
+        for u, v in honour_knowledge(G, k):  # the one boundary every policy's graph passes
+            decisions.setdefault(pair_key(u, v), Decision()).why = (
+                f"made undirected at the final check: the knowledge file rules out {u} -> {v}")
         info.violations += verify_knowledge(G, k)
         info.knowledge = {"file": k.source, "required": len(k.required), "forbidden": len(k.forbidden_edges()),
                           "tiers": len(k.tiers)}
-    return MergeOutcome(graph=G, decisions=decisions, info=info, data_graph=side.graph)
+    return MergeOutcome(graph=G, decisions=decisions, info=info, data_graph=side.graph, knowledge=knowledge)
 
 
 def run_guided(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], name: str, knowledge: Knowledge | None

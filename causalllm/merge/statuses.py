@@ -41,6 +41,10 @@ STATUSES: dict[str, Status] = {s.name: s for s in (
            "neither the data side nor the LLM's answer for this pair gives this direction: it follows from other "
            "edges' orientations (Meek's rules, or the prior policy's PC re-run; the decision column says which)",
            "#4393c3", "dashed", "1.6", False),
+    Status("analyst", "analyst: your knowledge file sets it",
+           "your knowledge file (--knowledge) sets this direction — required, or the only one its tiers and "
+           "forbidden edges allow; it outranks data and LLM (the data and llm columns say what they gave)",
+           "#000000", "bold", "2.4", False),
     Status("agree", "agree: data and LLM", "data and LLM give the same direction", "#1b7837", "solid", "2.0",
            False),
     Status("oriented_by_llm", "oriented by the LLM (data undirected)",
@@ -72,12 +76,16 @@ DISAGREEMENTS = tuple(s.name for s in STATUSES.values() if s.disagreement)
 
 
 def status_of(pc_mark: str | None, data_mark: str | None, data_dir: tuple[str, str] | None, p: PairAnswer | None,
-            final_mark: str | None, final_dir: tuple[str, str] | None) -> str:
+              final_mark: str | None, final_dir: tuple[str, str] | None,
+              analyst_dir: tuple[str, str] | None = None) -> str:
     """A pair's status (see :data:`STATUSES`), read off the final graph and its sources.
 
     ``data_*`` is the data side's graph (PC's, re-checked by the collider analysis): the same
     with or without an LLM, so a status never credits a source with an orientation it did not give.
+    ``analyst_dir`` is the direction the analyst's knowledge sets for the pair, if any.
     """
+    if final_dir is not None and final_dir == analyst_dir:
+        return "analyst"
     # the data side's adjacencies differ from PC's only when PC was re-run with the guess (guided)
     if pc_mark is None and data_mark is not None and final_mark is not None:
         return "guided"
@@ -103,11 +111,14 @@ def status_of(pc_mark: str | None, data_mark: str | None, data_dir: tuple[str, s
 
 
 def kept_by(final_dir: tuple[str, str] | None, data_dir: tuple[str, str] | None, llm_dir: tuple[str, str] | None,
-            reruns_pc: bool) -> str:
-    """Whose orientation the final graph shows, read off the graph: data, llm, both, or neither's —
-    ``meek`` (derived from other edges) or, under a policy that re-runs PC with knowledge, ``rerun``."""
+            reruns_pc: bool, analyst_dir: tuple[str, str] | None = None) -> str:
+    """Whose orientation the final graph shows, read off the graph: the analyst's knowledge, data, llm, both,
+    or neither's — ``meek`` (derived from other edges) or, under a policy that re-runs PC with knowledge,
+    ``rerun``."""
     if final_dir is None:
         return ""
+    if final_dir == analyst_dir:
+        return "knowledge"
     if final_dir == data_dir:
         return "both" if final_dir == llm_dir else "data"
     return "llm" if final_dir == llm_dir else "rerun" if reruns_pc else "meek"

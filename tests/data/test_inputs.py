@@ -116,7 +116,7 @@ CASES = [
     ("--prompts without placeholders", "plain", None, ["--llm", "simulated", "--truth", "T", "--prompts", "P"], 1,
      "must name both variables"),
     ("--bootstrap on too few rows", "few_rows", None, ["--bootstrap", "3"], 1, "too few for 3 columns"),
-    ("--merge guided with --knowledge", "plain", None, ["--merge", "guided", "--knowledge", "K"], 1,
+    ("--merge guided with --engine causal-learn", "plain", None, ["--merge", "guided", "--engine", "causal-learn"], 1,
      "--merge guided re-runs PC on the native engine"),
     ("--probe-memorisation without an LLM", "plain", None, ["--llm", "none", "--probe-memorisation", "2"], 1,
      "--probe-memorisation re-asks the LLM"),

@@ -158,7 +158,7 @@ def test_guided_refuses_what_it_cannot_honour_before_any_work():
     from causalllm.config import RunConfig
     from causalllm.errors import ConfigError
 
-    for extra in ({"knowledge": "datasets/asia/knowledge.yaml"}, {"engine": "causal-learn"}, {"test": "kci"}):
+    for extra in ({"engine": "causal-learn"}, {"test": "kci"}):
         with pytest.raises(ConfigError, match="--merge guided re-runs PC on the native engine"):
             RunConfig.from_options(data="asia", merge="guided", **extra)
 
