@@ -139,6 +139,12 @@ def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, cfg: RunConfi
     result = DiscoveryResult(graph=F, pc_graph=pc.graph_, rows=rows, manifest=dict(answers.manifest) if answers else {},
                              answers=answers.records if answers else [],
                              merge_info=outcome.info if has_llm or knowledge is not None else None)
+    if knowledge is not None and outcome.info.knowledge is not None:
+        # what the analyst's file set, and every way the graph could not honour it, named
+        result.manifest["knowledge"] = {
+            **outcome.info.knowledge, "analyst_edges": sum(1 for r in rows if r["status"] == "analyst"),
+            "not_honoured": [f"{v['source']} -> {v['target']}: {v['problem']}" for v in outcome.info.violations],
+            "removed_by_knowledge": [f"{a} - {b}" for a, b in getattr(outcome.refit or pc, "vetoed_", [])]}
     if has_llm:
         result.manifest["merge"] = {"policy": outcome.info.policy, "calibration": outcome.info.calibration,
                                     **({"guided": outcome.info.guided} if outcome.info.guided else {})}
@@ -181,10 +187,7 @@ def _ask_options(cfg: RunConfig) -> dict[str, Any]:
 
 
 def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLMPriors | None,
-              info: Mapping[str, Any]) -> DiscoveryResult:
-    knowledge = read_knowledge(cfg.knowledge) if cfg.knowledge else None
-    if knowledge is not None:
-        knowledge.check(ds.columns)
+              info: Mapping[str, Any], knowledge: Knowledge | None) -> DiscoveryResult:
     if cfg.probe_memorisation and (asker is None or cfg.priors is not None):
         raise ConfigError("--probe-memorisation re-asks the LLM; it needs --llm openai or simulated (not --priors "
                           "or --llm none)")
@@ -300,13 +303,19 @@ def _check_against_data(cfg: RunConfig, ds: Dataset, requested: str | None) -> N
         log.warning("--max-calls 0: no new question is sent; only answers already in the cache are used")
 
 
-def _execute(cfg: RunConfig, command: str) -> RunOutcome:
-    """Load, open the LLM, then the dry run or the whole job; the result stays in memory."""
+def _execute(cfg: RunConfig, command: str, knowledge: Knowledge | None = None) -> RunOutcome:
+    """Load, open the LLM, then the dry run or the whole job; the result stays in memory. The knowledge
+    file is read first (``knowledge``, when the caller read it already): a malformed one stops the run
+    before any work."""
     if command not in ("discover", "ask"):
         raise ConfigError(f"unknown command {command!r}; use discover or ask")
+    if knowledge is None and cfg.knowledge and command == "discover":
+        knowledge = read_knowledge(cfg.knowledge)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ds = load(cfg)
+    if knowledge is not None:
+        knowledge = knowledge.check(ds.columns, ds.excluded)
     timings["load"] = time.perf_counter() - t0
     requested = cfg.backend_requested
     _check_against_data(cfg, ds, requested)
@@ -337,7 +346,7 @@ def _execute(cfg: RunConfig, command: str) -> RunOutcome:
             assert asker is not None
             result = _ask(cfg, ds, timings, asker, info)
         else:
-            result = _discover(cfg, ds, timings, asker, info)
+            result = _discover(cfg, ds, timings, asker, info, knowledge)
     return RunOutcome(result=result, simulated=info.get("backend") == "simulated")
 
 
@@ -355,8 +364,9 @@ def run(cfg: RunConfig, command: str = "discover") -> RunOutcome:
         return _execute(cfg, command)
     if cfg.out is None:
         raise ConfigError("no output folder; give --out DIR")
+    knowledge = read_knowledge(cfg.knowledge) if cfg.knowledge and command == "discover" else None
     with OutputFolder.open(cfg.out, planned_outputs(cfg.fmt, cfg.exports), force=cfg.force) as folder:
-        outcome = _execute(cfg, command)
+        outcome = _execute(cfg, command, knowledge)
         assert outcome.result is not None
         outcome.written = save(outcome.result, cfg.out, fmt=cfg.fmt, layout=cfg.layout, rankdir=cfg.rankdir,
                                exports=cfg.exports, png_width=cfg.png_width, confounders_view=cfg.confounders_view,

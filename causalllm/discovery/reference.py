@@ -169,8 +169,8 @@ def background_knowledge(names: Sequence[str], required: Sequence[tuple[str, str
     # for every triple): the same answers from sets by name. The type stays BackgroundKnowledge,
     # which causal-learn checks with type(), so the lookups are set on the instance.
     req, forb = set(required), set(forbidden)
-    bk.is_required = lambda n1, n2: (n1.get_name(), n2.get_name()) in req  # type: ignore[method-assign]
-    bk.is_forbidden = lambda n1, n2: (n1.get_name(), n2.get_name()) in forb  # type: ignore[method-assign]
+    bk.is_required = lambda n1, n2: (n1.get_name(), n2.get_name()) in req
+    bk.is_forbidden = lambda n1, n2: (n1.get_name(), n2.get_name()) in forb
     return bk
 
 

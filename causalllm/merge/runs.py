@@ -136,7 +136,7 @@ def run_prior(side: DataSide, threshold: float) -> tuple[nx.DiGraph, dict[frozen
         info.violations.append(Violation(source=a, target=b, problem=problem))
     info.required = len(required)
     if info.violations:
-        log.warning("PC re-run with the LLM's directions did not honour %d of %d background-knowledge constraints (listed in the report)",
+        log.warning("PC re-run with the LLM's directions did not honour %d of %d of them (listed in the report)",
                     len(info.violations), len(llm))
     return G, side.decisions
 

@@ -273,7 +273,8 @@ def _cross_checks(result: Any) -> list[str]:
                              f"<td>{v['p_value']:.3g}</td></tr>" for v in f["violations"][:100]) + "</table></details>")
     notes = [] if info is None else [
         *(f"skipped {s['origin']} orientation {s['source']} -> {s['target']}: {s['reason']}" for s in info.skipped),
-        *(f"background knowledge not honoured: {v['problem']}" for v in info.violations),
+        *(f"background knowledge not honoured: {v['source']} -> {v['target']}: {v['problem']}"
+          for v in info.violations),
         *(f"cycle broken: {c['source']} -> {c['target']} {c['action']} ({c['cycle']})" for c in info.cycles_broken)]
     if notes:
         parts.append("<h2>Merge notes</h2><ul id='merge-notes'>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")

@@ -108,3 +108,62 @@ def test_cli_knowledge_with_an_llm_and_in_the_report(tmp_path):
                                    "--out", str(tmp_path / "o2")])
     assert res.exit_code == 1
     assert "names nothere, not columns" in res.output
+
+
+def test_the_usual_tier_file_and_tetrads_knowledge_text(tmp_path):
+    (tmp_path / "tiers.csv").write_text("name,tier\nmpg,3\ncylinders,1\norigin,1\nweight,2\ndisplacement,2\n")
+    k = read_knowledge(tmp_path / "tiers.csv")
+    assert k.tiers == (("cylinders", "origin"), ("weight", "displacement"), ("mpg",))
+    assert ("mpg", "weight") in k.forbidden_edges()
+    assert ("weight", "displacement") not in k.forbidden_edges()
+    (tmp_path / "k.txt").write_text("/knowledge\naddtemporal\n1 origin cylinders\n2* weight displacement\n3 mpg\n\n"
+                                    "forbiddirect\nmpg origin\n\nrequiredirect\ncylinders displacement\n")
+    t = read_knowledge(tmp_path / "k.txt")
+    assert [set(x) for x in t.tiers] == [set(x) for x in k.tiers]
+    assert t.required == (("cylinders", "displacement"),)
+    assert {("weight", "displacement"), ("displacement", "weight"), ("mpg", "origin")} <= set(t.forbidden_edges())
+    # the tier file drives the whole run (the native engine, on the default test for mixed data)
+    ds = load_dataset("sachs")
+    (tmp_path / "s.csv").write_text("name,tier\n" + "".join(f"{c},{i // 4}\n" for i, c in enumerate(ds.columns)))
+    res = CliRunner().invoke(cli, ["discover", "sachs", "--llm", "none", "--knowledge", str(tmp_path / "s.csv"),
+                                   "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    m = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert m["knowledge"]["tiers"] == 3
+    assert m["knowledge"]["not_honoured"] == []
+
+
+@pytest.mark.parametrize(("text", "suffix", "message"), [
+    ("tiers: [[x, y], [y, z]]\n", ".yaml", "y is in tier 1 and tier 2"),
+    ("name,tier\nx,1\ny,2\nx,3\n", ".csv", "x is in tier 1 (line 2) and tier 3 (line 4)"),
+    ("required: [[x, y], [y, z], [z, x]]\n", ".yaml", "the required edges form a cycle x -> y -> z -> x"),
+    ("required: [[x, y]]\nforbidden: [[x, y], [z, y]]\n", ".yaml", "both requires and forbids x -> y"),
+    ("tiers: [[y], [x]]\nrequired: [[x, y], [z, x]]\n", ".yaml", "both requires and forbids x -> y"),
+    ("required: [[x, x]]\n", ".yaml", "x -> x joins a variable to itself"),
+    ("name,tier\nx,first\n", ".csv", "line 2: tier 'first' of x is not a whole number"),
+    ("source,target\nx,y\n", ".csv", "needs columns name,tier"),
+    ("addtemporal\nfirst x y\n", ".txt", "line 2: a tier row starts with its number"),
+    ("/knowledge\nrequiredirect\nx y z\n", ".txt", "line 3: expected two variable names"),
+    ("/knowledge\nforbiddengroup\n", ".txt", "line 2: 'forbiddengroup' sections are not supported"),
+])
+def test_malformed_knowledge_is_a_one_line_error_before_any_work(tmp_path, text, suffix, message):
+    path = tmp_path / f"k{suffix}"
+    path.write_text(text)
+    res = CliRunner().invoke(cli, ["discover", "asia", "--llm", "none", "--knowledge", str(path),
+                                   "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1
+    assert message in res.output, res.output
+    assert len(res.output.strip().splitlines()) == 1, res.output
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_constraints_on_a_column_left_out_are_skipped_with_a_warning(caplog):
+    k = Knowledge(tiers=(("id", "age"), ("cancer",)), required=(("id", "cancer"),), source="k.yaml")
+    with caplog.at_level("WARNING", logger="causalllm"):
+        kept = k.check(["age", "cancer"], {"id": "ID-like (unique per row)"})
+    assert kept.tiers == (("age",), ("cancer",))
+    assert kept.required == ()
+    assert "constraints on id skipped (left out of the analysis: id: ID-like" in caplog.text
+    with pytest.raises(DataError, match="names id, not columns of the data"):
+        k.check(["age", "cancer"])
