@@ -292,9 +292,9 @@ def _ask(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLMPrior
 def _check_against_data(cfg: RunConfig, ds: Dataset, requested: str | None) -> None:
     """Options that only the data can validate, checked before PC or the LLM costs anything."""
     if requested == "simulated" and cfg.llm.truth:
-        from .graph import read_graph
+        from .graph.read import read_truth
 
-        T = read_graph(cfg.llm.truth)
+        T = read_truth(cfg.llm.truth)
         unknown = sorted(set(map(str, T.nodes)) - set(ds.columns) - set(ds.excluded))
         if unknown:
             raise DataError(f"--truth {cfg.llm.truth} names {', '.join(unknown[:6])}{', ...' if len(unknown) > 6 else ''}"

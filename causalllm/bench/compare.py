@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 from typing import Any
 
 from ..data.bundled import truth_or_path
 from ..errors import DataError
 from ..graph import compare, read_graph
+from ..graph.read import read_truth
 
 __all__ = ["compare_files"]
+
+log = logging.getLogger("causalllm")
 
 
 def compare_files(pred: str | Path, truth: str | Path) -> dict[str, Any]:
@@ -20,12 +25,26 @@ def compare_files(pred: str | Path, truth: str | Path) -> dict[str, Any]:
     >>> compare_files("asia", "asia")["shd"]
     0
     """
-    T = read_graph(truth_or_path(truth))
+    T = read_truth(truth_or_path(truth))
+    own = read_graph(truth_or_path(pred))
     P = read_graph(truth_or_path(pred), nodes=list(T.nodes))
     named = {n for n in P.nodes if P.degree(n)}
     if named and not named & {n for n in T.nodes if T.degree(n)}:
         raise DataError(f"{pred} and {truth} share no variable names ({', '.join(sorted(named)[:4])}... against "
                         f"{', '.join(sorted(T.nodes)[:4])}...); compare graphs of the same data")
+    known = set(own.nodes) | set(_columns(pred))
+    foreign = sorted(n for n in T.nodes if T.degree(n) and n not in known)
+    if foreign:
+        log.warning("the true graph names %s, not in %s: their true edges count as missed", ", ".join(foreign[:6]),
+                    pred)
     return compare(P, T)
+
+
+def _columns(pred: str | Path) -> list[str]:
+    """The analysed columns of a results folder (its manifest), else none."""
+    p = Path(pred)
+    if p.is_dir() and (p / "manifest.json").exists():
+        return list(json.loads((p / "manifest.json").read_text(encoding="utf-8")).get("columns", {}))
+    return []
 
 

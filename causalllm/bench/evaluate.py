@@ -33,7 +33,8 @@ from ..data.load import load_dataset
 from ..errors import ConfigError, DataError
 from ..expert.answers import llm_graph
 from ..expert.asker import probe_memorisation
-from ..graph import compare, read_graph
+from ..graph import compare
+from ..graph.read import read_truth
 from ..merge.policies import POLICIES
 from ..output.folder import ensure_out_dir
 from ..pipeline import combine, fit_pc, make_asker, open_expert
@@ -86,7 +87,7 @@ def _resolve(spec: str, from_network: bool = False) -> tuple[Dataset, nx.DiGraph
         ds = load_dataset(spec)
         if ds.truth_path is None:
             raise DataError(f"bundled dataset {spec} has no truth graph")
-        return ds, read_graph(ds.truth_path, nodes=ds.columns)
+        return ds, _truth(ds.truth_path, ds.columns)
     if p.is_dir():
         need = [p / "data.csv", p / "truth.csv"]
         missing = [str(f) for f in need if not f.exists()]
@@ -95,9 +96,20 @@ def _resolve(spec: str, from_network: bool = False) -> tuple[Dataset, nx.DiGraph
         ds = load_dataset(p / "data.csv", p / "variables.csv" if (p / "variables.csv").exists() else None)
         ds.name = p.name
         ds.truth_path = p / "truth.csv"
-        return ds, read_graph(p / "truth.csv", nodes=ds.columns)
+        return ds, _truth(p / "truth.csv", ds.columns)
     raise DataError(f"{spec!r} is neither a bundled dataset ({', '.join(bundled.names())}) nor a folder "
                     "with data.csv, variables.csv and truth.csv")
+
+
+def _truth(path: Path, columns: Sequence[str]) -> nx.DiGraph:
+    """The true graph over ``columns`` (:func:`causalllm.graph.read.read_truth`); names that are not columns
+    are said: their edges count as missed."""
+    T = read_truth(path, nodes=columns)
+    foreign = sorted(n for n in T.nodes if n not in set(columns) and T.degree(n))
+    if foreign:
+        log.warning("the true graph %s names %s, not columns of the data: their true edges count as missed", path,
+                    ", ".join(foreign[:6]))
+    return T
 
 
 def _subsample(ds: Dataset, n: int | None, seed: int) -> Dataset:

@@ -62,7 +62,8 @@ import networkx as nx
 from ..data.bundled import truth_or_path
 from ..data.variables import read_variables
 from ..errors import ConfigError
-from ..graph import directed_part, read_graph
+from ..graph import directed_part
+from ..graph.read import read_truth
 from .prompts import Prompts
 from .registry import DEFAULT_PROFILE, PROFILES, parse_profile
 from .server import LoopbackServer, Reply, Request, chat_completion
@@ -112,7 +113,7 @@ class SimulatedExpert:
                  order_bias: float = 0.0, latency: float = 0.0, fail_rate: float = 0.0, hang: float = 5.0,
                  retry_after: float = 1.0, reject_json_schema: bool = False, port: int = 0,
                  prompts: Prompts | None = None) -> None:
-        self.truth = truth if isinstance(truth, nx.DiGraph) else read_graph(truth)
+        self.truth = truth if isinstance(truth, nx.DiGraph) else read_truth(truth)
         self.profile = profile
         self.kind, self.p = parse_profile(profile)
         if not 0 <= order_bias <= 1 or not 0 <= fail_rate <= 1:
@@ -329,7 +330,7 @@ def start_expert(truth: str | Path, *, variables: str | Path | None = None, prom
     ``truth`` is an edge-list file or a bundled dataset name; ``variables`` names are checked
     against the truth graph (unknown ones get "unsure").
     """
-    sim = SimulatedExpert(read_graph(truth_or_path(truth)), profile=profile, seed=seed, order_bias=order_bias,
+    sim = SimulatedExpert(read_truth(truth_or_path(truth)), profile=profile, seed=seed, order_bias=order_bias,
                           latency=latency, fail_rate=fail_rate, port=port, prompts=prompts)
     if variables:
         unknown = [v for v in read_variables(variables) if v not in sim.truth.nodes]

@@ -8,11 +8,16 @@ text graph format; R's pcalg and bnlearn read adjacency matrices. Each format is
 round-trips (tested).
 
 Marks: ``-->`` and ``---`` exist in every format; Tetrad also carries FCI's ``<->``, ``o->`` and
-``o-o``. The adjacency matrix states its convention in its first line.
+``o-o``. The adjacency matrix's convention is :data:`AMAT_CONVENTION` (in the docs, so the file is
+a plain matrix R reads). Latent confounders: dagitty keeps them as ``[latent]`` nodes; GML leaves
+them out (a node DoWhy cannot find in the data would stop it) and so do Tetrad and amat. A graph
+that is not a DAG (undirected edges, or a directed cycle in PC's own graph) is said on stderr;
+``dag`` writes one DAG of the class for tools that need one.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -24,15 +29,19 @@ from ..errors import DataError
 from .model import add_edge, make_graph
 from .registry import EXPORT_FORMATS
 
-__all__ = ["read_amat", "read_dagitty", "read_gml", "read_tetrad", "to_amat", "to_dagitty", "to_gml", "to_tetrad",
-           "write_exports"]
+__all__ = ["AMAT_CONVENTION", "dag_extension", "read_amat", "read_dagitty", "read_gml", "read_tetrad", "to_amat",
+           "to_dag_gml", "to_dagitty", "to_gml", "to_tetrad", "undirected_edges", "write_exports"]
+
+log = logging.getLogger("causalllm")
 
 #: A latent confounder suggested for a pair: ``(confounder, a, b)``.
 Latent = tuple[str, str, str]
 
-AMAT_HEADER = ("# adjacency matrix, rows cause columns: A[i,j] = 1 and A[j,i] = 0 means i --> j; A[i,j] = A[j,i] = 1 "
-               "means i --- j (undirected); 0 both ways: not adjacent (bnlearn's amat() convention; for pcalg's "
-               "amat.cpdag use the transpose)")
+#: The adjacency matrix's convention (in the docs, not in the file, so R's ``read.csv(..., row.names = 1)``
+#: reads it as it is).
+AMAT_CONVENTION = ("rows cause columns: A[i,j] = 1 and A[j,i] = 0 means i --> j; A[i,j] = A[j,i] = 1 means i --- j "
+                   "(undirected); 0 both ways: not adjacent (bnlearn's amat() convention; for pcalg's amat.cpdag use "
+                   "the transpose)")
 
 
 def _arcs(G: nx.DiGraph) -> list[tuple[str, str, str]]:
@@ -40,7 +49,8 @@ def _arcs(G: nx.DiGraph) -> list[tuple[str, str, str]]:
 
 
 def to_gml(G: nx.DiGraph) -> str:
-    """GML (networkx, DoWhy): directed edges as arcs; an undirected edge as both arcs with ``undirected 1``.
+    """GML (networkx, DoWhy): directed edges as arcs; an undirected edge as both arcs with ``undirected 1``,
+    named in the graph's ``comment`` (DoWhy needs a DAG: :func:`to_dag_gml` writes one).
 
     Examples
     --------
@@ -50,12 +60,88 @@ def to_gml(G: nx.DiGraph) -> str:
     """
     H = nx.DiGraph()
     H.add_nodes_from(str(n) for n in G.nodes)
+    undirected = undirected_edges(G)
+    if undirected:
+        H.graph["comment"] = (f"not a DAG: {len(undirected)} undirected edge(s) ({', '.join(undirected)}), each "
+                              "written as both arcs; --export dag writes one DAG of the class")
     for u, v, mark in _arcs(G):
         if mark == "---":
             H.add_edge(u, v, undirected=1)
             H.add_edge(v, u, undirected=1)
         else:
             H.add_edge(u, v)
+    return "\n".join(nx.generate_gml(H))
+
+
+def undirected_edges(G: nx.DiGraph) -> list[str]:
+    """The undirected edges of ``G`` as ``a --- b`` strings."""
+    return [f"{u} --- {v}" for u, v, m in _arcs(G) if m == "---"]
+
+
+def dag_extension(G: nx.DiGraph) -> tuple[nx.DiGraph, list[tuple[str, str]]]:
+    """One DAG of the class ``G`` (a PDAG) stands for: its arrows kept, its undirected edges oriented by
+    Dor & Tarsi's algorithm (no new v-structure, no cycle); returns the DAG and the edges it oriented.
+
+    Where no such extension exists (a merged graph can leave none), the remaining undirected edges are
+    oriented along a topological order of the arrows, so every adjacency is kept and the graph stays
+    acyclic. causal-learn's ``pdag2dag`` never returns on such a graph and pgmpy's ``to_dag`` drops the
+    edges that would close a cycle, hence this implementation (checked against both in the tests).
+
+    Examples
+    --------
+    >>> G = make_graph("abc"); add_edge(G, "a", "b"); add_edge(G, "b", "c", "---")
+    >>> D, oriented = dag_extension(G)
+    >>> sorted(D.edges), oriented
+    ([('a', 'b'), ('b', 'c')], [('b', 'c')])
+    """
+    arrows = [(u, v) for u, v, m in _arcs(G) if m == "-->"]
+    D = nx.DiGraph(arrows)
+    D.add_nodes_from(G.nodes)
+    if not nx.is_directed_acyclic_graph(D):
+        raise DataError("the graph's arrows form a directed cycle: it stands for no DAG")
+    und = {frozenset((u, v)) for u, v, m in _arcs(G) if m == "---"}
+    P = nx.Graph([tuple(e) for e in und])
+    P.add_nodes_from(G.nodes)
+    left = set(G.nodes)
+    oriented: list[tuple[str, str]] = []
+    while left:
+        x = next((x for x in sorted(left, key=str) if _sink(x, left, D, P)), None)
+        if x is None:
+            break
+        for y in sorted((y for y in P.neighbors(x) if y in left), key=str):
+            D.add_edge(y, x)
+            oriented.append((y, x))
+        left.discard(x)
+    order = {n: i for i, n in enumerate(nx.topological_sort(D))}
+    for e in sorted(und, key=lambda e: sorted(map(str, e))):
+        u, v = sorted(e, key=order.__getitem__)
+        if not (D.has_edge(u, v) or D.has_edge(v, u)):
+            D.add_edge(u, v)
+            oriented.append((u, v))
+    return D, oriented
+
+
+def _sink(x: str, left: set, D: nx.DiGraph, P: nx.Graph) -> bool:
+    """Dor & Tarsi's condition among the nodes ``left``: ``x`` has no child, and each undirected neighbour of
+    ``x`` is adjacent to every other node adjacent to ``x``."""
+    if any(c in left for c in D.successors(x)):
+        return False
+    nbrs = [y for y in P.neighbors(x) if y in left]
+    adj = {y for y in (*D.predecessors(x), *nbrs) if y in left}
+    return all(D.has_edge(y, z) or D.has_edge(z, y) or P.has_edge(y, z) for y in nbrs for z in adj if y != z)
+
+
+def to_dag_gml(G: nx.DiGraph) -> str:
+    """GML of one DAG ``G`` stands for (:func:`dag_extension`), for tools that need a DAG (DoWhy): each edge it
+    oriented carries ``arbitrary 1`` and the graph's ``comment`` lists them."""
+    D, oriented = dag_extension(G)
+    H = nx.DiGraph()
+    H.add_nodes_from(str(n) for n in G.nodes)
+    H.add_edges_from((str(u), str(v)) for u, v in D.edges)
+    for u, v in oriented:
+        H.edges[str(u), str(v)]["arbitrary"] = 1
+    H.graph["comment"] = (f"one DAG of the graph's class: {len(oriented)} undirected edge(s) oriented arbitrarily"
+                          + (f" ({', '.join(f'{u} -> {v}' for u, v in oriented)})" if oriented else ""))
     return "\n".join(nx.generate_gml(H))
 
 
@@ -198,12 +284,12 @@ def read_tetrad(text: str) -> nx.DiGraph:
 
 
 def to_amat(G: nx.DiGraph, nodes: Sequence[str] | None = None) -> str:
-    """An adjacency-matrix CSV, its convention in the first (comment) line.
+    """An adjacency-matrix CSV (:data:`AMAT_CONVENTION`), as R's ``read.csv(path, row.names = 1)`` reads it.
 
     Examples
     --------
     >>> G = make_graph("ab"); add_edge(G, "a", "b")
-    >>> print(to_amat(G).splitlines()[1:])
+    >>> print(to_amat(G).splitlines())
     [',a,b', 'a,0,1', 'b,0,0']
     """
     names = [str(n) for n in (nodes or G.nodes)]
@@ -220,7 +306,7 @@ def to_amat(G: nx.DiGraph, nodes: Sequence[str] | None = None) -> str:
         s = neutralise(s)  # a name a spreadsheet would evaluate
         return '"' + s.replace('"', '""') + '"' if re.search(r'[,"\n]', s) else s
 
-    rows = [AMAT_HEADER, "," + ",".join(map(cell, names))]
+    rows = ["," + ",".join(map(cell, names))]
     rows += [cell(n) + "," + ",".join(map(str, r)) for n, r in zip(names, A)]
     return "\n".join(rows) + "\n"
 
@@ -257,6 +343,11 @@ def write_gml(G: nx.DiGraph, latent: Sequence[Latent] = ()) -> str:
     return to_gml(G)
 
 
+def write_dag(G: nx.DiGraph, latent: Sequence[Latent] = ()) -> str:
+    """:func:`to_dag_gml` as the registry calls it."""
+    return to_dag_gml(G)
+
+
 def write_tetrad(G: nx.DiGraph, latent: Sequence[Latent] = ()) -> str:
     """:func:`to_tetrad` as the registry calls it."""
     return to_tetrad(G)
@@ -268,8 +359,26 @@ def write_amat(G: nx.DiGraph, latent: Sequence[Latent] = ()) -> str:
 
 
 def read_dagitty_graph(text: str) -> nx.DiGraph:
-    """:func:`read_dagitty`'s graph (its latent nodes as nodes)."""
-    return read_dagitty(text)[0]
+    """:func:`read_dagitty`'s graph over its observed variables: the latent nodes (and their arrows) are the
+    suggested confounders, not edges between variables."""
+    G, latent = read_dagitty(text)
+    G.remove_nodes_from(latent)
+    return G
+
+
+def _say_what_it_holds(G: nx.DiGraph, file: str, fmt: str) -> None:
+    """On stderr: a graph that is not a DAG where the next tool needs one (DoWhy, bnlearn)."""
+    D = nx.DiGraph([(u, v) for u, v, m in _arcs(G) if m == "-->"])
+    try:
+        cycle = nx.find_cycle(D)
+        log.warning("%s holds a directed cycle (%s): tools that need a DAG (bnlearn, DoWhy) refuse it", file,
+                    " -> ".join([*(u for u, _ in cycle), cycle[0][0]]))
+    except nx.NetworkXNoCycle:
+        pass
+    und = undirected_edges(G)
+    if und and fmt == "gml":
+        log.warning("%s has %d undirected edge(s) (%s): DoWhy needs a DAG; --export dag writes one DAG of the class",
+                    file, len(und), ", ".join(und[:4]) + (", ..." if len(und) > 4 else ""))
 
 
 def write_exports(G: nx.DiGraph, stem: Path, formats: Iterable[str], latent: Iterable[Latent] = (), *,
@@ -283,7 +392,12 @@ def write_exports(G: nx.DiGraph, stem: Path, formats: Iterable[str], latent: Ite
         if f is None:
             raise DataError(f"unknown export format {name!r}; use one of {', '.join(EXPORT_FORMATS)}")
         path = stem.with_name(stem.name + f.suffix)
-        text = f.write(G, latent)
+        try:
+            text = f.write(G, latent)
+        except DataError as e:
+            log.warning("%s not written: %s", path.name, e)
+            continue
+        _say_what_it_holds(G, path.name, name)
         if write is None:
             path.write_text(text, encoding="utf-8")
         else:

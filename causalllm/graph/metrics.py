@@ -17,6 +17,9 @@ Definitions (as causal-learn's ``SHD`` and ``ArrowConfusion``), over the union o
   reversed edge is a claim that scored nothing); recall = TP / edges in TRUTH. Stricter than
   the arrowhead figures, which leave undirected edges out of precision.
 * ``normalized_shd`` = SHD / number of true edges.
+* A true pair with a feedback loop (listed in both directions; ``either`` on its arc, see
+  :func:`causalllm.graph.read.read_truth`) is one true edge whose direction is right either way:
+  drawn ``a --> b`` or ``b --> a`` it scores as correct; ``feedback_pairs`` counts them.
 
 An empty denominator gives 0.0 for precision/recall and F1 (no claims, nothing credited).
 """
@@ -69,7 +72,7 @@ def shd(pred: nx.DiGraph, truth: nx.DiGraph) -> int:
     >>> shd(P, T)  # a-b reversed, b-c missing, a-c extra
     3
     """
-    mp, mt = _marks(pred), _marks(truth)
+    mp, mt = _marks(pred), _marks(_align_feedback(pred, truth))
     return sum(1 for k in set(mp) | set(mt) if mp.get(k) != mt.get(k))
 
 
@@ -94,6 +97,7 @@ def compare(pred: nx.DiGraph, truth: nx.DiGraph) -> dict[str, Any]:
     >>> m["dir_precision"], m["dir_recall"]  # the undirected b --- c is a claim that scored nothing
     (0.5, 0.5)
     """
+    truth = _align_feedback(pred, truth)
     ap, at = adjacent_pairs(pred), adjacent_pairs(truth)
     adj = _prf(len(ap & at), len(ap), len(at))
     hp, ht = arrowheads(pred), arrowheads(truth)
@@ -117,6 +121,21 @@ def compare(pred: nx.DiGraph, truth: nx.DiGraph) -> dict[str, Any]:
         "dir_f1": dr[2],
         "n_true_edges": n_true,
         "n_pred_edges": pred.number_of_edges(),
+        "feedback_pairs": sum(1 for *_, e in truth.edges(data="either") if e),
     }
+
+
+def _align_feedback(pred: nx.DiGraph, truth: nx.DiGraph) -> nx.DiGraph:
+    """``truth`` with each feedback pair's arc turned the way ``pred`` draws it (either direction is right)."""
+    flip = [(u, v) for u, v, e in truth.edges(data="either")
+            if e and pred.has_edge(v, u) and pred.edges[v, u].get("mark", "-->") == "-->"]
+    if not flip:
+        return truth
+    T = truth.copy()
+    for u, v in flip:
+        d = dict(T.edges[u, v])
+        T.remove_edge(u, v)
+        T.add_edge(v, u, **d)
+    return T
 
 

@@ -41,6 +41,9 @@ class ExportFormat:
 EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
     ExportFormat("gml", ".gml", "networkx, DoWhy (`CausalModel(graph=...)`)",
                  "an undirected edge is both arcs with `undirected 1`", "write_gml", "read_gml"),
+    ExportFormat("dag", ".dag.gml", "DoWhy, networkx: effect estimation needs a DAG",
+                 "one DAG of the graph's class: each undirected edge oriented (no new v-structure where possible), "
+                 "marked `arbitrary 1` and listed in the graph's `comment`", "write_dag", "read_gml"),
     ExportFormat("dagitty", ".dagitty", "dagitty.net, R `dagitty`",
                  "`pdag` when an edge is undirected; suggested latent confounders are nodes marked `[latent]` with "
                  "arrows into the pair", "to_dagitty", "read_dagitty_graph"),
@@ -48,7 +51,8 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
                  "`Graph Nodes:` / numbered `Graph Edges:`, every mark including FCI's `<->`, `o->`, `o-o`",
                  "write_tetrad", "read_tetrad"),
     ExportFormat("amat", ".amat.csv", "R `bnlearn::amat<-`, `pcalg` (transposed)",
-                 "first line states the convention: `A[i,j] = 1, A[j,i] = 0` is `i --> j`, both 1 is `i --- j`",
+                 "a plain matrix R reads with `read.csv(path, row.names = 1)`: `A[i,j] = 1, A[j,i] = 0` is `i --> j`, "
+                 "both 1 is `i --- j`",
                  "write_amat", "read_amat"),
 )}
 
@@ -56,4 +60,5 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
 def export_format_of(path: Path) -> ExportFormat | None:
     """The interchange format a file's name says it holds (``graph.tetrad.txt`` → tetrad; ``.gml``), or None."""
     name = path.name.lower()
-    return next((f for f in EXPORT_FORMATS.values() if name.endswith(f.suffix)), None)
+    return max((f for f in EXPORT_FORMATS.values() if name.endswith(f.suffix)), key=lambda f: len(f.suffix),
+               default=None)

@@ -156,7 +156,8 @@ def _add_confounders(dot: graphviz.Digraph, ids: dict[str, str], shown: set[str]
     (``pairs``); never an arrowhead. Returns whether any was drawn."""
     latent_ids: dict[str, str] = {}
     conf = STATUSES["confounder"]
-    link = {"color": conf.color, "style": "dotted", "penwidth": "1.0", "dir": "none", "constraint": "false"}
+    link = {"color": conf.color, "style": "dotted", "penwidth": "1.0", "dir": "none", "constraint": "false",
+            "causalllm_role": "confounder"}  # read_graph leaves these out: they are not edges of the graph
     drawn_pairs: set[frozenset] = set()
     drawn = False
     for c in confounders:

@@ -4,6 +4,7 @@ dagitty and Tetrad readers read those tools' own published syntax."""
 from __future__ import annotations
 
 import networkx as nx
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -123,3 +124,98 @@ def test_discover_and_render_export_and_compare_reads_them(tmp_path):
     res = CliRunner().invoke(cli, ["discover", "asia", "--llm", "none", "--out", str(out), "--export", "gmx"])
     assert res.exit_code == 1
     assert "gmx" in res.output
+
+
+def _run_with_latent_confounders(tmp_path, view):
+    """A run whose graph has undirected edges and suggested latent confounders (from a priors file)."""
+    first = tmp_path / "first"
+    res = CliRunner().invoke(cli, ["discover", "sachs", "--llm", "simulated", "--out", str(first), "--format", "dot",
+                                   "--quiet"])
+    assert res.exit_code == 0, res.output
+    priors = pd.read_csv(first / "priors.csv", dtype=str, keep_default_na=False)
+    priors.loc[priors.index[:3], "answer"] = "unsure"  # some of the data's undirected edges stay undirected
+    priors.loc[priors.index[3:7], "confounders"] = "unmeasured stress"
+    priors.loc[priors.index[7:9], "confounders"] = "PKA"
+    priors.to_csv(tmp_path / "priors.csv", index=False)
+    out = tmp_path / view
+    res = CliRunner().invoke(cli, ["discover", "sachs", "--priors", str(tmp_path / "priors.csv"), "--out", str(out),
+                                   "--format", "dot", "--confounders-view", view, "--merge", "orient",
+                                   "--export", "gml,dagitty,tetrad,amat,dag"])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.mark.parametrize("view", ["latent", "pairs"])
+def test_every_export_reads_back_to_its_folders_scores(tmp_path, view):
+    from causalllm.bench.compare import compare_files
+
+    out = _run_with_latent_confounders(tmp_path, view)
+    dot = (out / "graph.dot").read_text()
+    assert "causalllm_role=confounder" in dot  # the confounder lines are drawn ...
+    assert '"unmeasured stress" [latent]' in (out / "graph.dagitty").read_text()
+    truth = "sachs"
+    ref = compare_files(out, truth)
+    for name in ("graph.dot", "graph.graphml", "graph.json", "edges.csv", "graph.gml", "graph.dagitty",
+                 "graph.tetrad.txt", "graph.amat.csv"):
+        assert compare_files(out / name, truth) == ref, name  # ... and never read back as edges
+    # the DAG export: the same adjacencies, every edge directed, acyclic, the oriented ones marked
+    G, D = read_graph(out), nx.read_gml(out / "graph.dag.gml")
+    assert {frozenset(e) for e in G.edges} == {frozenset(e) for e in D.edges}
+    assert nx.is_directed_acyclic_graph(D)
+    undirected = {frozenset((u, v)) for u, v, m in G.edges(data="mark") if m == "---"}
+    assert undirected
+    assert {frozenset((u, v)) for u, v, a in D.edges(data="arbitrary") if a} == undirected
+
+
+def test_dag_extension_is_one_member_of_the_class():
+    from causalllm.discovery.pc import PCDiscovery
+    from causalllm.graph.formats import dag_extension
+
+    def vstructs(D):
+        return {(a, c, b) for c in D for a in D.predecessors(c) for b in D.predecessors(c)
+                if a < b and not D.has_edge(a, b) and not D.has_edge(b, a)}
+
+    for name in ("asia", "sachs", "child", "alarm"):
+        from causalllm.data import load_dataset
+
+        G = PCDiscovery().fit(load_dataset(name)).graph_
+        if not nx.is_directed_acyclic_graph(nx.DiGraph([(u, v) for u, v, m in G.edges(data="mark") if m == "-->"])):
+            continue
+        D, oriented = dag_extension(G)
+        assert nx.is_directed_acyclic_graph(D)
+        assert {frozenset(e) for e in D.edges} == {frozenset(e) for e in G.edges}
+        assert {(u, v) for u, v, m in G.edges(data="mark") if m == "-->"} <= set(D.edges)
+        cpdag_v = vstructs(nx.DiGraph([(u, v) for u, v, m in G.edges(data="mark") if m == "-->"]))
+        assert vstructs(D) == {t for t in cpdag_v if D.has_edge(t[0], t[1]) and D.has_edge(t[2], t[1])}, name
+    # no consistent extension (a 4-cycle of undirected edges with one arrow pattern): every adjacency kept
+    H = make_graph("abcd")
+    for u, v in ("ab", "bc", "cd", "da"):
+        add_edge(H, u, v, "---")
+    D, oriented = dag_extension(H)
+    assert nx.is_directed_acyclic_graph(D)
+    assert D.number_of_edges() == 4
+
+
+def test_exports_load_in_dowhy_and_r_read_csv(tmp_path):
+    """DoWhy (an optional extra) identifies an effect on the DAG export; the amat reads as R's
+    read.csv(path, row.names = 1) would (a header row whose first cell is empty, one row per name)."""
+    out = _run_with_latent_confounders(tmp_path, "latent")
+    gml = (out / "graph.gml").read_text()
+    assert "undirected 1" in gml  # the GML says it is not a DAG ...
+    with pytest.raises(Exception, match="acyclic"):  # ... and DoWhy refuses it
+        _dowhy_identify(gml)
+    for graph in ((out / "graph.dag.gml").read_text(), str(out / "graph.dag.gml")):  # as text and as a path
+        estimand = _dowhy_identify(graph)
+        assert "backdoor" in str(estimand).lower()
+    A = pd.read_csv(out / "graph.amat.csv", index_col=0)
+    assert list(A.index) == list(A.columns)
+    assert set(A.to_numpy().ravel()) <= {0, 1}
+    assert (out / "graph.amat.csv").read_text().splitlines()[0].startswith(",")
+
+
+def _dowhy_identify(gml: str):
+    import dowhy
+
+    df = pd.read_csv("datasets/sachs/data.csv").head(200)
+    model = dowhy.CausalModel(data=df, treatment="PKA", outcome="Akt", graph=gml)
+    return model.identify_effect(proceed_when_unidentifiable=True)
