@@ -85,7 +85,7 @@ def dag_extension(G: nx.DiGraph) -> tuple[nx.DiGraph, list[tuple[str, str]]]:
     Where no such extension exists (a merged graph can leave none), the remaining undirected edges are
     oriented along a topological order of the arrows, so every adjacency is kept and the graph stays
     acyclic. causal-learn's ``pdag2dag`` never returns on such a graph and pgmpy's ``to_dag`` drops the
-    edges that would close a cycle, hence this implementation (checked against both in the tests).
+    edges that would close a cycle, hence this implementation (its v-structures checked against pgmpy's in the tests).
 
     Examples
     --------
