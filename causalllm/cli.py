@@ -339,6 +339,8 @@ def compare(pred: str, truth: str, as_json: bool) -> None:
                f"{m['orientation_f1']:.3f}")
     echo(f"directed    P/R/F1 {m['dir_precision']:.3f} / {m['dir_recall']:.3f} / {m['dir_f1']:.3f}  (dirF1)")
     echo(f"edges              predicted {m['n_pred_edges']}, true {m['n_true_edges']}")
+    if m["feedback_pairs"]:
+        echo(f"feedback pairs     {m['feedback_pairs']} (listed both ways in the truth: either direction scored right)")
 
 
 def _evaluate_options(f: Callable) -> Callable:

@@ -152,7 +152,7 @@ def read_truth(path: str | Path, nodes: Iterable[str] | None = None) -> nx.DiGra
     (True, 2)
     """
     G = read_graph(path, nodes, feedback=True)
-    feedback = sorted(f"{u} <-> {v}" for u, v, e in G.edges(data="either") if e)
+    feedback = sorted(f"{u} and {v}" for u, v, e in G.edges(data="either") if e)
     if feedback:
         log.warning("the true graph %s lists %d pair(s) in both directions (%s): either direction is scored right",
                     path, len(feedback), ", ".join(feedback[:6]))

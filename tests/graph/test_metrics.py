@@ -110,3 +110,43 @@ def test_compare_plain_text_and_bundled_truth(run, tmp_path):
     assert "SHD" in res.stdout
     assert "orientation P/R/F1" in res.stdout
     assert "dirF1" in res.stdout
+
+
+def test_a_truth_with_feedback_scores_either_direction_and_says_so(run, tmp_path, caplog):
+    t = write(tmp_path / "truth.csv", "source,target\na,b\nb,a\nb,c\nc,d\nd,b\nc,c\n")
+    for p_text in ("source,target\na,b\nb,c\nc,d\nd,b\n", "source,target\nb,a\nb,c\nc,d\nd,b\n"):
+        p = write(tmp_path / "pred.csv", p_text)
+        res = run("compare", p, t, "--json")
+        m = json.loads(res.stdout)
+        assert m["shd"] == 0  # a -> b and b -> a are both right
+        assert m["feedback_pairs"] == 1
+        assert m["n_true_edges"] == 4  # the self-loop c -> c is not a true edge
+        assert "(a and b): either direction is scored right" in caplog.text
+        assert "c -> c, a self-loop: left out" in caplog.text
+        assert "has directed cycles (" in caplog.text
+    assert "feedback pairs     1 (listed both ways" in run("compare", p, t).stdout
+    p = write(tmp_path / "pred.csv", "source,target\na,b\n")
+    res = run("compare", p, write(tmp_path / "t2.csv", "source,target\na,b\nx,y\n"), "--json")
+    assert "the true graph names x, y, not in" in caplog.text
+    assert json.loads(res.stdout)["adjacency_recall"] == 0.5
+    # a predicted graph holding both directions is still an error: it is not one graph of causal claims
+    res = run("compare", write(tmp_path / "p2.csv", "source,target\na,b\nb,a\n"), t, ok=False)
+    assert res.exit_code == 1
+    assert "both a -> b and b -> a" in res.output or "both b -> a and a -> b" in res.output
+
+
+def test_truth_with_feedback_drives_the_simulated_expert_and_evaluate(run, tmp_path, caplog):
+    from causalllm.data import load_dataset
+
+    ds = load_dataset("cancer")
+    folder = tmp_path / "fb"
+    folder.mkdir()
+    ds.frame.to_csv(folder / "data.csv", index=False)
+    truth = [(u, v) for u, v in __import__("causalllm").read_graph(ds.truth_path).edges]
+    a, b = truth[0]
+    write(folder / "truth.csv", "source,target\n" + "".join(f"{u},{v}\n" for u, v in [*truth, (b, a)]))
+    res = run("discover", folder / "data.csv", "--llm", "simulated", "--truth", folder / "truth.csv",
+              "--out", tmp_path / "o")
+    assert "either direction is scored right" in res.stderr
+    res = run("evaluate", folder, "--profile", "gpt4", "--seeds", "1", "--merge", "auto", "--out", tmp_path / "ev")
+    assert "either direction is scored right" in res.stderr
