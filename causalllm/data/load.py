@@ -26,7 +26,7 @@ from .registry import MISSING
 from .table import Dialect, read_table
 from .variables import read_variables, read_variables_file
 
-__all__ = ["load", "load_dataset", "prepare", "variables_of"]
+__all__ = ["load", "load_dataset", "prepare", "table_files", "variables_of"]
 
 log = logging.getLogger("causalllm")
 
@@ -192,8 +192,13 @@ def load(data: str | Path | pd.DataFrame | Dataset | None, variables: str | Path
         from .dask import load_dask
 
         return load_dask(dask, str(data), variables, cols, missing=missing, context=context)
-    path = Path(data)
     dialect = dialect or Dialect()
+    files = table_files(str(data))
+    if files is not None and len(files) > 1:
+        return _load_files(files, variables, cols, missing=missing, context=context, dialect=dialect,
+                           progress=progress, stream=stream)
+    path = files[0] if files else Path(data)
+    data = path if files else data
     if _streams(path, stream, dialect):
         return _load_streamed(path, variables, cols, missing=missing, context=context, dialect=dialect,
                               progress=progress)
@@ -204,6 +209,71 @@ def load(data: str | Path | pd.DataFrame | Dataset | None, variables: str | Path
                 ds.descriptions[k] = v
         return ds
     return load_dataset(data, variables, columns=cols, missing=missing, context=context, dialect=dialect)
+
+
+_TABLE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv", ".tab")
+
+
+def table_files(spec: str) -> list[Path] | None:
+    """The files a folder or a glob pattern names (sorted), or None for anything else (a file, a bundled name).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> for n in ("b.csv", "a.csv", "notes.txt"):
+    ...     _ = open(os.path.join(d, n), "w").write("x,y\\n1,2\\n")
+    >>> [p.name for p in table_files(d)], [p.name for p in table_files(os.path.join(d, "*.csv"))]
+    (['a.csv', 'b.csv'], ['a.csv', 'b.csv'])
+    """
+    import glob
+
+    p = Path(spec)
+    if p.is_dir():
+        found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in _TABLE_SUFFIXES
+                       and not f.name.startswith((".", "_")))  # Spark/Dask write _SUCCESS and _metadata files
+        what = f"the folder {spec}"
+    elif not p.exists() and glob.has_magic(spec):
+        found = sorted(Path(f) for f in glob.glob(spec) if Path(f).is_file())
+        what = f"the pattern {spec}"
+    else:
+        return None
+    if not found:
+        raise DataError(f"{what} holds no .csv, .tsv or .parquet file; check the path")
+    kinds = {"parquet" if f.suffix.lower() in (".parquet", ".pq") else "text" for f in found}
+    if len(kinds) > 1:
+        raise DataError(f"{what} mixes Parquet and CSV files; read one kind at a time (e.g. '{p / '*.parquet'}')")
+    return found
+
+
+def _load_files(files: list[Path], variables: Any, columns: list[str] | None, *, missing: str, context: str | None,
+                dialect: Dialect, progress: bool, stream: str) -> Dataset:
+    """Several files as one table: streamed (their statistics in one pass over all of them), or with
+    ``--stream never`` read whole and stacked."""
+    desc, declared = variables_of(variables)
+    name = files[0].parent.name or files[0].stem
+    with ThreadPoolExecutor(1) as pool:
+        digests = pool.submit(lambda: {str(f): file_sha256(f) for f in files})
+        if stream == "never":
+            frames = [read_table(f, dialect) for f in files]
+            heads = {tuple(map(str, f.columns)) for f in frames}
+            if len(heads) > 1:
+                raise DataError(f"the files in {files[0].parent} do not share one header; files read as one table "
+                                "need one")
+            ds = prepare(pd.concat(frames, ignore_index=True), desc, name=name, context=context, columns=columns,
+                         missing=missing, inputs={}, source=f"{files[0].parent}/ ({len(files)} files)",
+                         declared=declared)
+        else:
+            from .stream import stream_dataset
+
+            ds = stream_dataset(files[0], desc, columns=columns, missing=missing, progress=progress, dialect=dialect,
+                                declared=declared, files=files)
+        ds.inputs = digests.result()
+    ds.name, ds.context = name, context
+    ds.load_info["files"] = len(files)
+    if variables is not None and not isinstance(variables, Mapping):
+        ds.inputs[str(variables)] = file_sha256(variables)
+    return ds
 
 
 def _streams(path: Path, stream: str, dialect: Dialect) -> bool:

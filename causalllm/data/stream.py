@@ -71,23 +71,25 @@ _UTF8 = ("utf-8", "utf8", "utf-8-sig")
 
 
 # ------------------------------------------------------------------ files, with polars
-def _scan_csv(path: Path, dialect: Dialect, schema: dict[str, Any]) -> Any:
+def _scan_csv(path: Path | list[Path], dialect: Dialect, schema: dict[str, Any]) -> Any:
     import polars as pl
 
     return pl.scan_csv(path, separator=str(dialect.sep), schema=schema, null_values=dialect.missing,
                        decimal_comma=dialect.decimal == ",")
 
 
-def _lazy(path: Path, plan: Plan, header: list[str], dialect: Dialect) -> Any:
+def _lazy(path: Path, plan: Plan, header: list[str], dialect: Dialect, files: Sequence[Path] = ()) -> Any:
+    """The streaming query over ``path`` (or over every one of ``files``, read as one table)."""
     import polars as pl
 
     suffix = path.suffix.lower()
+    src: Any = list(files) or path
     if suffix in (".parquet", ".pq"):
-        lf = pl.scan_parquet(path)
+        lf = pl.scan_parquet(src)
         num = [pl.col(c).cast(pl.Float64, strict=True) for c in plan.numeric]
     else:
         schema = {c: (pl.Float64 if plan.kinds.get(c) == "numeric" else pl.String) for c in header}
-        lf = _scan_csv(path, dialect, schema)
+        lf = _scan_csv(src, dialect, schema)
         num = [pl.col(c) for c in plan.numeric]
     exprs = []
     for c in plan.text:
@@ -100,10 +102,11 @@ def _lazy(path: Path, plan: Plan, header: list[str], dialect: Dialect) -> Any:
     return lf.select([*num, *exprs])
 
 
-def _batches(path: Path, plan: Plan, header: list[str], dialect: Dialect, progress: Any) -> Iterator[Partial]:
+def _batches(path: Path, plan: Plan, header: list[str], dialect: Dialect, progress: Any, files: Sequence[Path] = ()
+             ) -> Iterator[Partial]:
     import polars as pl
 
-    lf = _lazy(path, plan, header, dialect)
+    lf = _lazy(path, plan, header, dialect, files)
     start = 0
     keep_values = bool(plan.discrete and plan.continuous)
     try:
@@ -115,6 +118,10 @@ def _batches(path: Path, plan: Plan, header: list[str], dialect: Dialect, progre
             start += len(b)
             progress(len(b))
     except pl.exceptions.PolarsError as e:
+        if files:
+            raise DataError(f"the files {files[0].parent}/... could not be read as one table "
+                            f"({str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__}); check "
+                            "that they share one header and its types") from None
         raise _read_error(path, plan, header, dialect, e) from None
 
 
@@ -162,21 +169,23 @@ class _Progress:
     A CSV's bytes are estimated from its rows (the average row length of its first megabyte);
     a Parquet file counts rows against its metadata's total."""
 
-    def __init__(self, path: Path, enabled: bool) -> None:
+    def __init__(self, path: Path, enabled: bool, files: Sequence[Path] = ()) -> None:
         self.bar: Any = None
         self.rows = 0
         if not enabled:
             return
         from tqdm import tqdm
 
+        every = list(files) or [path]
         if path.suffix.lower() in (".parquet", ".pq"):
             import polars as pl
 
-            total, self.per_row, unit = int(pl.scan_parquet(path).select(pl.len()).collect().item()), 1.0, "rows"
+            total, self.per_row, unit = int(pl.scan_parquet(every).select(pl.len()).collect().item()), 1.0, "rows"
         else:
             with open(path, "rb") as f:
                 head = f.read(1 << 20)
-            total, self.per_row, unit = path.stat().st_size, len(head) / max(head.count(b"\n"), 1), "B"
+            total, self.per_row = sum(p.stat().st_size for p in every), len(head) / max(head.count(b"\n"), 1)
+            unit = "B"
         self.bar = tqdm(total=total, unit=unit, unit_scale=True, unit_divisor=1024 if unit == "B" else 1000,
                         desc=f"reading {path.name}", file=sys.stderr, leave=True, dynamic_ncols=True)
 
@@ -205,8 +214,10 @@ def stream_dataset(
     progress: bool = False,
     dialect: Dialect | None = None,
     declared: dict[str, str] | None = None,
+    files: Sequence[Path] = (),
 ) -> Dataset:
-    """Read a CSV/TSV/Parquet file in one streaming pass into the statistics PC needs.
+    """Read a CSV/TSV/Parquet file (or ``files``, read as one table; ``path`` is the first) in one
+    streaming pass into the statistics PC needs.
 
     Gives the same dataset as :func:`causalllm.data.load_dataset` (types, exclusions, dropped
     rows, and for PC the same correlation matrix or category codes) without holding the float
@@ -232,13 +243,14 @@ def stream_dataset(
     descriptions = dict(descriptions or {})
     check_described(descriptions, header, columns)
     plan = plan_from_sample(sample, columns, declared)
+    _same_header(files, header, dialect)
     passes = 0
     while True:
         passes += 1
-        bar = _Progress(path, progress)
+        bar = _Progress(path, progress, files)
         total = Partial()
         try:
-            for part in _batches(path, plan, header, dialect, bar):
+            for part in _batches(path, plan, header, dialect, bar, files):
                 total = total.merge(part)
             bar.close(done=True)
         finally:
@@ -255,6 +267,24 @@ def stream_dataset(
                             seconds=round(time.perf_counter() - t0, 3))
     describe(result, descriptions)
     return result
+
+
+def _same_header(files: Sequence[Path], header: list[str], dialect: Dialect) -> None:
+    """Files read as one table share the first one's columns: a one-line error naming the first that does not."""
+    import csv
+
+    import polars as pl
+
+    for f in files[1:]:
+        if f.suffix.lower() in (".parquet", ".pq"):
+            cols = list(pl.read_parquet_schema(f))
+        else:
+            with open(f, newline="", encoding=dialect.encoding or "utf-8", errors="replace") as fh:
+                cols = [c.strip() for c in next(csv.reader(fh, delimiter=str(dialect.sep)), [])]
+        if cols != header:
+            raise DataError(f"{f} has columns {', '.join(cols[:5])}{'...' if len(cols) > 5 else ''}, not those of "
+                            f"{files[0]} ({', '.join(header[:5])}{'...' if len(header) > 5 else ''}); files read as one "
+                            "table need one header")
 
 
 def describe(ds: Dataset, descriptions: dict[str, str]) -> None:

@@ -9,6 +9,7 @@ by :func:`priors_rows` and read back (possibly hand-edited) by :func:`read_prior
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from ..graph import add_edge, make_graph, pair_key
 
 __all__ = ["ANSWERS", "Answers", "PairAnswer", "answer_health", "combine_votes", "llm_graph", "normalize_name",
            "priors_rows", "read_priors"]
+
+log = logging.getLogger("causalllm")
 
 #: A pair's answer in canonical order: source causes target, the reverse, no direct relation, unsure.
 ANSWERS = ("-->", "<--", "none", "unsure")
@@ -156,22 +159,17 @@ def read_priors(path: str | Path, ds: Dataset) -> tuple[dict[frozenset, PairAnsw
     pairs: dict[frozenset, PairAnswer] = {}
     conf: dict[frozenset, list[dict]] = {}
     norm = {normalize_name(c): c for c in ds.columns}
+    left_out: dict[str, list[int]] = {}
     for i, (_, r) in enumerate(df.iterrows()):
         s, t, a = unneutralise(r["source"].strip()), unneutralise(r["target"].strip()), r["answer"].strip()
         line = i + 2
         if s not in cols or t not in cols:
             bad = s if s not in cols else t
+            if bad in ds.excluded:  # a priors file from the full variable list works on the filtered table
+                left_out.setdefault(bad, []).append(line)
+                continue
             raise DataError(f"priors file {p} line {line}: {bad!r} is not a data column; fix the name")
-        if a in ("->", "=>"):
-            a = "-->"
-        if a not in (*ANSWERS, "invalid", "unanswered"):
-            raise DataError(f"priors file {p} line {line}: answer {a!r} must be -->, <--, none or unsure")
-        try:
-            c = float(r.get("confidence") or 1.0)
-        except ValueError:
-            raise DataError(f"priors file {p} line {line}: confidence {r.get('confidence')!r} is not a number") from None
-        if not 0 <= c <= 1:
-            raise DataError(f"priors file {p} line {line}: confidence {c} must be between 0 and 1")
+        a, c = _answer_and_confidence(a, r.get("confidence"), f"priors file {p} line {line}")
         if idx[s] > idx[t]:
             s, t = t, s
             a = {"-->": "<--", "<--": "-->"}.get(a, a)
@@ -183,7 +181,26 @@ def read_priors(path: str | Path, ds: Dataset) -> tuple[dict[frozenset, PairAnsw
             conf[pair_key(s, t)] = [{"name": norm.get(normalize_name(n), n), "measured": normalize_name(n) in norm,
                                      "rationale": ""}
                                     for n in names]
+    if left_out:
+        log.warning("priors file %s: %d row(s) skipped, naming columns left out of the analysis (%s)", p,
+                    sum(map(len, left_out.values())),
+                    "; ".join(f"{c}: {ds.excluded[c]}, line(s) {', '.join(map(str, ls[:5]))}" for c, ls in left_out.items()))
     return pairs, conf
+
+
+def _answer_and_confidence(a: str, confidence: Any, where: str) -> tuple[str, float]:
+    """A priors row's answer and confidence, checked (a one-line error naming the line)."""
+    if a in ("->", "=>"):
+        a = "-->"
+    if a not in (*ANSWERS, "invalid", "unanswered"):
+        raise DataError(f"{where}: answer {a!r} must be -->, <--, none or unsure")
+    try:
+        c = float(confidence or 1.0)
+    except ValueError:
+        raise DataError(f"{where}: confidence {confidence!r} is not a number") from None
+    if not 0 <= c <= 1:
+        raise DataError(f"{where}: confidence {c} must be between 0 and 1")
+    return a, c
 
 
 def answer_health(pairs: dict[frozenset, PairAnswer]) -> dict[str, Any]:

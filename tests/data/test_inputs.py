@@ -164,7 +164,7 @@ def test_excel_workbook(tmp_path):
     assert load_dataset(tmp_path / "d.xlsx").types == load_dataset(csv_path).types
 
 
-def test_compare_refuses_disjoint_names_and_two_cycles(tmp_path):
+def test_compare_refuses_disjoint_names_and_a_predicted_two_cycle(tmp_path):
     (tmp_path / "g1.csv").write_text("source,target\na,b\n")
     (tmp_path / "g2.csv").write_text("source,target\nx,y\n")
     (tmp_path / "g3.csv").write_text("source,target\na,b\nb,a\n")
@@ -172,6 +172,8 @@ def test_compare_refuses_disjoint_names_and_two_cycles(tmp_path):
     assert res.exit_code == 1
     assert "share no variable names" in res.output
     res = CliRunner().invoke(cli, ["compare", str(tmp_path / "g1.csv"), str(tmp_path / "g3.csv")])
+    assert res.exit_code == 0  # a true graph with feedback: either direction is right (tests/graph/test_metrics)
+    res = CliRunner().invoke(cli, ["compare", str(tmp_path / "g3.csv"), str(tmp_path / "g1.csv")])
     assert res.exit_code == 1
     assert "both a -> b and b -> a" in " ".join(res.output.split())
 
