@@ -14,7 +14,8 @@ import pandas as pd
 from ..errors import DataError
 from .dataset import MAX_DISCRETE_LEVELS, ColumnFacts, decide_type
 
-__all__ = ["WARN_LEVELS", "apply_declared", "check_described", "check_levels", "clean", "infer_types"]
+__all__ = ["WARN_LEVELS", "apply_declared", "check_described", "check_levels", "clean", "infer_types",
+           "warn_sentinels"]
 
 log = logging.getLogger("causalllm")
 
@@ -46,6 +47,51 @@ def infer_types(df: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
         else:
             types[col] = kind
     return types, excluded
+
+
+_SENTINEL = re.compile(r"^-?9{2,}(\.0+)?$|^-9(\.0+)?$|^-?8{3,}(\.0+)?$")
+
+
+def sentinels(s: pd.Series) -> list[tuple[float, int, float, float]]:
+    """Missing-value codes used as numbers in a numeric column: a value written with nines (``-9``, ``99``,
+    ``-999``, ``9999``; or eights, ``-888``) that repeats at the column's extreme, apart from the others.
+    Returns ``(value, count, low, high)`` with the range of the other values.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sentinels(pd.Series([1.2, 3.4, -999, 2.2, -999, 0.5]))
+    [(-999.0, 2, 0.5, 3.4)]
+    """
+    x = pd.to_numeric(s, errors="coerce").dropna()
+    out: list[tuple[float, int, float, float]] = []
+    if len(x) < 4:
+        return out
+    counts = x.value_counts()
+    for v in (x.min(), x.max()):
+        n = int(counts.get(v, 0))
+        text = f"{v:g}" if float(v).is_integer() else ""
+        if n < 2 or not _SENTINEL.match(text):
+            continue
+        rest = x[x != v]
+        if rest.empty:
+            continue
+        lo, hi, span = float(rest.min()), float(rest.max()), float(rest.max() - rest.min()) or 1.0
+        # apart from the others: beyond their range by more than their own spread
+        if (v < lo and lo - v > span) or (v > hi and v - hi > span):
+            out.append((float(v), n, lo, hi))
+    return out
+
+
+def warn_sentinels(df: pd.DataFrame, types: Mapping[str, str], source: str) -> None:
+    """One warning per numeric column holding a likely missing-value code (:func:`sentinels`)."""
+    for col in df.columns:
+        if col not in types or not pd.api.types.is_numeric_dtype(df[col]):
+            continue
+        for v, n, lo, hi in sentinels(df[col]):
+            log.warning("column '%s' in %s: %g appears %d times at its %s, far from its other values (%g to %g): a "
+                        "missing-value code read as a number? If so, add --na-values %g", col, source, v, n,
+                        "minimum" if v < lo else "maximum", lo, hi, v)
 
 
 def apply_declared(types: dict[str, str], excluded: dict[str, str], declared: Mapping[str, str]

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConfigError, DataError
-from .clean import apply_declared, check_described, check_levels, clean, infer_types
+from .clean import apply_declared, check_described, check_levels, clean, infer_types, warn_sentinels
 from .dataset import Dataset, file_sha256
 from .registry import MISSING
 from .table import Dialect, read_table
@@ -53,6 +53,7 @@ def prepare(
         df = df[list(columns)]
     df = clean(df, source, declared)
     types, excluded = apply_declared(*infer_types(df), declared)
+    warn_sentinels(df, types, source)
     for col, why in excluded.items():
         log.warning("excluding column '%s': %s", col, why)
     usable = [c for c in df.columns if c in types]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from .clean import check_described
+from .clean import check_described, warn_sentinels
 from .dataset import Dataset
 from .partial import Partial, Plan, finish, plan_from_sample
 from .table import Dialect, read_sample
@@ -243,6 +243,7 @@ def stream_dataset(
     descriptions = dict(descriptions or {})
     check_described(descriptions, header, columns)
     plan = plan_from_sample(sample, columns, declared)
+    warn_sentinels(sample, dict.fromkeys(plan.numeric, "continuous"), f"{path} (its first {SAMPLE_ROWS} rows)")
     _same_header(files, header, dialect)
     passes = 0
     while True:

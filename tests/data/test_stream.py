@@ -256,3 +256,90 @@ def test_partials_merge_codes_past_one_byte():
     assert len(ds.frame["g"].cat.categories) == 300
     assert (ds.frame["g"].astype(str).to_numpy() == df["g"].to_numpy()).all()
     assert_same_pc(PCDiscovery().fit(ref), PCDiscovery().fit(ds))
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+def test_a_folder_or_glob_of_files_is_one_table_streamed_locally(tmp_path, kind):
+    whole = linear_data([("a", "b"), ("b", "c"), ("c", "d")], n=3000)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i, start in enumerate(range(0, 3000, 1000)):
+        chunk = whole.iloc[start:start + 1000]
+        if kind == "parquet":
+            chunk.to_parquet(parts / f"part-{i}.parquet")
+        else:
+            chunk.to_csv(parts / f"part-{i}.csv", index=False)
+    (parts / "_SUCCESS").write_text("")  # what Spark and Dask leave beside their parts
+    ref = PCDiscovery().fit(load_dataset_frame(whole))
+    for spec in (parts, parts / f"*.{kind}"):
+        for stream_opt in ("auto", "never"):
+            out = tmp_path / f"o-{stream_opt}"
+            res = CliRunner().invoke(cli, ["discover", str(spec), "--llm", "none", "--out", str(out), "--force",
+                                           "--stream", stream_opt])
+            assert res.exit_code == 0, res.output
+            m = json.loads((out / "manifest.json").read_text())
+            assert m["n_rows"] == 3000
+            assert len(m["inputs"]) == 3
+            assert m["loading"]["streamed"] == (stream_opt == "auto")
+            G = __import__("causalllm").read_graph(out)
+            assert sorted(G.edges(data="mark")) == sorted(ref.graph_.edges(data="mark"))
+    # files that are not one table, and patterns that match nothing, are one-line errors
+    other = whole.rename(columns={"d": "e"}).iloc[:10]
+    if kind == "parquet":
+        other.to_parquet(parts / "part-9.parquet")
+    else:
+        other.to_csv(parts / "part-9.csv", index=False)
+    res = CliRunner().invoke(cli, ["discover", str(parts), "--llm", "none", "--out", str(tmp_path / "bad")])
+    assert res.exit_code == 1
+    assert "part-9" in res.output
+    assert "need one header" in res.output or "share one header" in res.output
+    res = CliRunner().invoke(cli, ["discover", str(tmp_path / "nothing*.parquet"), "--llm", "none", "--out",
+                                   str(tmp_path / "bad2")])
+    assert res.exit_code == 1
+    assert "does not exist" in res.output or "holds no .csv" in res.output
+
+
+def load_dataset_frame(df):
+    from causalllm.data import Dataset
+
+    return Dataset.from_frame(df)
+
+
+def test_a_numeric_sentinel_is_said_and_na_values_reads_it_as_missing(tmp_path):
+    df = linear_data([("a", "b"), ("b", "c")], n=500)
+    df.loc[:19, "b"] = -999
+    path = tmp_path / "d.csv"
+    df.to_csv(path, index=False)
+    for stream_opt in ("never", "always"):
+        res = CliRunner().invoke(cli, ["discover", str(path), "--llm", "none", "--out", str(tmp_path / stream_opt),
+                                       "--stream", stream_opt])
+        assert res.exit_code == 0, res.output
+        assert "column 'b'" in res.output
+        assert "-999 appears 20 times at its minimum" in res.output
+        assert "add --na-values -999" in res.output
+    res = CliRunner().invoke(cli, ["discover", str(path), "--llm", "none", "--out", str(tmp_path / "na"),
+                                   "--na-values", "-999"])
+    assert res.exit_code == 0
+    assert "appears 20 times" not in res.output
+    assert json.loads((tmp_path / "na" / "manifest.json").read_text())["n_dropped_rows"] == 20
+
+
+def test_a_priors_file_from_the_full_variable_list_works_on_the_filtered_table(tmp_path):
+    df = linear_data([("a", "b"), ("b", "c")], n=500)
+    df["id"] = range(500)  # ID-like: left out
+    df["const"] = 1  # constant: left out
+    df.to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "priors.csv").write_text("source,target,answer,confidence\na,b,-->,0.9\nid,a,-->,0.9\n"
+                                         "b,c,-->,0.9\nconst,c,-->,0.8\n")
+    res = CliRunner().invoke(cli, ["discover", str(tmp_path / "d.csv"), "--priors", str(tmp_path / "priors.csv"),
+                                   "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "2 row(s) skipped, naming columns left out of the analysis" in said
+    assert "id: ID-like" in said
+    assert "line(s) 3" in said
+    (tmp_path / "bad.csv").write_text("source,target,answer\na,zzz,-->\n")
+    res = CliRunner().invoke(cli, ["discover", str(tmp_path / "d.csv"), "--priors", str(tmp_path / "bad.csv"),
+                                   "--out", str(tmp_path / "o2")])
+    assert res.exit_code == 1
+    assert "'zzz' is not a data column" in res.output
