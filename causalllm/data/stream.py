@@ -248,16 +248,7 @@ def stream_dataset(
     passes = 0
     while True:
         passes += 1
-        bar = _Progress(path, progress, files)
-        total = Partial()
-        try:
-            for part in _batches(path, plan, header, dialect, bar, files):
-                total = total.merge(part)
-            bar.close(done=True)
-        finally:
-            bar.close()
-        if not total.n_read:
-            raise DataError(f"{path} has a header but no data rows; add data rows")
+        total = _one_pass(path, plan, header, dialect, progress, files)
         result = finish(total, plan, missing=missing, source=str(path))
         if isinstance(result, Dataset):
             break
@@ -268,6 +259,22 @@ def stream_dataset(
                             seconds=round(time.perf_counter() - t0, 3))
     describe(result, descriptions)
     return result
+
+
+def _one_pass(path: Path, plan: Plan, header: list[str], dialect: Dialect, progress: bool, files: Sequence[Path]
+              ) -> Partial:
+    """One streaming pass over the file (or files) folded into one :class:`Partial`."""
+    bar = _Progress(path, progress, files)
+    total = Partial()
+    try:
+        for part in _batches(path, plan, header, dialect, bar, files):
+            total = total.merge(part)
+        bar.close(done=True)
+    finally:
+        bar.close()
+    if not total.n_read:
+        raise DataError(f"{path} has a header but no data rows; add data rows")
+    return total
 
 
 def _same_header(files: Sequence[Path], header: list[str], dialect: Dialect) -> None:

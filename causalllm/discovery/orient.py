@@ -198,8 +198,8 @@ def orient(adj: np.ndarray, sepsets: dict[tuple[int, int], tuple[int, ...]], rul
     >>> adj = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
     >>> orient(adj, {(0, 2): ()}).tolist()  # 0 -> 1 <- 2: 1 did not separate 0 and 2
     [[0, -1, 0], [1, 0, 1], [0, -1, 0]]
-    >>> orient(adj, {(0, 2): ()}, EdgeRules.from_pairs(3, forbidden=[(2, 1)])).tolist()  # no 2 -> 1
-    [[0, -1, 0], [1, 0, -1], [0, 1, 0]]
+    >>> orient(adj, {(0, 2): ()}, EdgeRules.from_pairs(3, forbidden=[(2, 1)])).tolist()  # 1 -> 2, no collider
+    [[0, -1, 0], [-1, 0, -1], [0, 1, 0]]
     """
     E = _Endpoints(adj)
     if rules is not None:

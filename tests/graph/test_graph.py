@@ -37,7 +37,7 @@ def test_the_status_table_is_complete_and_used():
         assert s.style in ("solid", "dashed", "dotted", "bold")
         assert s.help or s.name in ("llm", "confounder")  # pseudo-statuses need no report entry
     # render draws each status with the table's style and legend text
-    nodes = "abcdefghijkl"
+    nodes = "abcdefghijklmnop"
     G = make_graph(list(nodes))
     for i, name in enumerate(n for n in STATUSES if n != "confounder"):
         add_edge(G, nodes[i], nodes[(i + 1) % len(nodes)], "-->", status=name)
