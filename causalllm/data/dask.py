@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import ConfigError, DataError
 from .clean import check_described, clean
-from .dataset import MISSING_MARKERS, Dataset, file_sha256
+from .dataset import MISSING_MARKERS, Dataset
 from .partial import Partial, Plan, finish, plan_from_sample
 from .stream import SAMPLE_ROWS, describe
 
@@ -26,8 +26,18 @@ __all__ = ["dask_dataset", "load_dask"]
 
 
 # ------------------------------------------------------------------ Dask
-def _fold_partition(pdf: pd.DataFrame, plan: Plan, start: int, keep_values: bool) -> Partial:
-    """One Dask partition's statistics (runs on a worker)."""
+def _fold_partition(pdf: pd.DataFrame, plan: Plan, index: int, keep_values: bool) -> Partial:
+    """One Dask partition's statistics (runs on a worker; row numbers count from the partition's start, and
+    the client shifts them once every partition's length is known — no separate pass to count rows)."""
+    try:
+        return _fold(pdf, plan, keep_values)
+    except DataError as e:
+        raise DataError(f"{e} (in Dask partition {index}: the row number counts from that partition's first row)"
+                        ) from None
+
+
+def _fold(pdf: pd.DataFrame, plan: Plan, keep_values: bool) -> Partial:
+    start = 0
     num = np.empty((len(pdf), len(plan.numeric)))
     for j, c in enumerate(plan.numeric):
         s = pdf[c]
@@ -81,7 +91,11 @@ def dask_dataset(
     header = [str(c) for c in ddf.columns]
     if columns:
         ddf = ddf[list(columns)]
-    sample = ddf.head(SAMPLE_ROWS, npartitions=-1, compute=True)
+    # the first partition guesses the types (every row verifies them in the pass; a wrong guess costs one
+    # more pass) — reading every partition up front for the guess would read the data twice
+    sample = ddf.head(SAMPLE_ROWS, npartitions=1, compute=True)
+    if len(sample) == 0:
+        sample = ddf.head(SAMPLE_ROWS, npartitions=-1, compute=True)
     if len(sample) == 0:
         raise DataError("the Dask dataframe has no rows; check the files it reads")
     declared = dict(declared or {})
@@ -89,18 +103,16 @@ def dask_dataset(
     descriptions = dict(descriptions or {})
     check_described(descriptions, header, columns)
     plan = plan_from_sample(sample, None, declared)
-    lengths = ddf.map_partitions(len).compute()
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int)
     parts = ddf.to_delayed()
     passes = 0
     while True:
         passes += 1
         keep_values = bool(plan.discrete and plan.continuous)
         fold = dask.delayed(_fold_partition)
-        partials = dask.compute(*[fold(p, plan, int(s), keep_values) for p, s in zip(parts, starts)])
+        partials = dask.compute(*[fold(p, plan, i, keep_values) for i, p in enumerate(parts)])
         total = Partial()
         for part in partials:
-            total = total.merge(part)
+            total = total.merge(part.shift(total.n_read))
         result = finish(total, plan, missing=missing, source=name)
         if isinstance(result, Dataset):
             break
@@ -112,37 +124,85 @@ def dask_dataset(
     return result
 
 
+def _expand(pattern: str) -> list[str]:
+    """The files ``pattern`` matches, listed through fsspec (Dask's filesystem layer) where it runs: on a
+    worker, so ``s3://``, ``gs://`` and paths only the workers see are found as the workers see them."""
+    import fsspec
+
+    fs, _, paths = fsspec.core.get_fs_token_paths(pattern)
+    remote = "://" in pattern
+    return sorted(fs.unstrip_protocol(p) if remote else p for p in paths if fs.isfile(p))
+
+
+def _sha256(url: str) -> str:
+    """A file's SHA-256, computed where its bytes are (a worker; fsspec for remote files)."""
+    import hashlib
+
+    import fsspec
+
+    h = hashlib.sha256()
+    with fsspec.open(url, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _read_one(url: str, parquet: bool, sep: str, nrows: int | None = None) -> pd.DataFrame:
+    """One file read on a worker (for files the client cannot see)."""
+    import fsspec
+
+    with fsspec.open(url, "rb") as f:
+        if parquet:
+            df = pd.read_parquet(f)
+            return df.head(nrows) if nrows is not None else df
+        return pd.read_csv(f, sep=sep, dtype=str, keep_default_na=False, na_values=list(MISSING_MARKERS), nrows=nrows)
+
+
+def _frame(client: Any, urls: list[str], parquet: bool, sep: str, client_sees: bool | None = None) -> Any:
+    """The Dask dataframe over ``urls``: Dask's readers (split into blocks) where the client sees the files or
+    they are remote URLs; else one partition per file, each read on a worker."""
+    import dask.dataframe as dd
+
+    if client_sees is None:
+        client_sees = all("://" in u or Path(u).exists() for u in urls)
+    if client_sees:
+        if parquet:
+            return dd.read_parquet(urls)
+        # text first, as the small path reads it: the type rule decides, not Dask's per-file guess
+        return dd.read_csv(urls, sep=sep, dtype=str, keep_default_na=False, na_values=list(MISSING_MARKERS))
+    meta = client.submit(_read_one, urls[0], parquet, sep, 0).result()
+    return dd.from_map(_read_one, urls, parquet=parquet, sep=sep, meta=meta, enforce_metadata=False)
+
+
 def load_dask(address: str, pattern: str, variables: Any, columns: Sequence[str] | None, *, missing: str = "drop",
               context: str | None = None) -> Dataset:
     """The statistics of the files ``pattern`` matches, computed on the Dask cluster at ``address``
-    (``local``: a 2-worker cluster on this machine, started and stopped here)."""
+    (``local``: a 2-worker cluster on this machine, started and stopped here).
+
+    The pattern is listed, read and hashed where the workers are (through fsspec: ``s3://``, ``gs://``, or a
+    path only the workers see); the types are guessed from the first partition and the rows counted in the
+    statistics pass, so the data is read once (twice only when the first partition misled the guess)."""
     try:
-        import dask.dataframe as dd
         from distributed import Client, LocalCluster
     except ImportError:
         raise ConfigError("--dask needs Dask: pip install 'causalllm[dask]'") from None
-    import glob
-
     from .load import variables_of
 
-    files = sorted(glob.glob(pattern))
-    if not files:
-        raise DataError(f"no file matches {pattern}; give a path or a glob such as 'data/*.parquet'")
-    parquet = all(Path(f).suffix.lower() in (".parquet", ".pq") for f in files)
-    if not parquet and not all(Path(f).suffix.lower() in (".csv", ".tsv", ".tab") for f in files):
-        raise DataError(f"{pattern} mixes file kinds; give only Parquet files or only CSV/TSV files")
     desc, declared = variables_of(variables)
     cluster = LocalCluster(n_workers=2, processes=True, host="127.0.0.1") if address == "local" else None
     try:
         with Client(cluster if cluster is not None else address, timeout=30) as client:
-            if parquet:
-                ddf = dd.read_parquet(files)
-            else:
-                sep = "\t" if Path(files[0]).suffix.lower() in (".tsv", ".tab") else ","
-                # text first, as the small path reads it: the type rule decides, not Dask's per-file guess
-                ddf = dd.read_csv(files, sep=sep, dtype=str, keep_default_na=False, na_values=list(MISSING_MARKERS))
-            ds = dask_dataset(ddf, desc, columns=columns, missing=missing, declared=declared,
-                              name=Path(files[0]).parent.name or "data")
+            urls = client.submit(_expand, pattern, pure=False).result()
+            if not urls:
+                raise DataError(f"no file matches {pattern}; give a path or a glob such as 'data/*.parquet'")
+            parquet = all(u.lower().endswith((".parquet", ".pq")) for u in urls)
+            if not parquet and not all(u.lower().endswith((".csv", ".tsv", ".tab")) for u in urls):
+                raise DataError(f"{pattern} mixes file kinds; give only Parquet files or only CSV/TSV files")
+            sep = "\t" if urls[0].lower().endswith((".tsv", ".tab")) else ","
+            digests = client.map(_sha256, urls, pure=False)  # beside the pass, where the bytes are
+            ds = dask_dataset(_frame(client, urls, parquet, sep), desc, columns=columns, missing=missing,
+                              declared=declared, name=Path(urls[0].split("://")[-1]).parent.name or "data")
+            ds.inputs = dict(zip(urls, client.gather(digests)))
             ds.load_info["dask"] = client.scheduler.address if client.scheduler else address
     except OSError as e:
         raise ConfigError(f"cannot reach the Dask scheduler at {address} ({e}); check the address "
@@ -151,5 +211,4 @@ def load_dask(address: str, pattern: str, variables: Any, columns: Sequence[str]
         if cluster is not None:
             cluster.close()
     ds.context = context
-    ds.inputs = {f: file_sha256(f) for f in files}
     return ds

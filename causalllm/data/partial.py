@@ -202,6 +202,13 @@ class Partial:
             block[:, j] = codes
         self.codes.append(block)
 
+    def shift(self, rows: int) -> Partial:
+        """The same partial for rows that start ``rows`` later in the table (row numbers in its examples)."""
+        for f in self.facts.values():
+            if f.example is not None:
+                f.example = (f.example[0], f.example[1] + rows)
+        return self
+
     def merge(self, other: Partial) -> Partial:
         """These rows followed by ``other``'s."""
         if not self.n_read:

@@ -343,3 +343,51 @@ def test_a_priors_file_from_the_full_variable_list_works_on_the_filtered_table(t
                                    "--out", str(tmp_path / "o2")])
     assert res.exit_code == 1
     assert "'zzz' is not a data column" in res.output
+
+
+@pytest.mark.slow
+def test_dask_reads_paths_where_the_workers_are(tmp_path):
+    """A path only the workers see (relative to their working folder, not the client's) and a URL through
+    fsspec: listed, read and hashed on the workers, the types guessed from the first partition, one pass."""
+    import hashlib
+    import os
+
+    distributed = pytest.importorskip("distributed", reason="the dask extra is part of the test extra")
+    df = linear_data(EDGES, n=3000)
+    side = tmp_path / "worker-side"
+    (side / "parts").mkdir(parents=True)
+    for i in range(3):
+        df.iloc[i * 1000:(i + 1) * 1000].to_parquet(side / "parts" / f"p{i}.parquet")
+    here = os.getcwd()
+    os.chdir(side)  # the workers start here: "parts/*.parquet" is a path only they see
+    try:
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                           dashboard_address=None)
+    finally:
+        os.chdir(here)
+    assert not (tmp_path / "parts").exists()
+    ref = PCDiscovery().fit(load_dataset_frame(df))
+    with cluster:
+        for pattern in ("parts/*.parquet", f"file://{side}/parts/*.parquet"):
+            out = tmp_path / f"o{len(pattern)}"
+            res = CliRunner().invoke(cli, ["discover", pattern, "--dask", cluster.scheduler_address, "--llm", "none",
+                                           "--format", "dot", "--out", str(out), "--quiet"])
+            assert res.exit_code == 0, res.output
+            m = json.loads((out / "manifest.json").read_text())
+            assert m["n_rows"] == 3000
+            assert m["loading"]["passes"] == 1
+            digests = {hashlib.sha256((side / "parts" / f"p{i}.parquet").read_bytes()).hexdigest() for i in range(3)}
+            assert set(m["inputs"].values()) == digests
+            G = __import__("causalllm").read_graph(out)
+            assert sorted(G.edges(data="mark")) == sorted(ref.graph_.edges(data="mark"))
+    # files the client cannot see at all are read one partition per file on the workers: the same table
+    from distributed import Client
+
+    from causalllm.data.dask import _expand, _frame
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as c2, Client(c2) as client:
+        urls = _expand(str(side / "parts" / "*.parquet"))
+        on_workers = dask_dataset(_frame(client, urls, True, ",", client_sees=False))
+        assert on_workers.load_info["partitions"] == 3
+        assert_same_dataset(load_dataset_frame(df), on_workers)
