@@ -181,3 +181,28 @@ def test_perfect_fake_expert_orients_every_undirected_true_edge():
         assert G.has_edge(*want), want
         assert G.edges[want]["mark"] == "-->", want
 
+
+
+def test_an_edge_left_undirected_to_break_a_cycle_says_so_in_decision_and_report():
+    from causalllm.merge.runs import data_side, finish
+    from causalllm.output.report import report_html
+    from causalllm.output.result import DiscoveryResult
+
+    ds, pc = fit([("a", "b"), ("b", "c"), ("a", "c")], seed=1)
+    assert pc.graph_.number_of_edges() == 3
+    pairs = dict([ans("a", "b", conf=0.9), ans("b", "c", conf=0.9), ans("c", "a", conf=0.6)])
+    side = data_side(pc, pairs, "auto", None)
+    G = side.graph.copy()
+    for u, v in (("a", "b"), ("b", "c"), ("c", "a")):  # a policy that left a directed cycle
+        add_edge(G, u, v, "-->")
+    out = finish(side, G, side.decisions, None)
+    assert nx.is_directed_acyclic_graph(directed_part(out.graph))
+    (broken,) = out.info.cycles_broken
+    assert (broken["source"], broken["target"]) == ("c", "a")  # the least supported arrow
+    rows, F = build_rows(ds, pairs, {}, pc=pc, outcome=out)
+    row = next(r for r in rows if {r["source"], r["target"]} == {"a", "c"})
+    assert not row["directed"]
+    assert "made undirected to break a directed cycle (a -> b -> c)" in row["decision"]
+    html = report_html(DiscoveryResult(graph=F, pc_graph=pc.graph_, rows=rows, manifest={}, merge_info=out.info),
+                       "")
+    assert "cycle broken: c -&gt; a made undirected to break a directed cycle" in html
