@@ -61,6 +61,21 @@ def _fold(pdf: pd.DataFrame, plan: Plan, keep_values: bool) -> Partial:
     return Partial.fold(num, text, like, plan, start=start, keep_values=keep_values)
 
 
+def _first_rows(ddf: Any) -> pd.DataFrame:
+    """The type guess's rows: from the first partition (every row verifies the guess in the pass; a wrong
+    guess costs one more pass) — reading every partition up front for it would read the data twice."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "insufficient elements for head": a small partition
+        sample = ddf.head(SAMPLE_ROWS, npartitions=1, compute=True)
+        if len(sample) == 0:
+            sample = ddf.head(SAMPLE_ROWS, npartitions=-1, compute=True)
+    if len(sample) == 0:
+        raise DataError("the Dask dataframe has no rows; check the files it reads")
+    return sample
+
+
 def dask_dataset(
     ddf: Any,
     descriptions: dict[str, str] | None = None,
@@ -91,13 +106,7 @@ def dask_dataset(
     header = [str(c) for c in ddf.columns]
     if columns:
         ddf = ddf[list(columns)]
-    # the first partition guesses the types (every row verifies them in the pass; a wrong guess costs one
-    # more pass) — reading every partition up front for the guess would read the data twice
-    sample = ddf.head(SAMPLE_ROWS, npartitions=1, compute=True)
-    if len(sample) == 0:
-        sample = ddf.head(SAMPLE_ROWS, npartitions=-1, compute=True)
-    if len(sample) == 0:
-        raise DataError("the Dask dataframe has no rows; check the files it reads")
+    sample = _first_rows(ddf)
     declared = dict(declared or {})
     sample = clean(sample.reset_index(drop=True), name, declared)
     descriptions = dict(descriptions or {})
