@@ -153,6 +153,7 @@ def finish(side: DataSide, G: nx.DiGraph, decisions: dict[frozenset, Decision], 
         for u, v in honour_knowledge(G, k):  # the one boundary every policy's graph passes
             decisions.setdefault(pair_key(u, v), Decision()).why = (
                 f"made undirected at the final check: the knowledge file rules out {u} -> {v}")
+        honour_knowledge(side.graph, k)  # and the data side's graph, drawn beside it
         info.violations += verify_knowledge(G, k)
         info.knowledge = {"file": k.source, "required": len(k.required), "forbidden": len(k.forbidden_edges()),
                           "tiers": len(k.tiers)}
