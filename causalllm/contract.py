@@ -20,9 +20,9 @@ from typing import Any
 
 from .errors import DataError
 
-__all__ = ["CONFOUNDER_COLUMNS", "EDGE_COLUMNS", "LLM_COLUMNS", "MANIFEST", "MARK_TOKENS", "OUTPUTS", "PRIORS_COLUMNS",
-           "STABILITY_COLUMNS", "UNUSABLE_WARN_SHARE", "csv_text", "neutralise", "require_complete", "truthy",
-           "unneutralise"]
+__all__ = ["BEHAVIOURS", "CONFOUNDER_COLUMNS", "EDGE_COLUMNS", "LLM_COLUMNS", "MANIFEST", "MARK_TOKENS", "OUTPUTS",
+           "PRIORS_COLUMNS", "STABILITY_COLUMNS", "UNUSABLE_WARN_SHARE", "csv_text", "neutralise", "require_complete",
+           "truthy", "unneutralise"]
 
 #: ``edges.csv``: always present, in this order.
 EDGE_COLUMNS = ["source", "target", "in_graph", "directed", "status", "pc", "data", "p_value", "sepset"]
@@ -40,6 +40,14 @@ PRIORS_COLUMNS = ["source", "target", "answer", "confidence", "order_consistent"
 #: Above this share of unusable LLM answers (invalid or unanswered) a run is loud: a warning on stderr,
 #: a banner in the report (the manifest's ``llm_health`` holds the counts).
 UNUSABLE_WARN_SHARE = 0.5
+#: Why a reply is unusable although well formed, by behaviour across the replies (``llm_health.behaviour``
+#: counts the pairs; :mod:`causalllm.expert.behaviour` decides; the banner and stderr use these words).
+BEHAVIOURS = {
+    "position": "the answers follow the question order (the first-named variable always causes the second)",
+    "template": "the reply copies the template's placeholder text instead of answering",
+    "constant": "the same reply to every question",
+    "zero_confidence": "a direction claimed with zero confidence",
+}
 #: causalllm's own mark tokens: cells that are exactly one of these stay as they are.
 MARK_TOKENS = ("-->", "---", "<->", "o->", "o-o", "o--", "<--", "<-o", "--o")
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import RunConfig, backend, default_cache_path, environment, show_requests
-from .contract import UNUSABLE_WARN_SHARE
+from .contract import BEHAVIOURS, UNUSABLE_WARN_SHARE
 from .data.dataset import Dataset
 from .data.knowledge import Knowledge, read_knowledge
 from .data.load import load as load_data
@@ -219,7 +219,8 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
     result.manifest = build_manifest(ds, _discover_options(cfg, pc), timings, llm=dict(info), engine=pc.engine_info(),
                                      **result.manifest)
     if asker is not None and answers is not None:
-        result.manifest["llm_health"] = _health(answers.pairs, asker.stats_.get("stopped") or asker.stats_.get("last_error"))
+        result.manifest["llm_health"] = _health(answers.pairs, asker.stats_.get("stopped") or asker.stats_.get("last_error"),
+                                                asker.stats_.get("behaviour"))
     return result
 
 
@@ -251,16 +252,19 @@ def _extra_checks(cfg: RunConfig, ds: Dataset, pc: PCDiscovery | None, asker: LL
         result.missing += [step for step, want in wanted if want and not done[step]]
 
 
-def _health(pairs: Mapping[frozenset, PairAnswer], stopped: str | None = None) -> dict[str, Any]:
-    """The answers' health for the manifest (with why asking stopped, if it did); loud on stderr when most
-    are unusable."""
+def _health(pairs: Mapping[frozenset, PairAnswer], stopped: str | None = None,
+            behaviour: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """The answers' health for the manifest (with why asking stopped, if it did, and the pairs each behaviour
+    made unusable — :mod:`causalllm.expert.behaviour`); loud on stderr when most are unusable."""
     h = answer_health(dict(pairs))
     h["stopped"] = stopped if not h["usable"] else None  # why nothing came back
+    h["behaviour"] = dict(behaviour or {})
     if h["asked"] and h["unusable_share"] > UNUSABLE_WARN_SHARE:
-        log.warning("%d of %d LLM answers are unusable (%d invalid, %d unanswered): %s; check --base-url, --model "
+        why = "; ".join(f"{BEHAVIOURS[b]} ({n} pairs)" for b, n in h["behaviour"].items())
+        log.warning("%d of %d LLM answers are unusable (%d invalid, %d unanswered%s): %s; check --base-url, --model "
                     "and the replies in llm_answers.jsonl", h["asked"] - h["usable"], h["asked"], h["invalid"],
-                    h["unanswered"], "the graph is the data's alone" if not h["usable"] else
-                    "the LLM's part of the graph rests on the few that are")
+                    h["unanswered"], f"; {why}" if why else "", "the graph is the data's alone" if not h["usable"]
+                    else "the LLM's part of the graph rests on the few that are")
     return h
 
 
@@ -285,7 +289,7 @@ def _ask(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLMPrior
     result.manifest = build_manifest(ds, _ask_options(cfg), timings, llm=dict(info), llm_stats=asker.stats_,
                                      **result.manifest, prompt_version=asker.stats_["prompt_version"],
                                      llm_health=_health(asker.pairs_, asker.stats_.get("stopped")
-                                                                 or asker.stats_.get("last_error")))
+                                                        or asker.stats_.get("last_error"), asker.stats_.get("behaviour")))
     return result
 
 

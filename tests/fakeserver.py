@@ -18,6 +18,24 @@ def completion(content: object) -> dict:
     return chat_completion(content, model="fake", prompt_tokens=10, completion_tokens=5)
 
 
+def honest(body: dict, **extra: object) -> dict:
+    """A direction reply a knowing model could give: read from the question's two names, the same direction
+    whichever is asked first (the alphabetically first name causes the other), a confidence that depends on
+    the pair — so no behaviour screen (position, constant) flags it. ``extra`` overrides fields."""
+    import hashlib
+    import json
+    import re
+
+    text = " ".join(str(m.get("content", "")) for m in body.get("messages", []))
+    found = re.search(r"Variable A: (.*)\n.*\nVariable B: (.*)\n", text)
+    a, b = (found.group(1), found.group(2)) if found else ("a", "b")
+    conf = 0.6 + int(hashlib.sha256(("|".join(sorted((a, b)))).encode()).hexdigest(), 16) % 35 / 100
+    cause, effect = sorted((a, b))
+    reply = {"answer": "A->B" if cause == a else "B->A", "confidence": round(conf, 2),
+             "rationale": f"{cause} affects {effect}.", **extra}
+    return completion(json.dumps(reply))
+
+
 #: A script's payload that makes the server drop the connection instead of answering.
 RESET = "\0reset"
 

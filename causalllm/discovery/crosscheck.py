@@ -92,6 +92,12 @@ def _share(G: nx.DiGraph, pc: PCDiscovery, max_tests: int, rng: random.Random) -
     return (len(violated) / len(imps) if imps else 0.0), len(imps), violated
 
 
+#: Below these, the falsification says the LLM's claims are too few to judge (a verdict on one or two
+#: edges, or on a handful of implications, would be noise).
+MIN_CLAIMS = 3
+MIN_IMPLICATIONS = 5
+
+
 def falsify_graph(G: nx.DiGraph, pc: PCDiscovery, *, n_permutations: int = 20, max_tests: int = 600,
                   seed: int = 0) -> dict:
     """Local-Markov falsification of ``G`` on PC's data with a node-permutation baseline."""
@@ -116,8 +122,11 @@ def falsify_graph(G: nx.DiGraph, pc: PCDiscovery, *, n_permutations: int = 20, m
     n_permutations = len(baseline)
     as_good = sum(1 for b in baseline if b <= share)
     p_value = (1 + as_good) / (1 + n_permutations)
-    informative = p_value <= 0.05
-    verdict = (f"the LLM's graph violates {share:.0%} of its {n_tests} testable implications, fewer than "
+    few = H.number_of_edges() < MIN_CLAIMS or n_tests < MIN_IMPLICATIONS
+    informative = p_value <= 0.05 and not few
+    verdict = (f"the LLM made {H.number_of_edges()} consistent direct-cause claim(s) with {n_tests} testable "
+               "implication(s): too few to tell whether the data supports them" if few else
+               f"the LLM's graph violates {share:.0%} of its {n_tests} testable implications, fewer than "
                f"{n_permutations - as_good} of {n_permutations} random relabellings: the data supports its structure"
                if informative else
                f"the LLM's graph violates {share:.0%} of its {n_tests} testable implications; "

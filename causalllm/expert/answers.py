@@ -94,8 +94,8 @@ class PairAnswer:
 def combine_votes(pair: tuple[str, str], records: list[dict]) -> PairAnswer:
     """Combine one pair's replies (records of ``llm_answers.jsonl``) into its :class:`PairAnswer`.
 
-    The answer is the plurality (ties broken by summed confidence); its confidence is the share
-    of votes it got times the mean confidence of those votes; ``order_consistent`` says whether
+    The answer is the plurality — a tie is ``unsure`` (a split vote), never broken; its confidence
+    is the share of votes it got times the mean confidence of those votes; ``order_consistent`` says whether
     both orders' pluralities agree. With no usable reply the answer is ``invalid`` or
     ``unanswered``; a model that only refused gives ``unsure``, rationale ``refused: ...``.
     """
@@ -115,6 +115,12 @@ def combine_votes(pair: tuple[str, str], records: list[dict]) -> PairAnswer:
     for r in ok:
         conf_sum[r["canonical"]] = conf_sum.get(r["canonical"], 0.0) + r["confidence"]
     best = max(votes, key=lambda a: (votes[a], conf_sum[a], -ANSWERS.index(a)))
+    if sum(1 for a in votes if votes[a] == votes[best]) > 1:
+        # a split vote gives no answer: breaking it by confidence or by the answers' order would invent
+        # one (a position-biased model's 1-1 split would become the row's own direction)
+        return PairAnswer(src, tgt, "unsure", 0.0, False if len({(r["asked_first"], r["asked_second"]) for r in ok})
+                          == 2 else None, f"split vote ({', '.join(f'{a}: {n}' for a, n in votes.items())})",
+                          dict(votes))
     share = votes[best] / len(ok)
     confidence = share * conf_sum[best] / votes[best]
     by_order: dict[tuple[str, str], Counter] = {}
@@ -220,12 +226,13 @@ def answer_health(pairs: dict[frozenset, PairAnswer]) -> dict[str, Any]:
 def llm_graph(pairs: dict[frozenset, PairAnswer], nodes: list[str]) -> tuple[nx.DiGraph, list[dict]]:
     """The LLM's own graph: its direct-cause claims, cycles broken deterministically.
 
-    A cycle is broken by dropping its least confident edge (ties: first in name order); each
+    A claim is a directed answer the model gave in both question orders (an order-inconsistent one is
+    no claim). A cycle is broken by dropping its least confident edge (ties: first in name order); each
     removal is returned so it can be reported.
     """
     G = make_graph(nodes)
     for p in sorted(pairs.values(), key=lambda p: (p.source, p.target)):
-        d = p.directed()
+        d = p.directed() if p.order_consistent is not False else None
         if d:
             add_edge(G, d[0], d[1], "-->", confidence=p.confidence)
     removed = []

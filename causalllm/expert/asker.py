@@ -44,6 +44,7 @@ from ..data.dataset import Dataset
 from ..errors import ConfigError, LLMError, TransientLLMError
 from ..graph import pair_key
 from .answers import Answers, PairAnswer, combine_votes, normalize_name
+from .behaviour import behaviour_counts, is_template_text, screen_replies
 from .cache import AnswerCache, cache_key
 from .client import ChatModel, Completion
 from .prompts import (
@@ -437,10 +438,12 @@ class LLMPriors:
         if state.fatal is not None:
             # not raised: every answer received is kept, the run writes its outputs and then fails loudly
             log.error("asking stopped: %s; the questions left are recorded unanswered", state.fatal)
+        flags = screen_replies(results)  # behaviour across the replies: each unusable one becomes invalid
         by_pair: dict[tuple[str, str], list[dict]] = {}
-        for r in results:
+        for i, r in enumerate(results):
             if r["kind"] == "direction":
-                by_pair.setdefault((r["source"], r["target"]), []).append(r)
+                rec = {**r, "status": "invalid", "error": flags[i]} if i in flags else r
+                by_pair.setdefault((r["source"], r["target"]), []).append(rec)
         self.pairs_: dict[frozenset, PairAnswer] = {pair_key(*p): combine_votes(p, recs) for p, recs in by_pair.items()}
         if self.simulated:
             for pa in self.pairs_.values():
@@ -456,7 +459,11 @@ class LLMPriors:
             "prompt_version": self._prompts.version, "refused": sum(1 for r in results if r["status"] == "refused"),
             "models_answered": sorted(state.models), "stopped": str(state.fatal) if state.fatal else None,
             "last_error": state.last_error if state.last_error != "unknown" else None,
+            "behaviour": behaviour_counts(results, flags),
         }
+        if flags:
+            log.warning("%d of %d replies are unusable and change nothing in the graph: %s", len(flags), len(results),
+                        "; ".join(sorted(set(flags.values()))))
         if state.budget_hit:
             log.warning("call budget of %s reached: %d question(s) left unanswered (answers so far are kept; "
                         "raise --max-calls and re-run to finish)", self.max_calls, self.stats_["failed"])
@@ -535,8 +542,8 @@ def _confounders(results: list[dict], columns: list[str], aliases: dict[str, str
         items = []
         for c in r["confounders"]:
             col = cols.get(normalize_name(c["name"]))
-            if col in (r["source"], r["target"]):
-                continue
+            if col in (r["source"], r["target"]) or (col is None and is_template_text(c["name"])):
+                continue  # the pair itself, or the template's placeholder ("short name") copied
             items.append({"name": col or c["name"].strip(), "measured": col is not None,
                           "rationale": c.get("rationale", "")})
         conf[pair_key(r["source"], r["target"])] = items

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..contract import UNUSABLE_WARN_SHARE
+from ..contract import BEHAVIOURS, UNUSABLE_WARN_SHARE
 from ..merge.statuses import STATUSES
 
 __all__ = ["report_html", "write_report"]
@@ -141,8 +141,10 @@ def _header(result: Any) -> list[str]:
     health = m.get("llm_health") or {}
     if health.get("asked") and health["unusable_share"] > UNUSABLE_WARN_SHARE:
         lost = health["asked"] - health["usable"]
+        behaviour = "".join(f"; {BEHAVIOURS[b]}: {n} pairs" for b, n in (health.get("behaviour") or {}).items()
+                            if b in BEHAVIOURS)
         parts.append(f"<div class='fail' id='llm-failure-banner'>LLM FAILURE: {lost} of {health['asked']} answers are "
-                     f"unusable ({health['invalid']} invalid, {health['unanswered']} unanswered). "
+                     f"unusable ({health['invalid']} invalid, {health['unanswered']} unanswered{_e(behaviour)}). "
                      + ("Nothing in this graph comes from the LLM." if not health["usable"] else
                         "The LLM's part of this graph rests on the few usable answers.")
                      + " Check the endpoint, the model and the replies in llm_answers.jsonl.</div>")

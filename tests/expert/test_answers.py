@@ -26,7 +26,14 @@ def test_combine_votes():
     assert (p.answer, p.order_consistent, p.votes, p.confidence) == ("-->", True, {"-->": 2}, 0.7)
     p = combine_votes(("a", "b"), [_rec("a", "-->"), _rec("b", "none")])
     assert p.order_consistent is False
-    assert p.confidence == 0.4
+    assert (p.answer, p.confidence) == ("unsure", 0.0)  # a split vote is no answer
+    assert p.rationale == "split vote (-->: 1, none: 1)"
+    # a 1-1 split between the two directions is never broken toward the row's order, nor by confidence
+    p = combine_votes(("a", "b"), [_rec("a", "-->", 0.9), _rec("b", "<--", 0.3)])
+    assert (p.answer, p.votes) == ("unsure", {"-->": 1, "<--": 1})
+    assert PairAnswer("a", "b", p.answer).directed() is None
+    p = combine_votes(("a", "b"), [_rec("a", "-->"), _rec("a", "-->"), _rec("b", "<--")])
+    assert (p.answer, p.confidence) == ("-->", round(2 / 3 * 0.8, 4))  # a plurality still answers
     p = combine_votes(("a", "b"), [{"status": "invalid", "raw": "nope", "error": "not JSON"}])
     assert p.answer == "invalid"
     assert "not JSON" in p.rationale

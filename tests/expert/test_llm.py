@@ -11,7 +11,7 @@ import time
 import pytest
 from conftest import run_subprocess, write
 from fakes import SECRET, TRUTH, model_for, small_ds
-from fakeserver import FakeServer, completion
+from fakeserver import FakeServer, completion, honest
 
 from causalllm.config import LLMConfig
 from causalllm.errors import ConfigError, LLMError, TransientLLMError
@@ -214,7 +214,7 @@ def test_caps_on_rationale_and_confounders():
     def script(body, n):
         if body["response_format"]["json_schema"]["name"] == "confounders":
             return 200, {}, _reply(json.dumps(many))
-        return 200, {}, _reply(json.dumps({"answer": "A->B", "confidence": 0.9, "rationale": "y" * 2_000_000}))
+        return 200, {}, honest(body, rationale="y" * 2_000_000)
 
     with FakeServer(script) as srv:
         pr = LLMPriors(model_for(srv.url), strategy="all", confounders="all", both_orders=False).fit(small_ds())
@@ -265,8 +265,7 @@ def test_keys_and_url_credentials_never_reach_disk_or_stderr(tmp_path, monkeypat
     def script(body, n):
         if n % 3 == 0:
             return 500, {}, {"error": {"message": f"bad key {key} for {url_secret} {query_secret}"}}
-        return 200, {}, _reply(json.dumps({"answer": "A->B", "confidence": 0.9,
-                                           "rationale": f"your key {key} and {url_secret} {query_secret}"}))
+        return 200, {}, honest(body, rationale=f"your key {key} and {url_secret} {query_secret}")
 
     with FakeServer(script) as srv:
         host = srv.url.split("//")[1]
@@ -416,7 +415,7 @@ def test_one_pair_whose_connection_always_resets_never_sinks_the_run(tmp_path, m
         if ("Variable A: Smoker" in prompt and "Variable B: Cancer" in prompt) or \
                 ("Variable A: Cancer" in prompt and "Variable B: Smoker" in prompt):
             return 0, {}, RESET
-        return 200, {}, _reply(GOOD)
+        return 200, {}, honest(body)
 
     with FakeServer(script) as srv:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-real")
@@ -429,5 +428,5 @@ def test_one_pair_whose_connection_always_resets_never_sinks_the_run(tmp_path, m
               for r in (out / "priors.csv").read_text().splitlines()[1:]}
     assert priors[("Smoker", "Cancer")] == "unanswered"
     assert "cannot reach" in (out / "priors.csv").read_text()
-    assert sum(v == "-->" for v in priors.values()) == len(priors) - 1  # every other pair answered
+    assert sum(v in ("-->", "<--") for v in priors.values()) == len(priors) - 1  # every other pair answered
     assert AnswerCache(tmp_path / "c.sqlite").__len__() >= 2 * (len(priors) - 1)  # and paid for once

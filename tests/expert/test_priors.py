@@ -14,12 +14,20 @@ from causalllm.expert.cache import AnswerCache
 NONE = '{"answer": "none", "confidence": 0.5, "rationale": "x"}'
 
 
-def test_order_bias_gives_inconsistency_and_lower_confidence():
+def test_a_model_that_answers_by_position_is_unusable_and_said():
+    """Every answer "the first-named causes the second", in both orders: each reply is well formed, together
+    they carry no knowledge. They become invalid (named), so they change nothing in the graph."""
     pr = LLMPriors(FakeChatModel(profile="perfect", order_bias=1.0), strategy="all", confounders="none").fit(small_ds())
-    p = pr.pairs_[frozenset(("smoking", "tar"))]
-    assert p.order_consistent is False
-    assert p.votes == {"-->": 1, "<--": 1}
-    assert p.confidence <= 0.5  # share 1/2 times the reported confidence
+    assert {p.answer for p in pr.pairs_.values()} == {"invalid"}
+    assert all("follow the question order" in p.rationale for p in pr.pairs_.values())
+    assert pr.stats_["behaviour"] == {"position": len(pr.pairs_)}
+    # some order bias (an honest model that sometimes follows the order) is not flagged: its pairs are split votes
+    mild = LLMPriors(FakeChatModel(profile="perfect", order_bias=0.3, seed=1), strategy="all",
+                     confounders="none").fit(small_ds())
+    assert "position" not in mild.stats_["behaviour"]
+    split = [p for p in mild.pairs_.values() if p.order_consistent is False]
+    assert split
+    assert all(p.answer == "unsure" for p in split)
 
 
 def test_malformed_json_gets_one_reask_then_invalid(tmp_path):

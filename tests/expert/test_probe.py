@@ -42,8 +42,10 @@ def test_disguise_hides_names_descriptions_and_context():
 def test_an_expert_that_reasons_from_the_prompt_changes_nothing():
     """A model whose answer does not depend on the names gives the same answers disguised."""
     ds = load_dataset("asia")
-    reply = json.dumps({"answer": "none", "confidence": 0.7, "rationale": "no mechanism described"})
-    asker = LLMPriors(FakeChatModel(lambda m, n: reply), strategy="all", confounders="none").fit(ds)
+    def reply(messages, n):  # the names play no part (the same reply to every question is screened out)
+        return json.dumps({"answer": "none", "confidence": 0.6 + n % 5 / 20, "rationale": "no mechanism described"})
+
+    asker = LLMPriors(FakeChatModel(reply), strategy="all", confounders="none").fit(ds)
     out = probe_memorisation(asker, ds, 5, seed=3)
     assert out["pairs"] == 5
     assert out["changed"] == 0
