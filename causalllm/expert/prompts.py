@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import re
 import string
 from dataclasses import dataclass, field, replace
@@ -241,16 +242,32 @@ def check_answer(kind: str, obj: Any) -> Any:
     """
     if kind == "confounders":
         return _confounder_items(obj)
+    note = ""
     if isinstance(obj, dict) and isinstance(obj.get("answer"), str):
         obj = dict(obj)
         a = obj["answer"].strip().replace(" ", "")
         obj["answer"] = {"a->b": "A->B", "b->a": "B->A"}.get(a.lower(), a.lower() if a.lower() in ("none", "unsure") else a)
+        obj["confidence"], note = _clip(obj.get("confidence"))
     try:
         out = _Direction.model_validate(obj).model_dump()
     except ValidationError as e:
         raise ValueError(_validation_message(e)) from None
     out["rationale"] = _cap(out["rationale"])
+    if note:
+        out["rationale"] = f"{out['rationale']} [{note}]".strip()
     return out
+
+
+def _clip(confidence: Any) -> tuple[Any, str]:
+    """A confidence outside [0, 1] read as its nearest bound, with a note: grammar-constrained servers
+    (llama.cpp) do not enforce the schema's ``maximum``, and a re-ask costs a call to get the same number
+    back. Anything that is not a finite JSON number is left for the contract to refuse."""
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not math.isfinite(confidence):
+        return confidence, ""
+    if 0 <= confidence <= 1:
+        return confidence, ""
+    bound = 1.0 if confidence > 1 else 0.0
+    return bound, f"confidence {confidence:g} outside 0-1, read as {bound:g}"
 
 
 def _cap(text: str) -> str:

@@ -66,7 +66,12 @@ def test_bad_override_files(tmp_path):
 def test_reply_contract():
     assert parse_direction('{"answer": "a -> b", "confidence": 1, "rationale": ""}')["answer"] == "A->B"
     assert parse_direction('```json\n{"answer": "none", "confidence": 0.2, "rationale": "r"}\n```')["answer"] == "none"
-    for bad, why in (('{"answer": "A->B", "confidence": 2, "rationale": ""}', "confidence"),
+    # a grammar-constrained server (llama.cpp) does not enforce the schema's maximum: the bound, with a note
+    clipped = parse_direction('{"answer": "A->B", "confidence": 1.5, "rationale": "smoke harms"}')
+    assert (clipped["confidence"], clipped["rationale"]) == (1.0, "smoke harms [confidence 1.5 outside 0-1, read as 1]")
+    assert parse_direction('{"answer": "none", "confidence": -0.2, "rationale": ""}')["confidence"] == 0.0
+    for bad, why in (('{"answer": "A->B", "confidence": "2", "rationale": ""}', "confidence"),
+                     ('{"answer": "A->B", "confidence": true, "rationale": ""}', "confidence"),
                      ('{"answer": "maybe", "confidence": 0.5, "rationale": ""}', "answer"),
                      ('{"answer": "none", "confidence": 0.5, "rationale": "", "extra": 1}', "extra"),
                      ("", "empty")):
