@@ -35,7 +35,7 @@ from ..expert.answers import llm_graph
 from ..expert.asker import probe_memorisation
 from ..graph import compare
 from ..graph.read import read_truth
-from ..merge.policies import POLICIES
+from ..merge.policies import DATA_ONLY, POLICIES, merge
 from ..output.folder import ensure_out_dir
 from ..pipeline import combine, fit_pc, make_asker, open_expert
 from .networks import network_sample, network_truth
@@ -217,6 +217,11 @@ def evaluate(
                 records.append({**base, "expert": "-", "method": "pc", **compare(pc.graph_, truth),
                                 "llm_questions": 0, "llm_calls": 0, "cache_hits": 0, "tokens": 0,
                                 "wall_s": pc_time})
+                t0 = time.perf_counter()
+                side = merge(pc, {}, DATA_ONLY).graph  # what --llm none draws: no LLM at all
+                records.append({**base, "expert": "-", "method": "data", **compare(side, truth),
+                                "llm_questions": 0, "llm_calls": 0, "cache_hits": 0, "tokens": 0,
+                                "wall_s": pc_time + time.perf_counter() - t0})
                 for expert in expert_names:
                     expert_cfg = cell.replace(profile=expert) if llm == "simulated" else cell
                     records += _score_expert(ds, truth, pc, expert_cfg, expert, merges, base, probe, pc_time)
@@ -230,7 +235,8 @@ def evaluate(
 
 
 def summarize(records: Iterable[dict]) -> list[dict]:
-    """Mean and sd per (dataset, rows, expert, method)."""
+    """Mean and sd per (dataset, rows, expert, method); each expert's row also carries its gain over the data
+    side alone (``gain_<metric>``: its mean minus the data side's, on the same datasets, rows and seeds)."""
     groups: dict[tuple, list[dict]] = {}
     for r in records:
         groups.setdefault((r["dataset"], r["rows"], r["expert"], r["method"]), []).append(r)
@@ -245,6 +251,12 @@ def summarize(records: Iterable[dict]) -> list[dict]:
             row[k] = statistics.fmean(vals)
             row[k + "_sd"] = statistics.stdev(vals) if len(vals) > 1 else 0.0
         out.append(row)
+    data = {(r["dataset"], r["rows"]): r for r in out if r["method"] == "data"}
+    for r in out:
+        ref = data.get((r["dataset"], r["rows"]))
+        if ref is not None and r["method"] != "data":
+            for k in ("orientation_f1", "dir_f1", "shd"):
+                r["gain_" + k] = r[k] - ref[k]
     order = {m: i for i, m in enumerate((*BASELINES, *POLICIES))}
     out.sort(key=lambda r: (r["dataset"], r["rows"], r["expert"] != "-", r["expert"], order.get(r["method"], 99)))
     return out
@@ -256,17 +268,18 @@ def _pm(mean: float, sd: float, digits: int = 2) -> str:
 
 def markdown_table(summary: list[dict]) -> str:
     """The summary as a Markdown table."""
-    head = ("| dataset | rows | expert | method | SHD | normalized SHD | adjacency F1 | orientation F1 | dirF1 | "
-            "LLM calls | tokens | cache hits | wall s |")
+    head = ("| dataset | rows | expert | method | SHD | normalized SHD | adjacency F1 | orientation F1 | "
+            "gain over the data side | dirF1 | LLM calls | tokens | cache hits | wall s |")
     probed = any("probe_changed" in r for r in summary)
     if probed:
         head += " answers changed when disguised |"
-    lines = [head, "|" + "---|" * (14 if probed else 13)]
+    lines = [head, "|" + "---|" * (15 if probed else 14)]
     for r in summary:
+        gain = f"{r['gain_orientation_f1']:+.2f}" if "gain_orientation_f1" in r else "—"
         lines.append(
             f"| {r['dataset']} | {r['rows']} | {r['expert']} | {r['method']} | {_pm(r['shd'], r['shd_sd'], 1)} | "
             f"{_pm(r['normalized_shd'], r['normalized_shd_sd'])} | {_pm(r['adjacency_f1'], r['adjacency_f1_sd'])} | "
-            f"{_pm(r['orientation_f1'], r['orientation_f1_sd'])} | {_pm(r['dir_f1'], r['dir_f1_sd'])} | "
+            f"{_pm(r['orientation_f1'], r['orientation_f1_sd'])} | {gain} | {_pm(r['dir_f1'], r['dir_f1_sd'])} | "
             f"{r['llm_calls']:.0f} | {r['tokens']:.0f} | "
             f"{r['cache_hits']:.0f} | {r['wall_s']:.2f} |"
             + (f" {_pm(r['probe_changed'], r['probe_changed_sd'])} |" if "probe_changed" in r else
@@ -286,6 +299,7 @@ def plot_results(summary: list[dict], path: str | Path) -> Path:
     for ax, (d, n) in zip(axes[0], keys):
         rows = [r for r in summary if r["dataset"] == d and r["rows"] == n]
         pc = next((r for r in rows if r["method"] == "pc"), None)
+        side = next((r for r in rows if r["method"] == "data"), None)
         experts = sorted({r["expert"] for r in rows if r["expert"] != "-"})
         methods = [m for m in ("llm", *POLICIES) if any(r["method"] == m for r in rows)]
         width = 0.8 / max(1, len(experts))
@@ -296,6 +310,8 @@ def plot_results(summary: list[dict], path: str | Path) -> Path:
                    yerr=[v["orientation_f1_sd"] if v else 0 for v in vals], label=e, capsize=2)
         if pc:
             ax.axhline(pc["orientation_f1"], color="k", ls="--", lw=1, label="PC alone")
+        if side:
+            ax.axhline(side["orientation_f1"], color="#01665e", ls=":", lw=1.4, label="data side alone")
         ax.set_xticks([j + width * (len(experts) - 1) / 2 for j in range(len(methods))])
         ax.set_xticklabels(["LLM alone" if m == "llm" else m for m in methods])
         ax.set_ylim(0, 1.05)

@@ -10,5 +10,7 @@ METRICS = ("shd", "normalized_shd", "adjacency_f1", "orientation_f1", "dir_f1")
 EVALUATE_BACKENDS = ("simulated", "openai")
 #: Pairwise benchmarks of ``evaluate --pairs``.
 PAIR_BENCHMARKS = ("tuebingen",)
-#: The methods scored besides the merge policies, in table order: PC alone, the LLM alone.
-BASELINES = ("pc", "llm")
+#: The methods scored besides the merge policies, in table order: PC's own CPDAG, the data side alone (PC's
+#: fit re-read by the collider re-check: what ``--llm none`` draws, the baseline an LLM's gain is measured
+#: against), the LLM alone.
+BASELINES = ("pc", "data", "llm")

@@ -92,6 +92,28 @@ def _confident_wrong(sim: SimulatedExpert, a: str, b: str, truth: str, u: float,
     return sim.gpt4(a, b, truth, u, rng), None
 
 
+def _cautious(sim: SimulatedExpert, a: str, b: str, truth: str, u: float, rng: random.Random) -> Answer:
+    # one draw per unordered pair, so both question orders agree (an abstention is not an inconsistency)
+    v = sim.pair_draw("cautious", a, b)
+    if truth != "none":
+        if v < 0.25:
+            return "unsure", round(rng.uniform(0.3, 0.6), 2)
+        return (truth if u >= 0.005 else ("B->A" if truth == "A->B" else "A->B")), None
+    if v >= 0.4:
+        return "none", None
+    # a claimed direct cause for a non-adjacent pair: the ancestral direction where there is one
+    if a in sim.ancestors(b):
+        return "A->B", None
+    if b in sim.ancestors(a):
+        return "B->A", None
+    cause = min(a, b) if sim.pair_draw("cautious-direction", a, b) < 0.5 else max(a, b)
+    return ("A->B" if cause == a else "B->A"), None
+
+
+def _position_biased(sim: SimulatedExpert, a: str, b: str, truth: str, u: float, rng: random.Random) -> Answer:
+    return "A->B", None
+
+
 #: Every simulated-expert profile (``--profile``), in the order the docs list them.
 PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("perfect", "the truth: a direct edge gets its true direction, any other pair \"none\"", _perfect,
@@ -108,6 +130,11 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
             "with confidence 0.9-0.99", _confident_wrong, "P", 0.2, misconceives=True),
     Profile("flip", "the truth, replaced with another answer with probability P", _flip, "P", None,
             confounder_recall=1.0),
+    Profile("cautious", "a recorded GPT-4's profile (chain of thought, an 'uncertain' option): abstains on a quarter "
+            "of the true edges, reverses almost none (0.5%), claims a direct cause for 40% of the non-adjacent "
+            "pairs (the ancestral direction where there is one)", _cautious),
+    Profile("position-biased", "a tiny model's behaviour: 'A->B' (the first-named variable causes the second) "
+            "whatever the question", _position_biased, confounder_recall=None),
 )}
 
 

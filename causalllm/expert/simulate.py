@@ -191,6 +191,16 @@ class SimulatedExpert:
             return "B->A" if u < 0.8 else ("A->B" if u < 0.9 else "none")
         return "none" if u < 0.475 else rng.choice(["A->B", "B->A"])
 
+    def pair_draw(self, salt: str, a: str, b: str) -> float:
+        """A uniform draw in [0, 1) fixed per unordered pair, seed and ``salt`` (both question orders see it)."""
+        x, y = sorted((a, b))
+        h = hashlib.sha256(f"{salt}:{self.seed}:{x}:{y}".encode()).digest()
+        return int.from_bytes(h[:8], "big") / 2 ** 64
+
+    def ancestors(self, node: str) -> set[str]:
+        """The truth graph's ancestors of ``node``."""
+        return set(self._anc[node])
+
     def misconceived(self, a: str, b: str) -> bool:
         """Whether the confident-wrong expert holds the reversed belief about this true edge (either order)."""
         x, y = sorted((a, b))
@@ -223,7 +233,8 @@ class SimulatedExpert:
         if self.order_bias and rng.random() < self.order_bias:
             ans = "A->B"
         text = {"A->B": f"{a} directly influences {b}.", "B->A": f"{b} directly influences {a}.",
-                "none": f"No direct causal link between {a} and {b}."}[ans]
+                "none": f"No direct causal link between {a} and {b}.",
+                "unsure": f"Cannot tell whether {a} and {b} are directly linked."}[ans]
         return {"answer": ans, "confidence": conf, "rationale": f"{label} {text}"}
 
     def confounders(self, a: str, b: str, others: list[str]) -> dict:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from causalllm.bench.evaluate import evaluate, markdown_table, parse_profiles
 from causalllm.bench.pairs import evaluate_pairs
 from causalllm.config import LLMConfig, RunConfig
@@ -19,7 +21,7 @@ def test_grid_small(tmp_path):
     res = evaluate(["cancer"], rows=[3000], seeds=2, profiles=["perfect", "random"], merges=["auto", "report"],
                    config=RunConfig.from_options(cache=str(tmp_path / "c.sqlite")))
     s = {(r["expert"], r["method"]): r for r in res["summary"]}
-    assert set(s) == {("-", "pc"), ("perfect", "llm"), ("perfect", "auto"), ("perfect", "report"),
+    assert set(s) == {("-", "pc"), ("-", "data"), ("perfect", "llm"), ("perfect", "auto"), ("perfect", "report"),
                       ("random", "llm"), ("random", "auto"), ("random", "report")}
     assert s[("perfect", "llm")]["shd"] == 0
     assert s[("perfect", "llm")]["orientation_f1"] == 1.0
@@ -28,7 +30,11 @@ def test_grid_small(tmp_path):
         assert r["runs"] == 2
         assert r["rows"] == 3000
         assert 0 <= r["adjacency_f1"] <= 1
-    assert s[("perfect", "report")]["shd"] == s[("-", "pc")]["shd"]  # report never changes the graph
+    assert s[("perfect", "report")]["shd"] == s[("-", "data")]["shd"]  # report never changes the data side's graph
+    # every expert's row carries its gain over the data side alone, which the table shows
+    assert s[("perfect", "auto")]["gain_orientation_f1"] == pytest.approx(
+        s[("perfect", "auto")]["orientation_f1"] - s[("-", "data")]["orientation_f1"])
+    assert s[("perfect", "report")]["gain_orientation_f1"] == pytest.approx(0.0)
     table = markdown_table(res["summary"])
     assert table.count("\n") == len(res["summary"]) + 1
     assert "± " in table
@@ -72,7 +78,7 @@ def test_cli_evaluate_outputs(run, tmp_path):
               "--rows", "2000", "--out", tmp_path, "--cache", tmp_path / "c.sqlite", "--quiet")
     assert "| earthquake | 2000 | gpt4 | auto |" in res.stdout
     data = json.loads((tmp_path / "results.json").read_text())
-    assert {r["method"] for r in data["records"]} == {"pc", "llm", "auto", "orient"}
+    assert {r["method"] for r in data["records"]} == {"pc", "data", "llm", "auto", "orient"}
     assert (tmp_path / "results.png").read_bytes()[:4] == b"\x89PNG"
     res = run("evaluate", "--pairs", "tuebingen", "--profile", "perfect", "--cache", tmp_path / "c.sqlite")
     assert "accuracy             1.0" in res.stdout

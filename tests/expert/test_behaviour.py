@@ -119,3 +119,45 @@ def test_falsification_judges_the_llms_own_claims_and_says_when_they_are_too_few
     assert not f["informative"]
     assert "too few to tell" in f["verdict"]
     assert "the data supports its structure" not in f["verdict"]
+
+
+def test_profiles_that_behave_like_real_models():
+    """``cautious`` (a recorded GPT-4's error profile) and ``position-biased`` (a tiny model's), asked as a
+    run asks: both orders of every pair of Alarm."""
+    from itertools import combinations
+
+    import networkx as nx
+
+    from causalllm.expert.simulate import SimulatedExpert
+    from causalllm.graph import read_graph
+
+    T = nx.DiGraph([(u, v) for u, v, m in read_graph("datasets/alarm/truth.csv").edges(data="mark")])
+    cautious = SimulatedExpert(T, profile="cautious", seed=0)
+    edges = {"abstain": 0, "reversed": 0, "n": 0}
+    others = {"claims": 0, "n": 0}
+    for a, b in combinations(sorted(T.nodes), 2):
+        one, two = cautious.direction(a, b)["answer"], cautious.direction(b, a)["answer"]
+        flipped = {"A->B": "B->A", "B->A": "A->B"}.get(two, two)
+        assert one == flipped  # both orders agree: an abstention is not an inconsistency
+        if T.has_edge(a, b) or T.has_edge(b, a):
+            edges["n"] += 1
+            edges["abstain"] += one == "unsure"
+            edges["reversed"] += one == ("B->A" if T.has_edge(a, b) else "A->B")
+        else:
+            others["n"] += 1
+            others["claims"] += one in ("A->B", "B->A")
+    assert 0.15 < edges["abstain"] / edges["n"] < 0.35
+    assert edges["reversed"] <= 1
+    assert 0.33 < others["claims"] / others["n"] < 0.47
+    biased = SimulatedExpert(T, profile="position-biased", seed=0)
+    assert {biased.direction(a, b)["answer"] for a, b in list(combinations(sorted(T.nodes), 2))[:50]} == {"A->B"}
+
+
+def test_a_position_biased_expert_gains_nothing_over_the_data_side():
+    from causalllm.bench.evaluate import evaluate
+
+    res = evaluate(["asia"], profiles=["position-biased", "cautious"], merges=["auto"], seeds=1, rows=[3000])
+    s = {(r["expert"], r["method"]): r for r in res["summary"]}
+    assert s[("position-biased", "auto")]["gain_orientation_f1"] == 0.0
+    assert s[("position-biased", "auto")]["shd"] == s[("-", "data")]["shd"]
+    assert s[("cautious", "auto")]["gain_orientation_f1"] >= 0.0
