@@ -38,7 +38,7 @@ from ..graph.read import read_truth
 from ..merge.policies import DATA_ONLY, POLICIES, merge
 from ..output.folder import ensure_out_dir
 from ..pipeline import combine, fit_pc, make_asker, open_expert
-from .networks import network_sample, network_truth
+from .networks import network_kind, network_sample, network_truth
 from .registry import BASELINES, EVALUATE_BACKENDS, METRICS
 
 __all__ = ["benchmark", "evaluate", "markdown_table",
@@ -79,8 +79,9 @@ def _resolve(spec: str, from_network: bool = False) -> tuple[Dataset, nx.DiGraph
     p = Path(spec)
     if from_network and not p.exists() and not bundled.is_bundled(spec):
         T = network_truth(spec)
+        kind = network_kind(spec)
         # no rows yet: each seed samples its own (_from_network)
-        ds = Dataset(frame=None, types={n: "discrete" for n in T.nodes}, descriptions={n: "" for n in T.nodes},
+        ds = Dataset(frame=None, types={n: kind for n in T.nodes}, descriptions={n: "" for n in T.nodes},
                      name=spec)
         return ds, T
     if not p.exists() and bundled.is_bundled(spec):
@@ -208,7 +209,9 @@ def evaluate(
         full, truth = _resolve(spec, from_network)
         for n in rows:
             for seed in range(seeds):
-                ds = _from_network(full, n or 10_000, seed) if from_network else _subsample(full, n, seed)
+                # a folder is its own rows even beside networks: --from-network samples the networks only
+                sampled = from_network and not Path(spec).exists()
+                ds = _from_network(full, n or 10_000, seed) if sampled else _subsample(full, n, seed)
                 cell = _cell_config(ds, seed, cfg)
                 t0 = time.perf_counter()
                 pc = fit_pc(ds, cell)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import ConfigError, DataError
 
-__all__ = ["network_sample", "network_truth"]
+__all__ = ["network_kind", "network_sample", "network_truth"]
 
 _NETWORKS: dict[str, Any] = {}
 
@@ -38,10 +38,20 @@ def network_sample(name: str, n: int, seed: int, columns: Sequence[str]) -> pd.D
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            df = model.simulate(n_samples=n, seed=seed, show_progress=False)
+            gaussian = getattr(model, "_causalllm_gaussian", False)
+            df = (model.simulate(n_samples=n, seed=seed) if gaussian else
+                  model.simulate(n_samples=n, seed=seed, show_progress=False))
     finally:
         logger.setLevel(level)
-    return df[list(columns)].astype(str)
+    df = df[list(columns)]
+    return df.astype(str) if network_kind(name) == "discrete" else df.astype(float)
+
+
+def network_kind(name: str) -> str:
+    """``discrete`` for the bnlearn BIF networks, ``continuous`` for the linear-Gaussian ones (ecoli70,
+    magic-niab, magic-irri, arth150, bundled as JSON)."""
+    _network(name)
+    return "continuous" if getattr(_NETWORKS[name], "_causalllm_gaussian", False) else "discrete"
 
 
 def _network(name: str) -> Any:
@@ -57,14 +67,24 @@ def _network(name: str) -> Any:
     except ImportError:
         raise ConfigError("--from-network needs pgmpy: pip install 'causalllm[bn]'") from None
     if name not in _NETWORKS:
-        path = resources.files("pgmpy") / "utils" / "example_models" / f"{name}.bif.gz"
-        if not path.is_file():
+        folder = resources.files("pgmpy") / "utils" / "example_models"
+        path, gaussian = folder / f"{name}.bif.gz", folder / f"{name}.json"
+        if path.is_file():
+            with gzip.open(str(path)) as f, warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _NETWORKS[name] = BIFReader(string=f.read().decode()).get_model()
+        elif gaussian.is_file():
+            from pgmpy.models import LinearGaussianBayesianNetwork
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = LinearGaussianBayesianNetwork.load(str(gaussian))
+            model._causalllm_gaussian = True
+            _NETWORKS[name] = model
+        else:
             raise DataError(f"pgmpy bundles no network named {name!r}; --from-network works for the bnlearn "
                             "networks pgmpy ships (asia, cancer, earthquake, survey, child, alarm, insurance, water, "
-                            "hepar2, win95pts, ...)")
-        with gzip.open(str(path)) as f, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _NETWORKS[name] = BIFReader(string=f.read().decode()).get_model()
+                            "hepar2, win95pts, ...; Gaussian: ecoli70, magic-niab, magic-irri, arth150)")
     return _NETWORKS[name]
 
 
