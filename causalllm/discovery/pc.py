@@ -224,6 +224,7 @@ class PCDiscovery:
     _known: dict[tuple[int, int, tuple[int, ...]], float] | None = None
     _native: CITest | None = None
     _run: PCRun | None = None
+    _guessed: dict[tuple, PCDiscovery] | None = None
     #: the guessed edges that ordered the tests (PC-Guess), or None for PC-stable
     guess_: list[tuple[str, str]] | None = None
     _index: dict[str, int]
@@ -330,9 +331,16 @@ class PCDiscovery:
         if self._native is None:
             raise ConfigError(f"--merge guided runs on the native engine; the {self.test_} test here runs on "
                               "causal-learn (use another --test, or leave out --engine causal-learn)")
-        other = self._like()
-        other.guess_ = [(a, b) for a, b in guess if a in self._index and b in self._index]
-        return other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_, native=self._native)
+        kept = [(a, b) for a, b in guess if a in self._index and b in self._index]
+        key = tuple(sorted(kept))
+        if self._guessed is None:
+            self._guessed = {}
+        if key not in self._guessed:  # the same guess (another expert, same answers) is not searched again
+            other = self._like()
+            other.guess_ = kept
+            self._guessed[key] = other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_,
+                                                   native=self._native)
+        return self._guessed[key]
 
     def with_knowledge(self, required: Sequence[tuple[str, str]], forbidden: Sequence[tuple[str, str]] = ()
                        ) -> PCDiscovery:
@@ -467,6 +475,7 @@ class PCDiscovery:
             log.warning("causal-learn's PC (background knowledge, KCI) has no depth bound: --max-depth %d was not "
                         "applied to it", self.max_depth)
         self._tests = None
+        self._guessed = None
         self._known = None
         self.test_ = test
         self.engine_ = engine

@@ -170,3 +170,12 @@ def test_no_usable_guess_leaves_pc_stable_standing():
     assert out.refit is None
     assert out.info.guided["guessed_edges"] == 0
     assert sorted(out.graph.edges(data="mark")) == sorted(merge(pc, {}, "auto").graph.edges(data="mark"))
+
+
+def test_the_same_guess_is_searched_once():
+    """evaluate scores several experts on one PC fit: the ones that guess the same edges share one PC-Guess fit."""
+    pc = PCDiscovery().fit(load_dataset("asia"))
+    guess = [("smoke", "lung"), ("lung", "either"), ("tub", "either")]
+    first = pc.with_guess(guess)
+    assert pc.with_guess(list(reversed(guess))) is first
+    assert pc.with_guess(guess[:2]) is not first
