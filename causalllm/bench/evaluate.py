@@ -213,18 +213,8 @@ def evaluate(
                 sampled = from_network and not Path(spec).exists()
                 ds = _from_network(full, n or 10_000, seed) if sampled else _subsample(full, n, seed)
                 cell = _cell_config(ds, seed, cfg)
-                t0 = time.perf_counter()
-                pc = fit_pc(ds, cell)
-                pc_time = time.perf_counter() - t0
                 base = {"dataset": full.name, "rows": ds.n_rows, "seed": seed}
-                records.append({**base, "expert": "-", "method": "pc", **compare(pc.graph_, truth),
-                                "llm_questions": 0, "llm_calls": 0, "cache_hits": 0, "tokens": 0,
-                                "wall_s": pc_time})
-                t0 = time.perf_counter()
-                side = merge(pc, {}, DATA_ONLY).graph  # what --llm none draws: no LLM at all
-                records.append({**base, "expert": "-", "method": "data", **compare(side, truth),
-                                "llm_questions": 0, "llm_calls": 0, "cache_hits": 0, "tokens": 0,
-                                "wall_s": pc_time + time.perf_counter() - t0})
+                pc, pc_time = _baselines(ds, truth, cell, base, records)
                 for expert in expert_names:
                     expert_cfg = cell.replace(profile=expert) if llm == "simulated" else cell
                     records += _score_expert(ds, truth, pc, expert_cfg, expert, merges, base, probe, pc_time)
@@ -235,6 +225,21 @@ def evaluate(
                         "from_network": from_network, "probe": probe,
                         "profiles": expert_names, "merges": list(merges), "alpha": cfg.alpha, "test": cfg.test,
                         "engine": cfg.engine}}
+
+
+def _baselines(ds: Dataset, truth: nx.DiGraph, cell: RunConfig, base: dict, records: list[dict]) -> tuple[Any, float]:
+    """PC's own CPDAG and the data side alone (what ``--llm none`` draws), scored into ``records``; returns
+    the PC fit and its time."""
+    t0 = time.perf_counter()
+    pc = fit_pc(ds, cell)
+    pc_time = time.perf_counter() - t0
+    none = {"llm_questions": 0, "llm_calls": 0, "cache_hits": 0, "tokens": 0}
+    records.append({**base, "expert": "-", "method": "pc", **compare(pc.graph_, truth), **none, "wall_s": pc_time})
+    t0 = time.perf_counter()
+    side = merge(pc, {}, DATA_ONLY).graph
+    records.append({**base, "expert": "-", "method": "data", **compare(side, truth), **none,
+                    "wall_s": pc_time + time.perf_counter() - t0})
+    return pc, pc_time
 
 
 def summarize(records: Iterable[dict]) -> list[dict]:
