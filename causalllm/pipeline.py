@@ -375,6 +375,7 @@ def run(cfg: RunConfig, command: str = "discover") -> RunOutcome:
         outcome.written = save(outcome.result, cfg.out, fmt=cfg.fmt, layout=cfg.layout, rankdir=cfg.rankdir,
                                exports=cfg.exports, png_width=cfg.png_width, confounders_view=cfg.confounders_view,
                                png_dpi=cfg.png_dpi, folder=folder)
+        outcome.result.written = outcome.written
     if outcome.result.missing:
         log.warning("interrupted: the graph, edges and LLM answers are written to %s; not done: %s", cfg.out,
                     ", ".join(outcome.result.missing))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from ..errors import RenderError
 from ..graph import add_edge, pair_key
 from ..merge.model import MergeInfo
 from ..merge.rows import EdgeRow
+from ..merge.statuses import STATUSES
 from .render import render, to_dot
 
 __all__ = ["DiscoveryResult", "graph_for_export"]
@@ -83,6 +85,33 @@ class DiscoveryResult:
     missing: list[str] = field(default_factory=list)  # steps an interruption left undone
     stability: dict[frozenset, dict[str, float]] | None = None  # --bootstrap: see causalllm.pc.bootstrap
     probe: dict | None = None  # --probe-memorisation: see causalllm.priors.probe_memorisation
+    written: dict[str, Path] = field(default_factory=dict)  # where save() wrote each output
+
+    def __repr__(self) -> str:
+        """One screen: what was run, the graph's size, the pairs per status, the LLM's health, where the files are."""
+        health = self.manifest.get("llm_health") or {}
+        lines = [f"<DiscoveryResult {self.title}>",
+                 f"  {self.graph.number_of_nodes()} variables, {sum(1 for r in self.rows if r['in_graph'])} edges "
+                 f"drawn ({sum(1 for r in self.rows if r['directed'])} directed)",
+                 "  statuses: " + (", ".join(f"{s} {n}" for s, n in self.status_counts().items()) or "none")]
+        if health.get("asked"):
+            lines.append(f"  LLM answers: {health['usable']} of {health['asked']} usable"
+                         + "".join(f"; {n} pairs: {b}" for b, n in (health.get("behaviour") or {}).items()))
+        if self.missing:
+            lines.append(f"  not done (interrupted): {', '.join(self.missing)}")
+        if self.written:
+            folder = Path(next(iter(self.written.values()))).parent
+            lines.append(f"  written to {folder}: {', '.join(sorted(Path(p).name for p in self.written.values()))}"[:300])
+        else:
+            lines.append("  not written yet: result.save('out') writes the folder (report.html, edges.csv, ...)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the counts per status as a table, then the picture."""
+        rows = "".join(f"<tr><td>{escape(s)}</td><td>{n}</td><td>{escape(STATUSES[s].help if s in STATUSES else '')}"
+                       "</td></tr>" for s, n in self.status_counts().items())
+        return (f"<div><b>{escape(self.title)}</b><table><thead><tr><th>status</th><th>pairs</th><th>meaning</th>"
+                f"</tr></thead><tbody>{rows}</tbody></table>{self._repr_svg_()}</div>")
 
     @property
     def has_llm(self) -> bool:
@@ -145,5 +174,6 @@ class DiscoveryResult:
         """Write every output file into ``out_dir`` (:func:`causalllm.output.folder.save`); name → path written."""
         from .folder import save
 
-        return save(self, out_dir, fmt=fmt, layout=layout, rankdir=rankdir, exports=exports, png_width=png_width,
-                    confounders_view=confounders_view, png_dpi=png_dpi)
+        self.written = save(self, out_dir, fmt=fmt, layout=layout, rankdir=rankdir, exports=exports,
+                            png_width=png_width, confounders_view=confounders_view, png_dpi=png_dpi)
+        return self.written

@@ -234,3 +234,23 @@ def test_the_report_names_the_columns_left_out(run, tmp_path):
     html = (tmp_path / "out" / "report.html").read_text()
     assert "id='excluded'" in html
     assert "<b>k</b> (constant)" in html
+
+
+def test_a_result_in_a_notebook_is_one_screen_and_draws_itself(tmp_path):
+    import causalllm
+
+    r = causalllm.discover("alarm", llm="simulated")
+    text = repr(r)
+    assert len(text.splitlines()) <= 15
+    assert "statuses: " in text
+    assert "LLM answers: " in text
+    assert "not written yet" in text
+    assert len(text) < 2000  # never the rows: one print(r) no longer floods the cell
+    html = r._repr_html_()
+    assert "<table>" in html
+    assert "<svg" in html
+    for status, n in r.status_counts().items():
+        assert f"<td>{status}</td><td>{n}</td>" in html
+    r.save(tmp_path / "out")
+    assert f"written to {tmp_path / 'out'}" in repr(r)
+    assert "report.html" in repr(r)
