@@ -42,6 +42,8 @@ from .expert.cache import AnswerCache
 from .expert.client import ChatModel, OpenAIChatModel, open_llm
 from .expert.prompts import Prompts, load_prompts
 from .expert.screen import screen
+from .graph.metrics import compare, differences
+from .graph.read import read_truth
 from .merge.policies import DATA_ONLY, POLICIES, merge
 from .merge.rows import build_rows
 from .output.folder import save
@@ -138,7 +140,8 @@ def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, cfg: RunConfi
     timings["merge"] = time.perf_counter() - t0
     result = DiscoveryResult(graph=F, pc_graph=pc.graph_, rows=rows, manifest=dict(answers.manifest) if answers else {},
                              answers=answers.records if answers else [],
-                             merge_info=outcome.info if has_llm or knowledge is not None else None)
+                             merge_info=outcome.info if has_llm or knowledge is not None else None,
+                             data_graph=outcome.data_graph)
     if knowledge is not None and outcome.info.knowledge is not None:
         # what the analyst's file set, and every way the graph could not honour it, named
         result.manifest["knowledge"] = {
@@ -214,6 +217,11 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
         answers = asker.answers()
     result = combine(ds, pc, answers, cfg, timings=timings, knowledge=knowledge)
     _extra_checks(cfg, ds, pc, asker if answers is not None and cfg.priors is None else None, result, timings)
+    truth = ds.truth_path or cfg.llm.truth
+    if truth is not None:
+        result.truth_scores = truth_scores(result, read_truth(truth, nodes=ds.columns))
+        result.manifest["truth_scores"] = {k: {m: v for m, v in s.items() if m != "wrong"} | {"n_wrong": len(s["wrong"])}
+                                           for k, s in result.truth_scores.items()}
     if result.manifest.get("llm_summary"):
         log.info(result.manifest["llm_summary"])
     result.manifest = build_manifest(ds, _discover_options(cfg, pc), timings, llm=dict(info), engine=pc.engine_info(),
@@ -222,6 +230,21 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
         result.manifest["llm_health"] = _health(answers.pairs, asker.stats_.get("stopped") or asker.stats_.get("last_error"),
                                                 asker.stats_.get("behaviour"))
     return result
+
+
+def truth_scores(result: DiscoveryResult, truth: Any) -> dict[str, dict]:
+    """The data side's graph, the LLM's own and the merged one scored against ``truth`` side by side, each with
+    the pairs it got wrong (:func:`causalllm.graph.metrics.differences`)."""
+    graphs = {"data side": result.data_graph, "LLM alone": result.llm_graph if result.has_llm else None,
+              "merged": result.graph}
+    out: dict[str, dict] = {}
+    for name, G in graphs.items():
+        if G is None:
+            continue
+        m = compare(G, truth)
+        out[name] = {k: m[k] for k in ("shd", "adjacency_f1", "orientation_f1", "dir_f1")} | {
+            "wrong": differences(G, truth)}
+    return out
 
 
 def _extra_checks(cfg: RunConfig, ds: Dataset, pc: PCDiscovery | None, asker: LLMPriors | None,
@@ -296,8 +319,6 @@ def _ask(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLMPrior
 def _check_against_data(cfg: RunConfig, ds: Dataset, requested: str | None) -> None:
     """Options that only the data can validate, checked before PC or the LLM costs anything."""
     if requested == "simulated" and cfg.llm.truth:
-        from .graph.read import read_truth
-
         T = read_truth(cfg.llm.truth)
         unknown = sorted(set(map(str, T.nodes)) - set(ds.columns) - set(ds.excluded))
         if unknown:

@@ -32,7 +32,7 @@ import networkx as nx
 
 from .model import adjacent_pairs, pair_key
 
-__all__ = ["arrowheads", "compare", "shd"]
+__all__ = ["arrowheads", "compare", "differences", "shd"]
 
 
 def arrowheads(G: nx.DiGraph) -> set[tuple[str, str]]:
@@ -123,6 +123,45 @@ def compare(pred: nx.DiGraph, truth: nx.DiGraph) -> dict[str, Any]:
         "n_pred_edges": pred.number_of_edges(),
         "feedback_pairs": sum(1 for *_, e in truth.edges(data="either") if e),
     }
+
+
+def differences(pred: nx.DiGraph, truth: nx.DiGraph) -> list[str]:
+    """Every pair SHD counts, in words: ``a --> b: missing``, ``a --> b: extra``, ``b --> a: reversed (true a --> b)``,
+    ``a --- b: undirected (true a --> b)``.
+
+    Examples
+    --------
+    >>> from causalllm.graph import add_edge, make_graph
+    >>> T = make_graph("abc"); add_edge(T, "a", "b"); add_edge(T, "b", "c")
+    >>> P = make_graph("abc"); add_edge(P, "b", "a"); add_edge(P, "a", "c")
+    >>> differences(P, T)
+    ['b --> a: reversed (true a --> b)', 'b --> c: missing', 'a --> c: extra']
+    """
+    truth = _align_feedback(pred, truth)
+    mp, mt = _marks(pred), _marks(truth)
+    out = []
+    for k in [*mt, *(k for k in mp if k not in mt)]:
+        p, t = mp.get(k), mt.get(k)
+        if p == t:
+            continue
+        if p is None and t is not None:
+            u, v, mark = _oriented(t)
+            out.append(f"{u} {mark} {v}: missing")
+        elif t is None and p is not None:
+            u, v, mark = _oriented(p)
+            out.append(f"{u} {mark} {v}: extra")
+        elif p is not None and t is not None:
+            pu, pv, pm = _oriented(p)
+            tu, tv, tm = _oriented(t)
+            what = "undirected" if pm == "---" else "reversed" if (pu, pv) == (tv, tu) else "different mark"
+            out.append(f"{pu} {pm} {pv}: {what} (true {tu} {tm} {tv})")
+    return out
+
+
+def _oriented(m: tuple[str, str, str]) -> tuple[str, str, str]:
+    """A canonical mark triple read the way its arrow points (``b <-- a`` as ``a --> b``)."""
+    u, v, mark = m
+    return (v, u, "-->") if mark == "<--" else (u, v, mark)
 
 
 def _align_feedback(pred: nx.DiGraph, truth: nx.DiGraph) -> nx.DiGraph:

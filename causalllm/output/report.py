@@ -117,8 +117,8 @@ def _clean_svg(svg: str) -> str:
 def report_html(result: Any, svg: str) -> str:
     """The report page for a :class:`~causalllm.output.result.DiscoveryResult`."""
     counts = result.status_counts()
-    parts = [*_header(result), *_summary(result, counts), *_checks(result), *_graph(result, counts, svg),
-             *_pairs(result, counts), *_cross_checks(result)]
+    parts = [*_header(result), *_summary(result, counts), *_truth(result), *_checks(result),
+             *_graph(result, counts, svg), *_pairs(result, counts), *_cross_checks(result)]
     parts.append(f"<script>{_JS}</script></body></html>")
     return "\n".join(parts)
 
@@ -180,6 +180,25 @@ def _summary(result: Any, counts: dict[str, int]) -> list[str]:
                      f"{cal['data_reliability']['robust']}, weak {cal['data_reliability']['weak']}), and orients an "
                      f"edge the data left undirected where the estimate beats a coin (0.5).</p>")
     return parts
+
+
+def _truth(result: Any) -> list[str]:
+    """Against a known true graph (a bundled dataset's, or ``--truth``): the data side, the LLM alone and the
+    merged graph scored side by side, and the pairs each got wrong."""
+    scores = result.truth_scores
+    if not scores:
+        return []
+    rows = "".join(f"<tr><td>{_e(name)}</td><td>{s['shd']}</td><td>{s['adjacency_f1']:.2f}</td>"
+                   f"<td>{s['orientation_f1']:.2f}</td><td>{s['dir_f1']:.2f}</td><td>{len(s['wrong'])}</td></tr>"
+                   for name, s in scores.items())
+    wrong = "".join(f"<details><summary>{_e(name)}: {len(s['wrong'])} pair(s) wrong</summary><ul>"
+                    + "".join(f"<li>{_e(w)}</li>" for w in s["wrong"][:200]) + "</ul></details>"
+                    for name, s in scores.items() if s["wrong"])
+    return ["<h2>Against the true graph</h2><p>The true graph is known for this data: each graph scored against "
+            "it (SHD counts the pairs that differ; F1 of adjacencies, arrowheads and directed edges).</p>"
+            f"<table id='truth-scores'><thead><tr><th>graph</th><th>SHD</th><th>adjacency F1</th>"
+            f"<th>orientation F1</th><th>dirF1</th><th>pairs wrong</th></tr></thead><tbody>{rows}</tbody></table>"
+            + wrong]
 
 
 def _checks(result: Any) -> list[str]:

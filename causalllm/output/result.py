@@ -86,6 +86,9 @@ class DiscoveryResult:
     stability: dict[frozenset, dict[str, float]] | None = None  # --bootstrap: see causalllm.pc.bootstrap
     probe: dict | None = None  # --probe-memorisation: see causalllm.priors.probe_memorisation
     written: dict[str, Path] = field(default_factory=dict)  # where save() wrote each output
+    data_graph: nx.DiGraph | None = None  # the data side's own graph (what --llm none draws)
+    #: against a known true graph: per graph ("data side", "LLM alone", "merged") its scores and the pairs it got wrong
+    truth_scores: dict[str, dict] | None = None
 
     def __repr__(self) -> str:
         """One screen: what was run, the graph's size, the pairs per status, the LLM's health, where the files are."""

@@ -254,3 +254,31 @@ def test_a_result_in_a_notebook_is_one_screen_and_draws_itself(tmp_path):
     r.save(tmp_path / "out")
     assert f"written to {tmp_path / 'out'}" in repr(r)
     assert "report.html" in repr(r)
+
+
+def test_the_report_scores_each_graph_against_a_known_truth(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from causalllm.cli import cli
+    from causalllm.graph import compare, read_graph
+
+    out = tmp_path / "asia"
+    assert CliRunner().invoke(cli, ["discover", "asia", "--llm", "simulated", "--out", str(out), "--format",
+                                    "dot"]).exit_code == 0
+    m = json.loads((out / "manifest.json").read_text())
+    scores = m["truth_scores"]
+    assert set(scores) == {"data side", "LLM alone", "merged"}
+    merged = compare(read_graph(out), read_graph("datasets/asia/truth.csv"))
+    assert scores["merged"]["shd"] == merged["shd"]
+    html = (out / "report.html").read_text()
+    assert "<table id='truth-scores'>" in html
+    assert f"<td>merged</td><td>{merged['shd']}</td>" in html
+    assert scores["data side"]["n_wrong"] == scores["data side"]["shd"]  # each wrong pair named
+    # no truth, no section
+    plain = tmp_path / "plain"
+    CliRunner().invoke(cli, ["discover", "datasets/sachs/data.csv", "--llm", "none", "--out", str(plain),
+                             "--format", "dot"])
+    assert "truth-scores" not in (plain / "report.html").read_text()
+    assert "truth_scores" not in json.loads((plain / "manifest.json").read_text())
