@@ -171,15 +171,34 @@ def _summary(result: Any, counts: dict[str, int]) -> list[str]:
     info = result.merge_info
     cal = info.calibration if info is not None else None
     if cal:
-        parts.append(f"<p>Expert calibration: agreed with <b>{cal['agree']}</b> of "
-                     f"<b>{cal['agree'] + cal['disagree']}</b> robust data orientations; its accuracy is estimated at "
-                     f"<b>{cal['trust_mean']:.2f}</b> (95% lower bound <b>{cal['trust']:.2f}</b>), starting from a "
-                     f"prior of {cal['expert_prior']['mean']:.2f} worth {cal['expert_prior']['strength']:g} calibration "
-                     f"edge(s) and allowing that the data's robust orientations can be wrong too. It overturns a data "
-                     f"orientation only where the lower bound exceeds the data's reliability (robust "
-                     f"{cal['data_reliability']['robust']}, weak {cal['data_reliability']['weak']}), and orients an "
-                     f"edge the data left undirected where the estimate beats a coin (0.5).</p>")
+        parts.append(f"<p id='calibration'>{_e(calibration_sentence(cal, result.rows))} <span class='muted'>(How: the expert's "
+                     f"accuracy is estimated at {cal['trust_mean']:.2f}, 95% lower bound {cal['trust']:.2f}, from a prior "
+                     f"of {cal['expert_prior']['mean']:.2f} worth {cal['expert_prior']['strength']:g} edge(s) and the "
+                     f"check above, allowing that the data's own arrows can be wrong too; it overturns a data arrow "
+                     f"only where the lower bound exceeds the data's reliability — robust "
+                     f"{cal['data_reliability']['robust']}, weak {cal['data_reliability']['weak']}.)</span></p>")
     return parts
+
+
+def calibration_sentence(cal: dict, rows: list[dict]) -> str:
+    """The calibration in one sentence a non-statistician reads right: how the LLM fared against the data's
+    most reliable arrows, and what its answers did to the drawn graph (read off the rows, so it is true).
+
+    Examples
+    --------
+    >>> rows = [{"status": "oriented_by_llm", "kept": "llm"}, {"status": "reversed", "kept": "data"}]
+    >>> calibration_sentence({"agree": 0, "disagree": 2}, rows)
+    "The LLM agreed with the data's most reliable arrows in 0 of 2 cases; its answers overturned none of the \
+data's arrows and oriented 1 edge the data left undirected."
+    """
+    n = cal["agree"] + cal["disagree"]
+    checked = (f"The LLM agreed with the data's most reliable arrows in {cal['agree']} of {n} case{'s' if n != 1 else ''}"
+               if n else "The data had no reliable arrow to check the LLM against")
+    overturned = sum(1 for r in rows if r["status"] == "reversed" and r.get("kept") == "llm")
+    oriented = sum(1 for r in rows if r["status"] == "oriented_by_llm")
+    did = (f"overturned {overturned or 'none'} of the data's arrows and oriented {oriented or 'no'} "
+           f"edge{'s' if oriented != 1 else ''} the data left undirected")
+    return f"{checked}; its answers {did}."
 
 
 def _truth(result: Any) -> list[str]:

@@ -282,3 +282,26 @@ def test_the_report_scores_each_graph_against_a_known_truth(tmp_path):
                              "--format", "dot"])
     assert "truth-scores" not in (plain / "report.html").read_text()
     assert "truth_scores" not in json.loads((plain / "manifest.json").read_text())
+
+
+def test_the_calibration_is_one_plain_sentence_true_to_the_graph(tmp_path):
+    import csv
+    import re
+
+    from click.testing import CliRunner
+
+    from causalllm.cli import cli
+
+    for profile in ("gpt4", "random"):
+        out = tmp_path / profile
+        assert CliRunner().invoke(cli, ["discover", "sachs", "--llm", "simulated", "--profile", profile, "--out",
+                                        str(out), "--format", "dot"]).exit_code == 0
+        html = (out / "report.html").read_text()
+        said = re.search(r"<p id='calibration'>(.*?) <span", html).group(1)
+        rows = list(csv.DictReader((out / "edges.csv").open()))
+        overturned = sum(1 for r in rows if r["status"] == "reversed" and r["kept"] == "llm")
+        oriented = sum(1 for r in rows if r["status"] == "oriented_by_llm")
+        assert said.startswith("The LLM agreed with the data&#x27;s most reliable arrows in ") or \
+            said.startswith("The data had no reliable arrow")
+        assert f"overturned {overturned or 'none'} of the data" in said
+        assert f"oriented {oriented or 'no'} edge" in said
