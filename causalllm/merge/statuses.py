@@ -68,7 +68,7 @@ STATUSES: dict[str, Status] = {s.name: s for s in (
            "undirected, and the LLM unsure, inconsistent across orders, unanswered or not trusted enough",
            "#878787", "dotted", "1.4", True),
     Status("llm", "LLM answer", "", "#542788", "solid", "1.6", False),
-    Status("confounder", "suggested confounder (dotted, no arrowhead)", "", "#762a83", "dotted", "1.0", False),
+    Status("confounder", "suggested confounder (violet dashes, no arrowhead)", "", "#762a83", "dashed", "1.0", False),
 )}
 
 #: Statuses that mean data and LLM disagree.

@@ -27,7 +27,7 @@ import networkx as nx
 
 from ..contract import truthy
 from ..errors import RenderError
-from ..merge.statuses import STATUSES
+from ..merge.statuses import STATUSES, Status
 from .registry import FORMATS
 
 __all__ = ["render", "render_backend", "to_dot"]
@@ -120,7 +120,10 @@ def to_dot(
     used = {_add_edge(dot, ids, u, v, d) for u, v, d in edges}
     if confounders_view != "none" and _add_confounders(dot, ids, shown, confounders or [], confounders_view):
         used.add("confounder")
-    _add_legend(dot, layout, title, [st for st in STATUSES.values() if st.name in used] if legend else [])
+    rows = [st for st in STATUSES.values() if st.name in used]
+    if any(d.get("mark") == "---" for _, _, d in edges):  # every mark drawn has a legend entry
+        rows.append(_UNDIRECTED)
+    _add_legend(dot, layout, title, rows if legend else [])
     return dot.source
 
 
@@ -158,7 +161,7 @@ def _add_confounders(dot: graphviz.Digraph, ids: dict[str, str], shown: set[str]
     (``pairs``); never an arrowhead. Returns whether any was drawn."""
     latent_ids: dict[str, str] = {}
     conf = STATUSES["confounder"]
-    link = {"color": conf.color, "style": "dotted", "penwidth": "1.0", "dir": "none", "constraint": "false",
+    link = {"color": conf.color, "style": conf.style, "penwidth": conf.penwidth, "dir": "none", "constraint": "false",
             "causalllm_role": "confounder"}  # read_graph leaves these out: they are not edges of the graph
     drawn_pairs: set[frozenset] = set()
     drawn = False
@@ -205,7 +208,7 @@ def _add_legend(dot: graphviz.Digraph, layout: str, title: str | None, legend_ro
                     lg.node(a, "", shape="point", width="0.05", causalllm_role="legend")
                     lg.node(b, _esc(st.legend), shape="plaintext", fontsize="9", causalllm_role="legend")
                     lg.edge(a, b, color=st.color, style=st.style, penwidth=st.penwidth,
-                            **({"dir": "none"} if st.name in ("unresolved", "confounder") else {}))
+                            **({"dir": "none"} if st.name in ("unresolved", "confounder", "undirected") else {}))
     elif title or legend_rows:
         # the bundled Graphviz has no HTML labels: each line names its colour
         lines = [title] if title else []
@@ -216,6 +219,10 @@ def _add_legend(dot: graphviz.Digraph, layout: str, title: str | None, legend_ro
 
 
 _wasm_ok = True
+
+#: The legend entry of an edge drawn without arrowhead (an undirected edge of any status).
+_UNDIRECTED = Status("undirected", "no arrowhead: undirected (no direction known)", "", "#333333", "solid", "1.4",
+                     False)
 
 #: Plain names of the status colours, for the text legend of the free layouts.
 _COLOUR_NAMES = {"#333333": "black", "#1b7837": "green", "#2166ac": "blue", "#d6604d": "red", "#878787": "grey",

@@ -8,6 +8,7 @@ import pytest
 
 from causalllm.errors import RenderError
 from causalllm.graph import add_edge, make_graph
+from causalllm.merge.statuses import STATUSES
 from causalllm.output.render import render, render_backend, to_dot
 
 
@@ -154,3 +155,15 @@ def test_the_legend_never_covers_a_node_on_alarm(tmp_path, layout):
     for lx0, ly0, lx1, ly1, _ in legend:
         for x0, y0, x1, y1, _ in nodes:
             assert x1 < lx0 or x0 > lx1 or y1 < ly0 or y0 > ly1, "a node under the legend"
+
+
+def test_every_mark_drawn_has_a_legend_entry_and_confounders_are_not_unresolved():
+    G = make_graph(list("abcd"))
+    add_edge(G, "a", "b", "---", status="data")  # --llm none: an undirected data edge
+    add_edge(G, "b", "c", "---", status="unresolved")
+    dot = to_dot(G, confounders=[{"source": "c", "target": "d", "confounder": "U", "measured": False}])
+    assert "no arrowhead: undirected" in dot
+    conf, unresolved = STATUSES["confounder"], STATUSES["unresolved"]
+    assert (conf.style, conf.color) != (unresolved.style, unresolved.color)
+    assert conf.style != unresolved.style  # told apart by line style, not only by colour
+    assert "no arrowhead" not in to_dot(make_graph(["a", "b"]))  # no undirected edge, no entry
