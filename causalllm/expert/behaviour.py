@@ -27,7 +27,7 @@ from typing import Any
 
 from ..contract import BEHAVIOURS
 
-__all__ = ["BEHAVIOURS", "TEMPLATE_TEXTS", "is_template_text", "screen_replies"]
+__all__ = ["BEHAVIOURS", "TEMPLATE_TEXTS", "behaviour_counts", "is_template_text", "screen_replies"]
 
 
 #: The placeholder texts of the reply templates (:mod:`causalllm.expert.prompts`): a reply or a suggested
