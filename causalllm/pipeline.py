@@ -134,10 +134,12 @@ def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, cfg: RunConfi
     pairs = answers.pairs if answers is not None else {}
     confounders = answers.confounders if answers is not None else {}
     t0 = time.perf_counter()
+    log.info("re-checking the data's colliders and merging...")
     outcome = merge(pc, pairs, policy if has_llm else DATA_ONLY, prior_threshold=cfg.prior_threshold,
                     knowledge=knowledge)
     rows, F = build_rows(ds, pairs, confounders, pc=pc, outcome=outcome, has_llm=has_llm)
-    timings["merge"] = time.perf_counter() - t0
+    timings["data_side"] = outcome.info.data_side_s
+    timings["merge"] = time.perf_counter() - t0 - outcome.info.data_side_s
     result = DiscoveryResult(graph=F, pc_graph=pc.graph_, rows=rows, manifest=dict(answers.manifest) if answers else {},
                              answers=answers.records if answers else [],
                              merge_info=outcome.info if has_llm or knowledge is not None else None,
@@ -205,6 +207,7 @@ def _discover(cfg: RunConfig, ds: Dataset, timings: dict[str, float], asker: LLM
                     "bring back an edge PC removed (--strategy all, its default, asks every pair)", cfg.merge,
                     asker.strategy)
     t0 = time.perf_counter()
+    log.info("running PC (%s test, alpha %g)...", cfg.test, cfg.alpha)
     pc = fit_pc(ds, cfg, knowledge)
     timings["pc"] = time.perf_counter() - t0
     answers: Answers | None = None
@@ -338,6 +341,7 @@ def _execute(cfg: RunConfig, command: str, knowledge: Knowledge | None = None) -
         knowledge = read_knowledge(cfg.knowledge)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    log.info("loading %s...", cfg.data if isinstance(cfg.data, (str, Path)) else "the data")
     ds = load(cfg)
     if knowledge is not None:
         knowledge = knowledge.check(ds.columns, ds.excluded)

@@ -155,3 +155,22 @@ def test_library_entry_points():
     with pytest.raises(ConfigError, match="--out"):
         run(RunConfig(data="cancer"))
 
+
+
+def test_the_manifest_times_every_stage_and_stderr_says_which_runs(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from causalllm.cli import cli
+
+    res = CliRunner().invoke(cli, ["discover", "asia", "--llm", "simulated", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    timings = json.loads((tmp_path / "o" / "manifest.json").read_text())["timings_s"]
+    assert {"load", "pc", "llm", "data_side", "merge", "fci", "falsify", "render", "report"} <= set(timings)
+    assert all(v >= 0 for v in timings.values())
+    for line in ("loading asia...", "running PC", "re-checking the data's colliders and merging...",
+                 "drawing the graph...", "writing the report..."):
+        assert line in res.output
+    quiet = CliRunner().invoke(cli, ["discover", "asia", "--llm", "none", "--quiet", "--out", str(tmp_path / "q")])
+    assert "running PC" not in quiet.output

@@ -65,6 +65,8 @@ class MergeInfo:
     prior_threshold: float | None = None
     knowledge: dict[str, Any] | None = None
     guided: dict[str, Any] | None = None
+    #: seconds the data side took (the collider re-check and its own orientation), within the merge's time
+    data_side_s: float = 0.0
 
 
 @dataclass

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -127,6 +128,8 @@ def save(result: DiscoveryResult, out_dir: str | Path, *, fmt: str = "svg", layo
         written["confounders"] = put("confounders.csv", csv_text(result.confounders, CONFOUNDER_COLUMNS))
     if exports:  # the merged, PC and LLM graphs for DoWhy, dagitty, Tetrad, pcalg/bnlearn
         written.update(_exports(result, Path(out_dir), exports, put))
+    t0 = time.perf_counter()
+    log.info("drawing the graph...")
     svg_text = ""
     if fmt != "dot":
         try:
@@ -140,8 +143,14 @@ def save(result: DiscoveryResult, out_dir: str | Path, *, fmt: str = "svg", layo
             svg_text = render(dot_src, "svg", layout).decode("utf-8")
         except RenderError:
             svg_text = ""
-    result.manifest = dict(result.manifest, complete=not result.missing, missing=list(result.missing))
-    written["report"] = put("report.html", report_html(result, svg_text))
+    timings = dict(result.manifest.get("timings_s") or {}, render=round(time.perf_counter() - t0, 4))
+    t0 = time.perf_counter()
+    log.info("writing the report...")
+    html = report_html(result, svg_text)
+    timings["report"] = round(time.perf_counter() - t0, 4)
+    result.manifest = dict(result.manifest, complete=not result.missing, missing=list(result.missing),
+                           timings_s=timings)
+    written["report"] = put("report.html", html)
     written["manifest"] = folder.commit(result.manifest)
     return written
 
