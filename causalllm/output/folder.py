@@ -129,6 +129,22 @@ def save(result: DiscoveryResult, out_dir: str | Path, *, fmt: str = "svg", layo
     if exports:  # the merged, PC and LLM graphs for DoWhy, dagitty, Tetrad, pcalg/bnlearn
         written.update(_exports(result, Path(out_dir), exports, put))
     t0 = time.perf_counter()
+    svg_text = _picture(dot_src, fmt, layout, png_width, png_dpi, put, written)
+    timings = dict(result.manifest.get("timings_s") or {}, render=round(time.perf_counter() - t0, 4))
+    t0 = time.perf_counter()
+    log.info("writing the report...")
+    html = report_html(result, svg_text)
+    timings["report"] = round(time.perf_counter() - t0, 4)
+    result.manifest = dict(result.manifest, complete=not result.missing, missing=list(result.missing),
+                           timings_s=timings)
+    written["report"] = put("report.html", html)
+    written["manifest"] = folder.commit(result.manifest)
+    return written
+
+
+def _picture(dot_src: str, fmt: str, layout: str, png_width: int | None, png_dpi: float | None,
+             put: Callable[[str, str | bytes], Path], written: dict[str, Path]) -> str:
+    """``graph.<fmt>`` (a failed render is a warning: graph.dot is written); returns the SVG for the report."""
     log.info("drawing the graph...")
     svg_text = ""
     if fmt != "dot":
@@ -143,16 +159,7 @@ def save(result: DiscoveryResult, out_dir: str | Path, *, fmt: str = "svg", layo
             svg_text = render(dot_src, "svg", layout).decode("utf-8")
         except RenderError:
             svg_text = ""
-    timings = dict(result.manifest.get("timings_s") or {}, render=round(time.perf_counter() - t0, 4))
-    t0 = time.perf_counter()
-    log.info("writing the report...")
-    html = report_html(result, svg_text)
-    timings["report"] = round(time.perf_counter() - t0, 4)
-    result.manifest = dict(result.manifest, complete=not result.missing, missing=list(result.missing),
-                           timings_s=timings)
-    written["report"] = put("report.html", html)
-    written["manifest"] = folder.commit(result.manifest)
-    return written
+    return svg_text
 
 
 def _exports(result: DiscoveryResult, out: Path, exports: Sequence[str], put: Callable[[str, str], Path]

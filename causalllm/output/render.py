@@ -120,10 +120,7 @@ def to_dot(
     used = {_add_edge(dot, ids, u, v, d) for u, v, d in edges}
     if confounders_view != "none" and _add_confounders(dot, ids, shown, confounders or [], confounders_view):
         used.add("confounder")
-    rows = [st for st in STATUSES.values() if st.name in used]
-    if any(d.get("mark") == "---" for _, _, d in edges):  # every mark drawn has a legend entry
-        rows.append(_UNDIRECTED)
-    _add_legend(dot, layout, title, rows if legend else [])
+    _add_legend(dot, layout, title, _legend_rows(used, edges) if legend else [])
     return dot.source
 
 
@@ -191,6 +188,14 @@ def _add_confounders(dot: graphviz.Digraph, ids: dict[str, str], shown: set[str]
         for t in (a, b):
             dot.edge(src, ids[t], tooltip=_esc(tip), **link)
     return drawn
+
+
+def _legend_rows(used: set[str], edges: list[tuple[str, str, dict]]) -> list[Status]:
+    """The legend entries of what is drawn: each status used, and no arrowhead when an edge is undirected."""
+    rows = [st for st in STATUSES.values() if st.name in used]
+    if any(d.get("mark") == "---" for _, _, d in edges):
+        rows.append(_UNDIRECTED)
+    return rows
 
 
 def _add_legend(dot: graphviz.Digraph, layout: str, title: str | None, legend_rows: list) -> None:
