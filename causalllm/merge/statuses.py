@@ -49,7 +49,9 @@ STATUSES: dict[str, Status] = {s.name: s for s in (
            False),
     Status("oriented_by_llm", "oriented by the LLM (data undirected)",
            "the data side left it undirected; the LLM's direction was used", "#2166ac", "solid", "2.0", False),
-    Status("reversed", "reversed: LLM opposes the data", "the LLM says the opposite of the data's orientation",
+    Status("reversed", "reversed: LLM opposes the data (arrow: the side kept)",
+           "the LLM says the opposite of the data's orientation; the arrow drawn is the one the kept column names "
+           "(data, llm, or under prior the PC re-run's), and the decision column says why",
            "#d6604d", "bold", "2.4", True),
     Status("data_only", "data only: LLM says no direct link",
            "PC keeps the edge; the LLM says there is no direct relation", "#878787", "solid", "1.4", True),
