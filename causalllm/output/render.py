@@ -207,11 +207,13 @@ def _add_legend(dot: graphviz.Digraph, layout: str, title: str | None, legend_ro
             dot.attr(label=_esc(title), labelloc="t", fontsize="13")
         if legend_rows:
             with dot.subgraph(name="cluster_legend") as lg:
-                lg.attr(label="legend", fontsize="10", style="rounded", color="#bbbbbb")
+                lg.attr(label="legend", fontsize="9", style="rounded", color="#bbbbbb", margin="4")
                 for i, st in enumerate(legend_rows):
                     a, b = f"legend_{i}_a", f"legend_{i}_b"
-                    lg.node(a, "", shape="point", width="0.05", causalllm_role="legend")
-                    lg.node(b, _esc(st.legend), shape="plaintext", fontsize="9", causalllm_role="legend")
+                    # rows as short as their text: the legend takes little of the drawing's height
+                    lg.node(a, "", shape="point", width="0.03", height="0.03", causalllm_role="legend")
+                    lg.node(b, _esc(st.legend), shape="plaintext", fontsize="8", height="0.16", margin="0.01",
+                            causalllm_role="legend")
                     lg.edge(a, b, color=st.color, style=st.style, penwidth=st.penwidth,
                             **({"dir": "none"} if st.name in ("unresolved", "confounder", "undirected") else {}))
     elif title or legend_rows:

@@ -167,3 +167,21 @@ def test_every_mark_drawn_has_a_legend_entry_and_confounders_are_not_unresolved(
     assert (conf.style, conf.color) != (unresolved.style, unresolved.color)
     assert conf.style != unresolved.style  # told apart by line style, not only by colour
     assert "no arrowhead" not in to_dot(make_graph(["a", "b"]))  # no undirected edge, no entry
+
+
+@pytest.mark.parametrize("dataset", ["sachs", "alarm"])
+def test_the_legend_takes_at_most_a_fifth_of_the_drawing(tmp_path, dataset):
+    """The demo's picture and the 37-variable Alarm one, rendered: the legend's box covers at most a fifth of the
+    drawing's area."""
+    from click.testing import CliRunner
+
+    from causalllm.cli import cli
+
+    out = tmp_path / dataset
+    assert CliRunner().invoke(cli, ["discover", dataset, "--llm", "simulated", "--profile", "gpt4", "--out",
+                                    str(out)]).exit_code == 0
+    svg = (out / "graph.svg").read_text()
+    size = re.search(r'<svg[^>]*width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    area = float(size.group(1)) * float(size.group(2))
+    (x0, y0, x1, y1, _), = [b for b in svg_boxes(svg, "cluster") if "legend" in b[4]]
+    assert (x1 - x0) * (y1 - y0) <= area / 5, ((x1 - x0) * (y1 - y0) / area)
