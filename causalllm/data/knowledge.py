@@ -76,6 +76,17 @@ class Knowledge:
     def _forbid(self) -> frozenset[tuple[str, str]]:
         return frozenset(self.forbidden_edges())
 
+    @cached_property
+    def ruled_out(self) -> frozenset[tuple[str, str]]:
+        """Every arrow the knowledge rules out: the forbidden ones and the reverse of the required ones.
+
+        Examples
+        --------
+        >>> sorted(Knowledge(required=(("a", "b"),), forbidden=(("c", "a"),)).ruled_out)
+        [('b', 'a'), ('c', 'a')]
+        """
+        return self._forbid | {(b, a) for a, b in self.required}
+
     def direction(self, a: str, b: str) -> tuple[str, str] | None:
         """The direction the knowledge sets for the pair ``a``–``b`` (required, or the only one it allows), or None.
 

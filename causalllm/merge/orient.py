@@ -47,7 +47,7 @@ class _Orienter:
         self.G = G
         self.noncolliders = noncolliders
         self.knowledge = knowledge or Knowledge()
-        self.forbid = set(self.knowledge.forbidden_edges())
+        self.forbid = self.knowledge.forbidden_edges()  # for Meek's rules (the checks read ruled_out)
         self.origin: dict[frozenset, str] = {}
 
     def mark(self, u: str, v: str) -> str:
@@ -64,7 +64,7 @@ class _Orienter:
         m = self.mark(u, v)
         if m == "-->":
             return None
-        if (u, v) in self.forbid or (v, u) in self.knowledge.required:
+        if (u, v) in self.knowledge.ruled_out:
             return "forbidden by the knowledge file (the analyst's knowledge outranks it)"
         if m == "<--":
             return f"conflicts with {v} -> {u}, already {self.origin.get(pair_key(u, v), 'set')}"
@@ -85,7 +85,7 @@ class _Orienter:
 
     def propagate(self) -> None:
         """Meek's rules; newly oriented edges are recorded as implied ("meek")."""
-        H = meek_closure(self.G, self.knowledge.required, sorted(self.forbid))
+        H = meek_closure(self.G, self.knowledge.required, self.forbid)
         for a, b, d in H.edges(data=True):
             k = pair_key(a, b)
             if d["mark"] == "-->" and k not in self.origin:
@@ -107,16 +107,10 @@ def break_cycles(G: nx.DiGraph, support: dict[frozenset, float]) -> list[CycleBr
                                cycle=" -> ".join(a for a, *_ in cyc)))
 
 
-def _against(k: Knowledge) -> set[tuple[str, str]]:
-    """Every arrow the knowledge rules out: the forbidden ones and the reverse of the required ones."""
-    return set(k.forbidden_edges()) | {(b, a) for a, b in k.required}
-
-
 def unforbid(G: nx.DiGraph, k: Knowledge) -> nx.DiGraph:
     """``G`` with every arrow the knowledge rules out made undirected."""
-    against = _against(k)
     for u, v, d in list(G.edges(data=True)):
-        if d["mark"] == "-->" and (u, v) in against:
+        if d["mark"] == "-->" and (u, v) in k.ruled_out:
             add_edge(G, u, v, "---")
     return G
 
@@ -125,8 +119,7 @@ def honour_knowledge(G: nx.DiGraph, k: Knowledge) -> list[tuple[str, str]]:
     """The last word: every arrow the knowledge forbids (forbidden, or the reverse of a required one) made
     undirected, whatever step drew it; returns them (each orienting step already declines them, so this
     is a guarantee, not a repair)."""
-    against = _against(k)
-    out = [(u, v) for u, v, m in G.edges(data="mark") if m == "-->" and (u, v) in against]
+    out = [(u, v) for u, v, m in G.edges(data="mark") if m == "-->" and (u, v) in k.ruled_out]
     for u, v in out:
         add_edge(G, u, v, "---")
     if out:
