@@ -195,7 +195,7 @@ def load_dask(address: str, pattern: str, variables: Any, columns: Sequence[str]
         from distributed import Client, LocalCluster
     except ImportError:
         raise ConfigError("--dask needs Dask: pip install 'causalllm[dask]'") from None
-    from .load import variables_of
+    from .load import table_kind, variables_of
 
     desc, declared = variables_of(variables)
     cluster = LocalCluster(n_workers=2, processes=True, host="127.0.0.1") if address == "local" else None
@@ -204,9 +204,7 @@ def load_dask(address: str, pattern: str, variables: Any, columns: Sequence[str]
             urls = client.submit(_expand, pattern, pure=False).result()
             if not urls:
                 raise DataError(f"no file matches {pattern}; give a path or a glob such as 'data/*.parquet'")
-            parquet = all(u.lower().endswith((".parquet", ".pq")) for u in urls)
-            if not parquet and not all(u.lower().endswith((".csv", ".tsv", ".tab")) for u in urls):
-                raise DataError(f"{pattern} mixes file kinds; give only Parquet files or only CSV/TSV files")
+            parquet = table_kind(urls, pattern) == "parquet"
             sep = "\t" if urls[0].lower().endswith((".tsv", ".tab")) else ","
             digests = client.map(_sha256, urls, pure=False)  # beside the pass, where the bytes are
             ds = dask_dataset(_frame(client, urls, parquet, sep), desc, columns=columns, missing=missing,

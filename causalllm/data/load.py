@@ -26,7 +26,7 @@ from .registry import MISSING
 from .table import Dialect, read_table
 from .variables import read_variables, read_variables_file
 
-__all__ = ["load", "load_dataset", "prepare", "table_files", "variables_of"]
+__all__ = ["load", "load_dataset", "prepare", "table_files", "table_kind", "variables_of"]
 
 log = logging.getLogger("causalllm")
 
@@ -241,10 +241,24 @@ def table_files(spec: str) -> list[Path] | None:
         return None
     if not found:
         raise DataError(f"{what} holds no .csv, .tsv or .parquet file; check the path")
-    kinds = {"parquet" if f.suffix.lower() in (".parquet", ".pq") else "text" for f in found}
-    if len(kinds) > 1:
-        raise DataError(f"{what} mixes Parquet and CSV files; read one kind at a time (e.g. '{p / '*.parquet'}')")
+    table_kind([str(f) for f in found], what)
     return found
+
+
+def table_kind(names: Sequence[str], what: str) -> str:
+    """``parquet`` or ``text`` (CSV/TSV) for files read as one table; a mix, or another kind, is a one-line error.
+
+    Examples
+    --------
+    >>> table_kind(["a.parquet", "b.PQ"], "the folder d")
+    'parquet'
+    """
+    kinds = {"parquet" if n.lower().endswith((".parquet", ".pq")) else
+             "text" if n.lower().endswith((".csv", ".tsv", ".tab")) else "other" for n in names}
+    if len(kinds) > 1 or kinds == {"other"}:
+        raise DataError(f"{what} mixes file kinds; read only Parquet files or only CSV/TSV files (e.g. "
+                        "'folder/*.parquet')")
+    return kinds.pop()
 
 
 def _load_files(files: list[Path], variables: Any, columns: list[str] | None, *, missing: str, context: str | None,
