@@ -149,7 +149,9 @@ def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, cfg: RunConfi
         result.manifest["knowledge"] = {
             **outcome.info.knowledge, "analyst_edges": sum(1 for r in rows if r["status"] == "analyst"),
             "not_honoured": [f"{v['source']} -> {v['target']}: {v['problem']}" for v in outcome.info.violations],
-            "removed_by_knowledge": [f"{a} - {b}" for a, b in getattr(outcome.refit or pc, "vetoed_", [])]}
+            "removed_by_knowledge": [f"{a} - {b}" for a, b in getattr(outcome.refit or pc, "vetoed_", [])],
+            # the file as read (decisions with who and why): the report's review starts from it
+            "content": knowledge.to_mapping()}
     if has_llm:
         result.manifest["merge"] = {"policy": outcome.info.policy, "calibration": outcome.info.calibration,
                                     **({"guided": outcome.info.guided} if outcome.info.guided else {})}

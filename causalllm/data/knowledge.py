@@ -15,6 +15,13 @@ YAML/JSON::
     forbid_within_tiers: false  # true: no edge between two variables of one tier
     required: [[smoking, cancer]]
     forbidden: [[dyspnoea, smoking]]
+    decisions:                  # what the report's review downloads: who decided what, and why
+      - {source: coffee, target: cancer, decision: forbid, following: llm, by: ana, why: "no mechanism"}
+      - {source: smoking, target: dyspnoea, decision: require, following: analyst, by: ana, why: "known"}
+
+A decision ``require`` requires ``source --> target``; ``forbid`` forbids the edge both ways; the
+rest of the entry (``following``: data, llm or analyst; ``by``, ``why``, ``at``, ``was``: the
+pair's status when decided) is kept and shown in the next report.
 
 CSV: ``name,tier`` (one row per variable, the usual tier file; lower numbers first), or
 ``kind,source,target`` rows with ``kind`` ``required`` or ``forbidden``, and ``tier`` rows whose
@@ -50,9 +57,33 @@ import pandas as pd
 
 from ..errors import DataError
 
-__all__ = ["Knowledge", "read_knowledge"]
+__all__ = ["Decided", "Knowledge", "read_knowledge"]
 
 log = logging.getLogger("causalllm")
+
+
+@dataclass(frozen=True)
+class Decided:
+    """One decision the analyst took on a pair (in the report's review): require ``source --> target``, or
+    forbid the edge both ways; who took it, following whose reading, and why."""
+
+    source: str
+    target: str
+    decision: str  # "require" or "forbid"
+    following: str = "analyst"  # whose reading it takes: data, llm, or the analyst's own
+    by: str = ""
+    why: str = ""
+    at: str = ""
+    was: str = ""  # the pair's status when decided
+
+    def edges(self) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+        """The (required, forbidden) directed edges the decision sets."""
+        if self.decision == "require":
+            return ((self.source, self.target),), ()
+        return (), ((self.source, self.target), (self.target, self.source))
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: getattr(self, k) for k in ("source", "target", "decision", "following", "by", "why", "at", "was")}
 
 
 @dataclass(frozen=True)
@@ -71,6 +102,8 @@ class Knowledge:
     required: tuple[tuple[str, str], ...] = ()
     forbidden: tuple[tuple[str, str], ...] = field(default=())
     source: str = ""
+    #: the analyst's decisions (their edges are in ``required``/``forbidden`` too)
+    decisions: tuple[Decided, ...] = ()
 
     @cached_property
     def _forbid(self) -> frozenset[tuple[str, str]]:
@@ -124,7 +157,26 @@ class Knowledge:
         """The same knowledge with every constraint naming one of ``names`` left out."""
         return Knowledge(tuple(t2 for t2 in (tuple(n for n in t if n not in names) for t in self.tiers) if t2),
                          self.forbid_within_tiers, tuple(e for e in self.required if not set(e) & names),
-                         tuple(e for e in self.forbidden if not set(e) & names), self.source)
+                         tuple(e for e in self.forbidden if not set(e) & names), self.source,
+                         tuple(d for d in self.decisions if not {d.source, d.target} & names))
+
+    def to_mapping(self) -> dict[str, object]:
+        """The knowledge as the YAML/JSON mapping :func:`read_knowledge` reads: decided edges under
+        ``decisions`` only (with who and why), the rest as listed.
+
+        Examples
+        --------
+        >>> k = Knowledge(required=(("a", "b"),), decisions=(Decided("c", "d", "forbid", by="ana"),))
+        >>> k = Knowledge(k.tiers, False, k.required, (("c", "d"), ("d", "c")), "", k.decisions)
+        >>> m = k.to_mapping(); m["forbidden"], [d["by"] for d in m["decisions"]]
+        ([], ['ana'])
+        """
+        req = {e for d in self.decisions for e in d.edges()[0]}
+        forb = {e for d in self.decisions for e in d.edges()[1]}
+        return {"tiers": [list(t) for t in self.tiers], "forbid_within_tiers": self.forbid_within_tiers,
+                "required": [list(e) for e in self.required if e not in req],
+                "forbidden": [list(e) for e in self.forbidden if e not in forb],
+                "decisions": [d.as_dict() for d in self.decisions]}
 
     def validate(self) -> None:
         """A one-line error for knowledge that contradicts itself: a variable in two tiers, a self-loop, a
@@ -252,15 +304,41 @@ def _read_mapping(text: str, path: Path) -> Knowledge:
         obj = parse_mapping(text, path.suffix)
     except ValueError as e:
         raise DataError(f"knowledge file {path} is not valid {path.suffix[1:].upper()} ({e}); fix its syntax") from None
-    if not isinstance(obj, dict) or set(obj) - {"tiers", "forbid_within_tiers", "required", "forbidden"}:
+    if not isinstance(obj, dict) or set(obj) - {"tiers", "forbid_within_tiers", "required", "forbidden", "decisions"}:
         raise DataError(f"knowledge file {path} must be a mapping with tiers, forbid_within_tiers, required, "
-                        "forbidden")
+                        "forbidden, decisions")
     tiers = obj.get("tiers") or []
     if not isinstance(tiers, list) or not all(isinstance(t, list) for t in tiers):
         raise DataError(f"knowledge file {path}: 'tiers' must be a list of lists of variables")
+    decided = _decisions(obj.get("decisions"), path)
+    required = _pairs(obj.get("required"), "required", path) + tuple(e for d in decided for e in d.edges()[0])
+    forbidden = _pairs(obj.get("forbidden"), "forbidden", path) + tuple(e for d in decided for e in d.edges()[1])
     return Knowledge(tuple(tuple(str(n).strip() for n in t) for t in tiers),
-                     bool(obj.get("forbid_within_tiers", False)), _pairs(obj.get("required"), "required", path),
-                     _pairs(obj.get("forbidden"), "forbidden", path), str(path))
+                     bool(obj.get("forbid_within_tiers", False)), tuple(dict.fromkeys(required)),
+                     tuple(dict.fromkeys(forbidden)), str(path), decided)
+
+
+def _decisions(value: object, path: Path) -> tuple[Decided, ...]:
+    """The ``decisions`` entries, checked: each names a pair and says require or forbid, once per pair."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(d, dict) for d in value):
+        raise DataError(f"knowledge file {path}: 'decisions' must be a list of mappings with source, target and "
+                        "decision")
+    out: list[Decided] = []
+    seen: dict[frozenset, int] = {}
+    for i, d in enumerate(value, 1):
+        s, t, what = (str(d.get(k) or "").strip() for k in ("source", "target", "decision"))
+        if not s or not t or what not in ("require", "forbid"):
+            raise DataError(f"knowledge file {path}: decision {i} needs source, target and decision: require or "
+                            f"forbid (got {what or 'nothing'!r})")
+        if frozenset((s, t)) in seen:
+            raise DataError(f"knowledge file {path}: decisions {seen[frozenset((s, t))]} and {i} both decide "
+                            f"{s} – {t}; keep one")
+        seen[frozenset((s, t))] = i
+        by, why, at, was = (str(d.get(k) or "").strip() for k in ("by", "why", "at", "was"))
+        out.append(Decided(s, t, what, str(d.get("following") or "analyst").strip(), by, why, at, was))
+    return tuple(out)
 
 
 def _tiers(tier_of: dict[str, list[tuple[int, int]]], path: Path) -> tuple[tuple[str, ...], ...]:

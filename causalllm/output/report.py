@@ -21,6 +21,7 @@ from typing import Any
 
 from ..contract import BEHAVIOURS, UNUSABLE_WARN_SHARE
 from ..merge.statuses import STATUSES
+from .review import json_script, review_section
 
 __all__ = ["report_html", "write_report"]
 
@@ -86,11 +87,6 @@ def _e(x: Any) -> str:
     return html.escape("" if x is None else str(x), quote=True)
 
 
-def _json_script(obj: Any, id_: str) -> str:
-    text = json.dumps(obj, default=str).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return f'<script type="application/json" id="{id_}">{text}</script>'
-
-
 def _drawn(r: dict) -> str:
     if not r.get("in_graph"):
         return "(none)"
@@ -118,7 +114,7 @@ def report_html(result: Any, svg: str) -> str:
     """The report page for a :class:`~causalllm.output.result.DiscoveryResult`."""
     counts = result.status_counts()
     parts = [*_header(result), *_summary(result, counts), *_truth(result), *_checks(result),
-             *_graph(result, counts, svg), *_pairs(result, counts), *_cross_checks(result)]
+             *_graph(result, counts, svg), *review_section(result), *_pairs(result, counts), *_cross_checks(result)]
     parts.append(f"<script>{_JS}</script></body></html>")
     return "\n".join(parts)
 
@@ -285,7 +281,7 @@ def _pairs(result: Any, counts: dict[str, int]) -> list[str]:
                  + "</tr></thead><tbody></tbody></table>")
     rows = [{c: (";".join(map(str, r.get(c))) if isinstance(r.get(c), (list, tuple)) else r.get(c)) for c in cols}
             for r in result.rows]
-    parts.append(_json_script(rows, "pairs-data") + _json_script(cols, "pairs-cols"))
+    parts.append(json_script(rows, "pairs-data") + json_script(cols, "pairs-cols"))
     return parts
 
 
