@@ -41,7 +41,8 @@ def main() -> None:
     for name in args.datasets.split(","):
         ds = load_dataset(name)
         k = knowledge_for(name)
-        kw = dict(required=k.required, forbidden=k.forbidden_edges(), determinism=False)
+        kw = dict(required=k.required, forbidden=k.forbidden_edges(), determinism=False,
+                  min_rows_per_stratum=0)
         times: dict[str, list[float]] = {"native": [], "causal-learn": []}
         fits = {}
         for _ in range(args.repeats):

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .data.registry import DECIMALS, MISSING, STREAMING
-from .discovery.registry import DEFAULT_ALPHA, ENGINES, TEST_CHOICES, alpha_problem
+from .discovery.registry import DEFAULT_ALPHA, DEFAULT_MIN_ROWS_PER_STRATUM, ENGINES, TEST_CHOICES, alpha_problem
 from .errors import ConfigError
 from .expert.endpoint import choose_backend
 from .expert.registry import (
@@ -228,6 +228,10 @@ class RunConfig:
     max_depth: int | None = setting(None, "Largest conditioning set PC tries (bounds its time; a warning says when it "
                                     "was hit).", "bound", low=0, metavar="N",
                                     check=lambda v: None if v is None else _whole(v))
+    min_rows_per_stratum: float = setting(DEFAULT_MIN_ROWS_PER_STRATUM, "G^2/chi^2 reliability rule: a test whose "
+                                          "conditioning set has fewer than N rows per stratum is not run and never "
+                                          "separates its pair (0 runs every test, as causal-learn does).", "pc",
+                                          low=0, metavar="N")
     fci: bool = setting(True, "Check suggested confounders with FCI (--no-fci skips it).", "bound")
     falsify: bool = setting(True, "Test the LLM's graph against the data (--no-falsify skips it).", "bound")
     bootstrap: int = setting(0, "Edge stability: re-fit PC on B half-size subsamples; frequencies per edge in "

@@ -34,7 +34,8 @@ from .data.knowledge import Knowledge, read_knowledge
 from .data.load import load as load_data
 from .data.table import Dialect
 from .discovery.crosscheck import falsify_graph, fci_confounders
-from .discovery.pc import PCDiscovery, bootstrap
+from .discovery.pc import PCDiscovery
+from .discovery.stability import bootstrap
 from .errors import ConfigError, DataError
 from .expert.answers import Answers, PairAnswer, answer_health, llm_graph, priors_rows
 from .expert.asker import LLMPriors, probe_memorisation
@@ -89,10 +90,15 @@ def fit_pc(ds: Dataset, cfg: RunConfig, knowledge: Knowledge | None = None) -> P
     """PC with the configured test, alpha, depth bound and the analyst's knowledge; warns when the bound was hit."""
     k = knowledge or Knowledge()
     pc = PCDiscovery(alpha=cfg.alpha, test=cfg.test, engine=cfg.engine, show_progress=_progress(cfg),
-                     max_depth=cfg.max_depth, required=k.required, forbidden=k.forbidden_edges()).fit(ds)
+                     max_depth=cfg.max_depth, min_rows_per_stratum=cfg.min_rows_per_stratum, required=k.required,
+                     forbidden=k.forbidden_edges()).fit(ds)
     if pc.depth_limited_:
         log.warning("PC stopped at conditioning sets of %d variable(s) (--max-depth): pairs that only larger sets "
                     "separate are still adjacent in the graph", cfg.max_depth)
+    if getattr(pc, "n_unreliable_", 0):
+        log.warning("%d G^2 test(s) were not run: their conditioning sets have fewer than %g rows per stratum, too "
+                    "few for evidence either way, so they separate no pair (--min-rows-per-stratum 0 runs them)",
+                    pc.n_unreliable_, cfg.min_rows_per_stratum)
     return pc
 
 
@@ -154,7 +160,8 @@ def combine(ds: Dataset, pc: PCDiscovery, answers: Answers | None, cfg: RunConfi
             "content": knowledge.to_mapping()}
     if has_llm:
         result.manifest["merge"] = {"policy": outcome.info.policy, "calibration": outcome.info.calibration,
-                                    **({"guided": outcome.info.guided} if outcome.info.guided else {})}
+                                    **({"guided": outcome.info.guided} if outcome.info.guided else {}),
+                                    **({"hybrid": outcome.info.hybrid} if outcome.info.hybrid else {})}
     if answers is not None:
         result.priors_rows = priors_rows(pairs, confounders)
         result.llm_graph, result.llm_cycles_removed = llm_graph(pairs, ds.columns)

@@ -17,13 +17,16 @@ def _direction(G, a, b):
     return (a, b) if m == "-->" else (b, a) if m == "<--" else None
 
 
-def expert(pc, truth, accuracy, none_rate, seed=0):
+def expert(pc, truth, accuracy, none_rate, seed=0, every_pair=False):
     """Answers for every pair PC connects and a few it does not: right with ``accuracy``, else reversed;
-    ``none_rate`` of them 'no relation'; a useless expert answers nothing usable."""
+    ``none_rate`` of them 'no relation'; a useless expert answers nothing usable. ``every_pair``: every pair
+    is asked, and a pair with no true edge gets 'no relation' with ``accuracy`` (else a claim)."""
     rng = np.random.default_rng(seed)
     nodes = list(pc.graph_.nodes)
     keys = {pair_key(u, v) for u, v in pc.graph_.edges}
     keys |= {pair_key(*rng.choice(nodes, 2, replace=False)) for _ in range(len(nodes))}
+    if every_pair:
+        keys = {pair_key(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1:]}
     pairs = {}
     for key in sorted(keys, key=sorted):
         a, b = sorted(key)
@@ -31,6 +34,9 @@ def expert(pc, truth, accuracy, none_rate, seed=0):
             pairs.update([ans(a, b, str(rng.choice(["invalid", "unanswered", "unsure"])), 0.0, None)])
             continue
         true = (a, b) if truth.has_edge(a, b) else (b, a) if truth.has_edge(b, a) else None
+        if every_pair and true is None and rng.random() < accuracy:
+            pairs.update([ans(a, b, "none", float(rng.uniform(0.5, 1)))])
+            continue
         if rng.random() < none_rate:
             pairs.update([ans(a, b, "none", float(rng.uniform(0.5, 1)))])
             continue
@@ -52,10 +58,16 @@ STATUS_RULES = {
     and r["kept"] in ("meek", "rerun"),
     "unresolved": lambda f, d, llm, pc, g, dm, r, claim: f is None,
     "llm_only": lambda f, d, llm, pc, g, dm, r, claim: pc is None and claim,
+    # the LLM says no direct relation; PC's edge stands
+    "data_only": lambda f, d, llm, pc, g, dm, r, claim: pc is not None and llm is None and not claim and g is not None,
     # PC-stable removed it, PC-Guess kept it: in the graph, on the data's word
     "guided": lambda f, d, llm, pc, g, dm, r, claim: pc is None and None not in (g, dm),
     # PC-stable kept it, PC-Guess separated it: not drawn
     "separated": lambda f, d, llm, pc, g, dm, r, claim: pc is not None and g is None and dm is None,
+    # PC removed it, the hybrid policy's score-based re-search put it back: in the graph and on its data side
+    "restored": lambda f, d, llm, pc, g, dm, r, claim: pc is None and None not in (g, dm),
+    # PC kept it, the re-search removed it: not drawn
+    "pruned": lambda f, d, llm, pc, g, dm, r, claim: pc is not None and g is None and dm is None,
 }
 #: Whose arrow ``kept`` says is drawn, as a check on (final direction, data side's, LLM's).
 KEPT_RULES = {
@@ -87,7 +99,8 @@ def check_rows(rows, G, D, pc, pairs, policy, knowledge=None):
         assert r["directed"] == (f_dir == (a, b)), where
         claim = key in pairs and pairs[key].directed() is not None
         rule = STATUS_RULES.get(r["status"])
-        assert rule is None or rule(f_dir, d_dir, llm, pc_m, mark_between(G, a, b), mark_between(D, a, b), r,
+        assert rule is not None, f"no rule states what {r['status']!r} means: {where}"
+        assert rule(f_dir, d_dir, llm, pc_m, mark_between(G, a, b), mark_between(D, a, b), r,
                                     claim), where
         kept = r.get("kept")
         if kept is not None:

@@ -123,25 +123,33 @@ def check_levels(levels: Mapping[str, int], n_rows: int, source: str, values: Ma
             log.warning("column '%s' has %d categories: the discrete tests need many rows per category", col, k)
 
 
+def _distinct(s: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series, np.ndarray]:
+    """A text column read once: each row's index into its distinct values (-1: missing), those values as
+    read and stripped, and how many rows hold each — the cleaning rules then run on the few distinct
+    values, not on every cell."""
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    raw = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
+    return codes, raw, raw.astype(str).str.strip(), np.bincount(codes[codes >= 0], minlength=len(uniq))
+
+
 def _check_stray_text(df: pd.DataFrame, path: str) -> None:
     """A mostly-numeric text column means a typo in the data: name it and show the value."""
     for col in df.columns:
         s = df[col]
         if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
             continue
-        nn = s.dropna().astype(str).str.strip()
-        nn = nn[nn != ""]
-        if len(nn) < 2:
+        codes, _, text, counts = _distinct(s)
+        filled = (text != "").to_numpy()
+        if counts[filled].sum() < 2:
             continue
-        ok = _is_numeric_like(nn)
-        if ok.mean() >= 0.9 and not ok.all():
-            bad = nn[~ok]
-            # the line by position: a table read with its first column as the index has no row numbers
-            where = int(np.flatnonzero(s.astype(str).str.strip().to_numpy() == bad.iloc[0])[0])
-            row = where + 2  # header is line 1
+        ok = _is_numeric_like(text).to_numpy()
+        if counts[filled & ok].sum() >= 0.9 * counts[filled].sum() and not ok[filled].all():
+            # the first row holding a non-numeric value, by position (a table read with its first column as the
+            # index has no row numbers)
+            where = int(np.flatnonzero(np.isin(codes, np.flatnonzero(filled & ~ok)))[0])
             raise DataError(
-                f"column '{col}' in {path} is numeric but has non-numeric value {bad.iloc[0]!r} (line {row}); "
-                "fix or blank that value (blanks are treated as missing)")
+                f"column '{col}' in {path} is numeric but has non-numeric value {text.iloc[codes[where]]!r} (line "
+                f"{where + 2}); fix or blank that value (blanks are treated as missing)")
 
 
 def check_described(descriptions: Mapping[str, str], header: Sequence[str], columns: Sequence[str] | None) -> None:
@@ -170,17 +178,11 @@ def clean(df: pd.DataFrame, source: str, declared: Mapping[str, str] | None = No
     infinite values refused; columns declared continuous parsed, formatting and all."""
     declared = declared or {}
     _check_stray_text(df, source)
-    df = df.replace(r"^\s*$", np.nan, regex=True)
+    df = df.copy()
     for col in df.columns:
         s = df[col]
-        if not pd.api.types.is_numeric_dtype(s) and s.notna().any():
-            if _is_numeric_like(s.dropna()).all():
-                df[col] = pd.to_numeric(s)
-            elif declared.get(col) == "continuous":
-                df[col] = _parse_formatted(s, col, source)
-            elif _looks_formatted(s):
-                log.warning("column '%s' holds formatted numbers (e.g. %r) and is read as text; give it type "
-                            "continuous in the variables file (or export plain numbers)", col, str(s.dropna().iloc[0]))
+        if not pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            df[col] = _clean_text(s, col, source, declared.get(col))
         if pd.api.types.is_float_dtype(df[col]):
             inf = np.flatnonzero(np.isinf(df[col].to_numpy()))
             if len(inf):
@@ -189,13 +191,47 @@ def clean(df: pd.DataFrame, source: str, declared: Mapping[str, str] | None = No
     return df
 
 
-def _looks_formatted(s: pd.Series) -> bool:
-    """Most values are numbers with thousands separators, percent signs or currency symbols."""
-    nn = s.dropna().astype(str)
-    if nn.empty:
+def _clean_text(s: pd.Series, col: str, source: str, declared: str | None) -> pd.Series:
+    """A text column: blank cells missing; all numbers (once blanks are out) made numeric; declared continuous
+    parsed, formatting and all; formatted numbers left as text are warned about. The rules read the column's
+    distinct values (:func:`_distinct`)."""
+    codes, raw, text, counts = _distinct(s)
+    blank = (text == "").to_numpy()
+    if blank.any():
+        s = s.mask(np.isin(codes, np.flatnonzero(blank)))
+        codes = np.where(np.isin(codes, np.flatnonzero(blank)), -1, codes)
+    filled = ~blank
+    if not filled.any():
+        return s
+    numbers = pd.to_numeric(raw[filled], errors="coerce")
+    if numbers.notna().all():
+        values = np.full(len(raw), np.nan)
+        values[filled] = numbers.to_numpy(dtype=float)
+        out = pd.Series(values[np.maximum(codes, 0)], index=s.index)
+        out[codes < 0] = np.nan
+        # whole numbers without a missing cell stay integers, as pandas reads them
+        if (codes >= 0).all() and pd.api.types.is_integer_dtype(numbers):
+            return out.astype(np.int64)
+        return out
+    if declared == "continuous":
+        return _parse_formatted(s, col, source)
+    if _looks_formatted(text[filled], counts[filled]):
+        log.warning("column '%s' holds formatted numbers (e.g. %r) and is read as text; give it type "
+                    "continuous in the variables file (or export plain numbers)", col, str(s.dropna().iloc[0]))
+    return s
+
+
+def _looks_formatted(s: pd.Series, counts: np.ndarray | None = None) -> bool:
+    """Most values (weighted by ``counts`` when ``s`` holds distinct values) are numbers with thousands
+    separators, percent signs or currency symbols."""
+    keep = s.notna().to_numpy()
+    nn = s[keep].astype(str)
+    weight = np.ones(len(nn)) if counts is None else np.asarray(counts, dtype=float)[keep]
+    if nn.empty or not weight.sum():
         return False
-    hits = nn.str.match(_FORMATTED)
-    return bool(hits.mean() >= 0.9 and nn[hits].str.contains(r"[,%$€£¥ '\u00a0]|\d\.\d{3}\.", regex=True).any())
+    hits = nn.str.match(_FORMATTED).to_numpy(dtype=bool)
+    return bool(weight[hits].sum() >= 0.9 * weight.sum()
+                and nn[hits].str.contains(r"[,%$€£¥ '\u00a0]|\d\.\d{3}\.", regex=True).any())
 
 
 def _parse_formatted(s: pd.Series, col: str, source: str) -> pd.Series:

@@ -263,12 +263,19 @@ def stream_dataset(
 
 def _one_pass(path: Path, plan: Plan, header: list[str], dialect: Dialect, progress: bool, files: Sequence[Path]
               ) -> Partial:
-    """One streaming pass over the file (or files) folded into one :class:`Partial`."""
+    """One streaming pass over the file (or files) folded into one :class:`Partial`.
+
+    BLAS runs on one thread meanwhile: polars parses the next batches on every core, and a batch's
+    cross-products (100 000 rows) gain little from more BLAS threads, so letting both compete made the
+    pass up to 3x slower on a busy machine (``benchmarks/bench_scale.py``)."""
+    from threadpoolctl import threadpool_limits
+
     bar = _Progress(path, progress, files)
     total = Partial()
     try:
-        for part in _batches(path, plan, header, dialect, bar, files):
-            total = total.merge(part)
+        with threadpool_limits(limits=1, user_api="blas"):
+            for part in _batches(path, plan, header, dialect, bar, files):
+                total = total.merge(part)
         bar.close(done=True)
     finally:
         bar.close()

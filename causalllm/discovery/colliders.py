@@ -61,31 +61,28 @@ def classify_triples(pc: PCDiscovery, *, max_size: int = 3, max_sets: int = 64) 
     As in conservative PC (Ramsey, Zhang & Spirtes 2006), ``x`` and ``y`` are tested given every
     subset (up to ``max_size`` variables, ``max_sets`` sets) of the neighbours of ``x`` and of
     ``y``; the sets with p > alpha separate them. PC itself stops at the first separating depth,
-    often the empty set, which makes a finite-sample error look like a clean collider. The
-    tests reuse causal-learn's cache, so those PC already ran cost nothing.
+    often the empty set, which makes a finite-sample error look like a clean collider. All the
+    tests go to the engine in one batch (:meth:`PCDiscovery.ci_tests`); those PC already ran cost nothing.
     """
     G = pc.graph_.to_undirected()
     vetoed = {pair_key(a, b) for a, b in getattr(pc, "vetoed_", ())}
+    triples = [(nb[i], z, nb[j]) for z in G.nodes for nb in [sorted(G.neighbors(z))]
+               for i in range(len(nb)) for j in range(i + 1, len(nb)) if not G.has_edge(nb[i], nb[j])]
+    # every candidate set of every pair, tested in one batch (the tests PC ran are looked up)
+    candidates = {pair_key(x, y): (x, y, _candidate_sets(G, x, y, max_size, max_sets)) for x, _, y in triples}
+    flat = [(x, y, S) for x, y, sets in candidates.values() for S in sets]
+    pv = iter(pc.ci_tests(flat).tolist())
     sets_for: dict[frozenset, list[tuple[str, ...]]] = {}
+    for key, (x, y, sets) in candidates.items():
+        seps = [S for S, p in zip(sets, pv) if p > pc.alpha]
+        # a pair the knowledge removed, with no test separating it, says nothing about z
+        sets_for[key] = seps or pc.separating_sets(x, y) or ([] if key in vetoed else [pc.sepsets_.get(key, ())])
     out = []
-    for z in G.nodes:
-        nb = sorted(G.neighbors(z))
-        for i in range(len(nb)):
-            for j in range(i + 1, len(nb)):
-                x, y = nb[i], nb[j]
-                if G.has_edge(x, y):
-                    continue
-                key = pair_key(x, y)
-                if key not in sets_for:
-                    seps = [S for S in _candidate_sets(G, x, y, max_size, max_sets) if pc.ci_test(x, y, S) > pc.alpha]
-                    # a pair the knowledge removed, with no test separating it, says nothing about z
-                    sets_for[key] = seps or pc.separating_sets(x, y) or ([] if key in vetoed else
-                                                                         [pc.sepsets_.get(key, ())])
-                seps = sets_for[key]
-                share = sum(1 for S in seps if z in S) / len(seps) if seps else 0.5
-                kind = ("ambiguous" if not seps else "collider" if share == 0 else "noncollider" if share == 1
-                        else "ambiguous")
-                out.append(Triple(x, z, y, kind, share, len(seps)))
+    for x, z, y in triples:
+        seps = sets_for[pair_key(x, y)]
+        share = sum(1 for S in seps if z in S) / len(seps) if seps else 0.5
+        kind = "ambiguous" if not seps else "collider" if share == 0 else "noncollider" if share == 1 else "ambiguous"
+        out.append(Triple(x, z, y, kind, share, len(seps)))
     return out
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..graph import add_edge, make_graph
 
-__all__ = ["EdgeRules", "endpoints_to_networkx", "orient"]
+__all__ = ["EdgeRules", "endpoints_to_networkx", "meek_matrix", "orient"]
 
 _MARK_AT_SOURCE = {-1: "-", 1: "<", 2: "o"}
 
@@ -256,3 +256,20 @@ def _meek(E: _Endpoints, rules: EdgeRules | None) -> None:
                     and E.undirected(i, m) and ok(i, m) and E.dpath[i, m] != 1):
                 E.orient(i, m)
                 loop = True
+
+
+def meek_matrix(M: np.ndarray, rules: EdgeRules | None = None) -> np.ndarray:
+    """Meek's rules on a PDAG's endpoint matrix (causal-learn's encoding), as causal-learn's ``meek`` applies
+    them after rebuilding the ancestor bookkeeping from the graph's edges; returns the new matrix.
+
+    Examples
+    --------
+    >>> M = np.array([[0, -1, 0], [1, 0, -1], [0, -1, 0]])  # 0 -> 1 --- 2
+    >>> meek_matrix(M).tolist()  # rule 1: 1 -> 2
+    [[0, -1, 0], [1, 0, -1], [0, 1, 0]]
+    """
+    E = _Endpoints(M != 0)
+    E.g = np.array(M, dtype=np.int64)
+    E._rebuild_from = E.g.copy()  # causal-learn's reconstitute_dpath over the graph's edges
+    _meek(E, rules)
+    return E.g

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,11 +57,19 @@ from .citests import (
     FisherZ,
     check_correlation,
 )
-from .orient import EdgeRules, endpoints_to_networkx
-from .registry import CI_TESTS, DEFAULT_ALPHA, DEFAULT_BINS, ENGINES, TEST_CHOICES, alpha_problem
+from .encode import choose_test, embed, encode
+from .orient import EdgeRules, endpoints_to_networkx, orient
+from .registry import (
+    CI_TESTS,
+    DEFAULT_ALPHA,
+    DEFAULT_BINS,
+    DEFAULT_MIN_ROWS_PER_STRATUM,
+    ENGINES,
+    alpha_problem,
+)
 from .search import ENGINE_VERSION, PCRun, pc_guess, pc_stable
 
-__all__ = ["PCDiscovery", "PairEvidence", "bootstrap", "choose_test", "encode", "fci_graph"]
+__all__ = ["PCDiscovery", "PairEvidence", "choose_test", "encode", "fci_graph"]
 
 log = logging.getLogger("causalllm")
 
@@ -78,73 +86,6 @@ class PairEvidence:
     cond_set: tuple[str, ...]
     adjacent: bool
     n_tests: int
-
-
-def choose_test(kind: str, test: str = "auto") -> str:
-    """The CI test for data of ``kind`` (``continuous``, ``discrete``, ``mixed``).
-
-    Examples
-    --------
-    >>> choose_test("continuous"), choose_test("discrete"), choose_test("mixed")
-    ('fisherz', 'gsq', 'cg')
-    >>> choose_test("discrete", "chisq")
-    'chisq'
-    """
-    if test not in TEST_CHOICES:
-        raise ConfigError(f"unknown CI test {test!r}; use one of {', '.join(TEST_CHOICES)}")
-    if test != "auto":
-        return test
-    # mixed data: the conditional-Gaussian test measured at least as good as binning, and better
-    # with more rows; the degenerate-Gaussian test did worse (README, "Mixed data")
-    return {"continuous": "fisherz", "discrete": "gsq"}.get(kind, "cg")
-
-
-def encode(ds: Dataset, test: str, bins: int = DEFAULT_BINS) -> np.ndarray:
-    """The numeric matrix causal-learn receives for ``ds`` under ``test``.
-
-    Discrete columns become integer category codes (causal-learn's χ²/G² only need distinct
-    values). For a discrete test, continuous columns are cut into ``bins`` quantile bins; for
-    Fisher-z, KCI and the degenerate-Gaussian test, discrete columns are used as their codes
-    (the degenerate-Gaussian test then embeds them as indicators).
-    """
-    discrete_test = test in ("chisq", "gsq")
-    frame = ds.rows(f"the {test} test")
-    if not discrete_test and all(t == "continuous" for t in ds.types.values()):
-        return np.ascontiguousarray(frame.to_numpy(dtype=float))
-    cols = []
-    for c in ds.columns:
-        s = frame[c]
-        if ds.types[c] == "discrete":
-            if isinstance(s.dtype, pd.CategoricalDtype):  # a streamed column: sorted levels, so codes keep their order
-                cols.append(s.cat.codes.to_numpy(dtype=float))
-            elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-                cols.append(s.to_numpy(dtype=float))
-            else:
-                cols.append(pd.Categorical(s.astype(str)).codes.astype(float))
-        elif discrete_test:
-            cols.append(pd.qcut(s.rank(method="first"), q=bins, labels=False, duplicates="drop").to_numpy(dtype=float))
-        else:
-            cols.append(s.to_numpy(dtype=float))
-    return np.ascontiguousarray(np.column_stack(cols), dtype=float)
-
-
-def _embed(X: np.ndarray, discrete: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray], list[str]]:
-    """The degenerate-Gaussian embedding: each discrete column as indicators of all its categories but the last."""
-    cols: list[np.ndarray] = []
-    blocks: list[np.ndarray] = []
-    labels: list[str] = []
-    for j in range(X.shape[1]):
-        start = len(cols)
-        if discrete[j]:
-            levels, codes = np.unique(X[:, j], return_inverse=True)
-            for k, level in enumerate(levels[:-1]):
-                cols.append((codes == k).astype(float))
-                labels.append(f"{names[j]}={level:g}")
-        else:
-            cols.append(X[:, j])
-            labels.append(str(names[j]))
-        blocks.append(np.arange(start, len(cols)))
-    return np.column_stack(cols), blocks, labels
 
 
 class PCDiscovery:
@@ -179,6 +120,11 @@ class PCDiscovery:
         determines one of the pair in this sample — a deterministic node given its parents) never
         separates a pair (:class:`causalllm.discovery.citests.DiscreteTest`). causal-learn counts it as
         p = 1; ``False`` reproduces that. ``n_determined_`` counts the tests it concerned.
+    min_rows_per_stratum : float
+        G²/χ² on the native engine, the reliability rule: a test whose conditioning set has fewer
+        than this many rows per stratum on average is not run and never separates the pair
+        (:class:`causalllm.discovery.citests.DiscreteTest`). ``n_unreliable_`` counts them. 0 runs
+        every test, as causal-learn does; ``engine="causal-learn"`` always does.
     required, forbidden : sequence of (str, str)
         Background knowledge: directed edges PC must orient so, or must not. A CI test may still
         remove a required edge (the merge lists it); a pair forbidden both ways is never adjacent.
@@ -244,8 +190,10 @@ class PCDiscovery:
         forbidden: Sequence[tuple[str, str]] = (),
         max_depth: int | None = None,
         determinism: bool = True,
+        min_rows_per_stratum: float = DEFAULT_MIN_ROWS_PER_STRATUM,
     ) -> None:
         self.determinism = determinism
+        self.min_rows_per_stratum = min_rows_per_stratum
         self.alpha = alpha
         self.test = test
         self.engine = engine
@@ -284,19 +232,36 @@ class PCDiscovery:
 
         Tests PC already ran are looked up in its record at no cost.
         """
+        return float(self.ci_tests([(x, y, tuple(S))])[0])
+
+    def ci_tests(self, tests: Sequence[tuple[str, str, Sequence[str]]]) -> np.ndarray:
+        """p-values of many tests ``(x, y, S)`` at once: those PC already ran looked up in its record, the rest
+        submitted to the engine in one batch per conditioning-set size (what the later checks use).
+
+        Examples
+        --------
+        >>> from causalllm.data import load_dataset
+        >>> pc = PCDiscovery().fit(load_dataset("asia"))
+        >>> p = pc.ci_tests([("tub", "lung", ()), ("smoke", "dysp", ("lung", "bronc"))])
+        >>> bool(p[1] > pc.alpha), bool(p[0] == pc.ci_test("tub", "lung"))
+        (True, True)
+        """
         idx = self._index
         if self._native is None:
-            return float(self.cg_.test(idx[x], idx[y], [idx[s] for s in S]))
-        i, j = sorted((idx[x], idx[y]))
-        cond = tuple(sorted(idx[s] for s in S))
+            return np.array([float(self.cg_.test(idx[x], idx[y], [idx[s] for s in S])) for x, y, S in tests])
         if self._known is None:
             self._known = {(a, b, T): p for (a, b), lst in self._by_pair().items() for T, p in lst}
-        p = self._known.get((i, j, cond))
-        if p is None:
-            p = float(self._native.pvalues(np.array([i]), np.array([j]), np.array([cond], dtype=np.int64)
-                                           .reshape(1, len(cond)))[0])
-            self._known[(i, j, cond)] = p
-        return p
+        keys: list[tuple[int, int, tuple[int, ...]]] = [
+            (min(idx[x], idx[y]), max(idx[x], idx[y]), tuple(sorted(idx[s] for s in S))) for x, y, S in tests]
+        todo: dict[int, list[tuple[int, int, tuple[int, ...]]]] = {}
+        for k in dict.fromkeys(keys):
+            if k not in self._known:
+                todo.setdefault(len(k[2]), []).append(k)
+        for d, batch in todo.items():
+            arr = np.array([[i, j, *S] for i, j, S in batch], dtype=np.int64).reshape(len(batch), d + 2)
+            for k, p in zip(batch, self._native.pvalues(arr[:, 0], arr[:, 1], arr[:, 2:]).tolist()):
+                self._known[k] = p
+        return np.array([self._known[k] for k in keys], dtype=float)
 
     def _validate(self) -> None:
         problem = alpha_problem(self.alpha)
@@ -314,7 +279,8 @@ class PCDiscovery:
         """An unfitted estimator with this one's settings and fitted test (``changes`` override)."""
         settings = dict(alpha=self.alpha, test=self.test_, engine=self.engine, stable=self.stable,
                         uc_rule=self.uc_rule, uc_priority=self.uc_priority, bins=self.bins, required=self.required,
-                        forbidden=self.forbidden, max_depth=self.max_depth, determinism=self.determinism)
+                        forbidden=self.forbidden, max_depth=self.max_depth, determinism=self.determinism,
+                        min_rows_per_stratum=self.min_rows_per_stratum)
         return PCDiscovery(**{**settings, **changes})
 
     def with_guess(self, guess: Sequence[tuple[str, str]]) -> PCDiscovery:
@@ -341,6 +307,43 @@ class PCDiscovery:
             self._guessed[key] = other._fit_matrix(self.data_, self.columns_, self.test_, self.discrete_,
                                                    native=self._native)
         return self._guessed[key]
+
+    def with_skeleton(self, adjacent: Sequence[tuple[str, str]], sepsets: Mapping[frozenset, Sequence[str]]
+                      ) -> PCDiscovery:
+        """A fit on the same tests with the skeleton given (the hybrid policy's re-search): PC's orientation
+        (colliders from the separating sets, Meek's rules, the knowledge) on ``adjacent``, PC's separating sets
+        for the pairs it removed and ``sepsets`` for pairs PC kept that the skeleton leaves out. No test is run.
+
+        Examples
+        --------
+        >>> from causalllm.data import load_dataset
+        >>> pc = PCDiscovery().fit(load_dataset("asia"))
+        >>> kept = [(u, v) for u, v in pc.graph_.edges if {u, v} != {"lung", "either"}]
+        >>> other = pc.with_skeleton(kept, {frozenset(("lung", "either")): ("smoke",)})
+        >>> other.graph_.has_edge("lung", "either") or other.graph_.has_edge("either", "lung")
+        False
+        """
+        if self._run is None:
+            raise ConfigError("--merge hybrid re-reads the native engine's search; leave out --engine causal-learn")
+        idx, names = self._index, self.columns_
+        adj = np.zeros((len(names), len(names)), dtype=bool)
+        for a, b in adjacent:
+            adj[idx[a], idx[b]] = adj[idx[b], idx[a]] = True
+        seps = {k: v for k, v in self._run.sepsets.items() if not adj[k]}
+        for key, S in sepsets.items():
+            i, j = sorted(idx[n] for n in key)
+            if not adj[i, j]:
+                seps[(i, j)] = tuple(sorted(idx[n] for n in S))
+        rules = self._rules(names)
+        other = self._like()
+        for attr in ("_native", "n_tests_", "fit_time_", "n_determined_", "n_unreliable_", "depth_limited_", "test_",
+                     "engine_", "data_", "discrete_", "columns_", "_index"):
+            setattr(other, attr, getattr(self, attr))
+        other._run = PCRun(graph=orient(adj, seps, rules), sepsets=seps, log=self._run.log, depth=self._run.depth)
+        other._tests = other._guessed = other._known = None
+        other._pair_tests = None
+        other._record_evidence(endpoints_to_networkx(other._run.graph, names), seps, self._run.log.summary())
+        return other
 
     def with_knowledge(self, required: Sequence[tuple[str, str]], forbidden: Sequence[tuple[str, str]] = ()
                        ) -> PCDiscovery:
@@ -416,7 +419,7 @@ class PCDiscovery:
             if len(cont) > 1:
                 check_correlation(np.corrcoef(X[:, cont].T), n, [names[j] for j in cont], "conditional-Gaussian")
             return ConditionalGaussian(X, discrete)
-        E, blocks, labels = _embed(X, discrete, names)
+        E, blocks, labels = embed(X, discrete, names)
         if n <= E.shape[1]:
             raise DataError(f"{n} rows for {E.shape[1]} columns once the discrete columns are expanded into "
                             "indicators (degenerate-Gaussian test); add rows, or use --test gsq to bin instead")
@@ -455,7 +458,10 @@ class PCDiscovery:
             assert X is not None
             native = self._native_test(X, names, test, discrete)
         self._native = native
+        if isinstance(native, DiscreteTest):  # the rule is the native engine's; causal-learn runs every test
+            native.min_rows_per_stratum = self.min_rows_per_stratum if engine == "native" else 0.0
         determined_before = getattr(native, "determined", 0)
+        unreliable_before = getattr(native, "unreliable", 0)
         if engine == "native":
             assert native is not None
             M, sepsets, summary = self._native_search(native, names)
@@ -469,6 +475,7 @@ class PCDiscovery:
             self.n_tests_ = sum(len(v) for v in pair_tests.values())
         self.fit_time_ = time.perf_counter() - t0
         self.n_determined_ = getattr(native, "determined", 0) - determined_before
+        self.n_unreliable_ = getattr(native, "unreliable", 0) - unreliable_before
         self.depth_limited_ = bool(self.max_depth is not None and self._run is not None
                                    and self._run.depth > self.max_depth)
         if self.max_depth is not None and engine != "native":
@@ -535,57 +542,21 @@ class PCDiscovery:
             show_progress=self.show_progress, knowledge=self._knowledge(names), native=native)
         return M, sepsets, tests
 
+    def _rule_applies(self) -> bool:
+        """Whether the G²/χ² reliability rule ran (the native engine's discrete tests)."""
+        return self.engine_ == "native" and self.test_ in ("gsq", "chisq")
+
     def engine_info(self) -> dict[str, Any]:
         """The engine that ran PC, its version and settings (for the manifest)."""
         info: dict[str, Any] = {"name": self.engine_, "test": self.test_, "alpha": self.alpha, "stable": True,
                                 "orientation": "uc_sepset priority 2 + Meek (causal-learn's default)",
                                 "n_tests": self.n_tests_, "fit_s": round(self.fit_time_, 4),
                                 "max_depth": self.max_depth, "depth_limited": self.depth_limited_,
-                                "determinism_guard": self.determinism, "n_determined": self.n_determined_}
+                                "determinism_guard": self.determinism, "n_determined": self.n_determined_,
+                                "min_rows_per_stratum": self.min_rows_per_stratum if self._rule_applies() else None,
+                                "n_unreliable": self.n_unreliable_}
         info["version"] = ENGINE_VERSION if self.engine_ == "native" else reference.version()
         return info
-
-
-def bootstrap(pc: PCDiscovery, ds: Dataset, resamples: int, *, seed: int = 0, fraction: float = 0.5
-              ) -> dict[frozenset, dict[str, float]]:
-    """Edge stability: PC re-fitted (same test, alpha, engine and knowledge) on ``resamples`` subsamples of the rows.
-
-    Each subsample draws ``fraction`` of the rows without replacement — duplicated rows would
-    inflate every test's power, as in ``evaluate`` — with a seed derived from ``seed``. Returns,
-    for every pair adjacent in at least one resample, the share of resamples where it was
-    adjacent and where each direction was drawn (``"a->b"`` for the pair read in column order).
-
-    Examples
-    --------
-    >>> from causalllm.data import load_dataset
-    >>> ds = load_dataset("asia")
-    >>> st = bootstrap(PCDiscovery().fit(ds), ds, 3, seed=0)
-    >>> st[pair_key("tub", "either")]["adjacent"]
-    1.0
-    """
-    if resamples < 1:
-        raise ConfigError(f"--bootstrap needs at least 1 resample, got {resamples}")
-    if ds.frame is None:
-        raise ConfigError("--bootstrap re-fits PC on subsamples of the rows, but this table was streamed into its "
-                          "statistics; use --stream never to load the rows")
-    rows = ds.rows("--bootstrap")
-    m = int(len(rows) * fraction)
-    if m <= len(ds.columns):
-        raise DataError(f"--bootstrap subsamples {m} of {len(rows)} rows, too few for {len(ds.columns)} columns; "
-                        "add rows or leave out --bootstrap")
-    idx = {c: i for i, c in enumerate(ds.columns)}
-    counts: dict[frozenset, dict[str, float]] = {}
-    rng = np.random.default_rng(seed)
-    for _ in range(resamples):
-        take = np.sort(rng.choice(len(rows), size=m, replace=False))
-        fit = pc._like().fit(ds.with_frame(rows.iloc[take].reset_index(drop=True)))
-        for u, v, mark in fit.graph_.edges(data="mark"):
-            a, b = sorted((u, v), key=idx.__getitem__)
-            c = counts.setdefault(pair_key(a, b), {"adjacent": 0.0, f"{a}->{b}": 0.0, f"{b}->{a}": 0.0})
-            c["adjacent"] += 1
-            if mark == "-->":
-                c[f"{u}->{v}"] += 1
-    return {k: {name: n / resamples for name, n in c.items()} for k, c in counts.items()}
 
 
 def fci_graph(pc: PCDiscovery) -> nx.DiGraph:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CI_TESTS", "DEFAULT_ALPHA", "DEFAULT_BINS", "ENGINES", "TEST_CHOICES", "CITestInfo", "alpha_problem"]
+__all__ = ["CI_TESTS", "DEFAULT_ALPHA", "DEFAULT_BINS", "DEFAULT_MIN_ROWS_PER_STRATUM", "ENGINES", "TEST_CHOICES",
+           "CITestInfo", "alpha_problem"]
 
 #: Significance level of the CI tests when none is given.
 DEFAULT_ALPHA = 0.05
@@ -23,6 +24,9 @@ def alpha_problem(value: object) -> str | None:
 
 #: Quantile bins for continuous columns under a discrete CI test.
 DEFAULT_BINS = 4
+#: G²/χ² reliability rule: a test whose conditioning set has fewer rows than this per stratum (on average) is not
+#: run, and never separates its pair (:class:`causalllm.discovery.citests.DiscreteTest`).
+DEFAULT_MIN_ROWS_PER_STRATUM = 10.0
 #: PC engines: causalllm's own (sufficient statistics, batched tests) or causal-learn's, the reference.
 ENGINES = ("native", "causal-learn")
 

@@ -5,8 +5,9 @@ graphs)
 ---------------------------------------------------------------------------------------
 * **Tests**: the same set as causal-learn's ``pc(stable=True)``: per node ``x`` in column
   order, per neighbour ``y``, every ``d``-subset of ``adj(x) \\ {y}`` in combination order;
-  a test already run from the other side (same pair and set) is not run again. All tests of one
-  depth are generated and evaluated at once (:mod:`causalllm.discovery.citests`).
+  a test already run from the other side (same pair and set) is not run again. The tests of one
+  depth are generated and evaluated in batches of about a million (:mod:`causalllm.discovery.citests`),
+  so memory stays flat however many there are.
 * **Skeleton** (PC-stable): removals applied at the end of each depth; a removed pair's
   separating set is the union of every set that separated it at that depth, from either side.
 * **Orientation**: :func:`causalllm.discovery.orient.orient`, causal-learn's rules replayed.
@@ -21,8 +22,10 @@ later checks never read a private cache.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
+from math import comb
 
 import numpy as np
 
@@ -39,8 +42,9 @@ ENGINE_VERSION = "1"
 class TestLog:
     """Every test one run made, depth by depth, in the order causal-learn first meets them.
 
-    ``depths[d]`` is ``(i, j, S, p)``: arrays of the pair (``i < j``), the conditioning sets
-    (shape ``(m, d)``) and the p-values.
+    ``depths`` holds one ``(i, j, S, p)`` per batch of tests, in the order run (a depth's tests in one
+    or more batches): arrays of the pair (``i < j``), the conditioning sets (shape ``(m, d)``) and the
+    p-values.
     """
 
     depths: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
@@ -106,18 +110,12 @@ class PCRun:
         return self.log.n_tests
 
 
-def _row_keys(lo: np.ndarray, hi: np.ndarray, S: np.ndarray, p: int) -> np.ndarray:
-    """One integer per (pair, set) when it fits in 63 bits, else one row per test."""
-    d = S.shape[1]
-    if (p + 1) ** (d + 2) < 2 ** 62:
-        key = lo * p + hi
-        for c in range(d):
-            key = key * p + S[:, c]
-        return key
-    return np.concatenate([lo[:, None], hi[:, None], S], axis=1)
+#: Tests listed and evaluated at once: the tests of one depth can run to tens of millions (1 200 variables),
+#: so they are generated and run in batches of about this many, and memory stays flat in their number.
+CHUNK = 1 << 20
 
 
-def skeleton(test: CITest, alpha: float, *, max_depth: int | None = None
+def skeleton(test: CITest, alpha: float, *, max_depth: int | None = None, chunk: int = CHUNK
              ) -> tuple[np.ndarray, dict[tuple[int, int], tuple[int, ...]], TestLog, int]:
     """PC-stable's adjacency search; returns ``(adjacency, sepsets, test log, depth)``."""
     p = test.n_vars
@@ -129,30 +127,24 @@ def skeleton(test: CITest, alpha: float, *, max_depth: int | None = None
         depth += 1
         if max_depth is not None and depth > max_depth:
             break
-        xs, ys, Ss = _depth_tests(adj, depth)
-        if len(xs) == 0:
+        pair_ids: list[np.ndarray] = []
+        sets: list[np.ndarray] = []
+        # removals wait for the end of the depth (PC-stable), so batches are independent
+        for lo, hi, Ss in _depth_tests(adj, depth, test, chunk):
+            pv, ran = _run_tests(test, lo, hi, Ss)
+            log.depths.append((lo[ran], hi[ran], Ss[ran], pv[ran]))
+            separating = np.flatnonzero(pv > alpha)
+            pair_ids.append(lo[separating] * p + hi[separating])
+            sets.append(Ss[separating])
+        if not pair_ids:
             continue
-        lo, hi = np.minimum(xs, ys), np.maximum(xs, ys)
-        key = _row_keys(lo, hi, Ss, p)
-        # one evaluation per distinct (pair, set), in the order causal-learn first meets it
-        _, first, inverse = np.unique(key, axis=0 if key.ndim == 2 else None, return_index=True,
-                                      return_inverse=True)
-        inverse = inverse.reshape(-1)
-        order = np.argsort(first, kind="stable")
-        rows = first[order]
-        pv_rows = test.pvalues(lo[rows], hi[rows], Ss[rows])
-        pv_unique = np.empty(len(first))
-        pv_unique[order] = pv_rows
-        pv = pv_unique[inverse]
-        log.depths.append((lo[rows], hi[rows], Ss[rows], pv_rows))
         # a pair is removed when any test, from either side, separated it; its separating set is
         # the union of the sets that did (what causal-learn's collider rule reads), kept sorted
-        separating = np.flatnonzero(pv > alpha)
-        pair_id = lo[separating] * p + hi[separating]
+        pair_id = np.concatenate(pair_ids)
         removed = np.unique(pair_id)
         members: dict[int, list[int]] = {}
         if depth:
-            flat = np.unique(np.repeat(pair_id, depth) * p + Ss[separating].ravel())
+            flat = np.unique(np.repeat(pair_id, depth) * p + np.concatenate(sets).ravel())
             for pid, v in zip((flat // p).tolist(), (flat % p).tolist()):
                 members.setdefault(pid, []).append(v)
         ra, rb = removed // p, removed % p
@@ -232,10 +224,11 @@ def _guided_pair(test: CITest, alpha: float, adj: np.ndarray, pos: np.ndarray,
     without a guessed common descendant first), stopping at the first that separates it: its set, or None.
     Every test run is appended to ``rec``."""
     sides = sorted(((int(adj[i].sum()), i, j), (int(adj[j].sum()), j, i)))
+    hopeless = getattr(test, "hopeless", None)
     for _, a, b in sides:
         nb = [k for k in np.flatnonzero(adj[a]).tolist() if k != b]
-        if len(nb) < depth:
-            continue
+        if len(nb) < depth or (hopeless is not None and hopeless(a, np.array([*nb, b]), depth)[-1]):
+            continue  # no set, or none the reliability rule would run
         late = max(pos[i], pos[j])
         sets = sorted((S for S in combinations(nb, depth) if (i, j, tuple(sorted(S))) not in tested),
                       key=lambda S: any(pos[k] > late for k in S))
@@ -243,37 +236,73 @@ def _guided_pair(test: CITest, alpha: float, adj: np.ndarray, pos: np.ndarray,
             continue
         tested.update((i, j, tuple(sorted(S))) for S in sets)
         S_arr = np.array(sets, dtype=np.int64).reshape(len(sets), depth)
-        pv = test.pvalues(np.full(len(sets), i), np.full(len(sets), j), np.sort(S_arr, axis=1))
+        pv, ran = _run_tests(test, np.full(len(sets), i), np.full(len(sets), j), np.sort(S_arr, axis=1))
         hit = np.flatnonzero(pv > alpha)
         stop = int(hit[0]) + 1 if len(hit) else len(sets)
-        rec += [(i, j, tuple(sorted(S)), float(q)) for S, q in zip(sets[:stop], pv[:stop].tolist())]
+        rec += [(i, j, tuple(sorted(S)), float(q)) for S, q, r in zip(sets[:stop], pv[:stop].tolist(), ran[:stop])
+                if r]
         if len(hit):
             return tuple(sorted(sets[hit[0]]))
     return None
 
 
-def _depth_tests(adj: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every ordered test ``(x, y, S)`` of one depth, in causal-learn's order."""
-    xs: list[np.ndarray] = []
-    ys: list[np.ndarray] = []
-    Ss: list[np.ndarray] = []
+def _run_tests(test: CITest, x: np.ndarray, y: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The p-values of these tests and which ran: one the test's reliability rule does not run (``test.weak``)
+    gets p = 0 — it never separates its pair — and stays out of the log."""
+    weak_of = getattr(test, "weak", None)
+    weak = weak_of(x, y, S) if weak_of is not None else np.zeros(len(x), dtype=bool)
+    if not weak.any():
+        return test.pvalues(x, y, S), ~weak
+    test.unreliable += int(np.count_nonzero(weak))  # type: ignore[attr-defined]
+    pv = np.zeros(len(x))
+    ran = ~weak
+    pv[ran] = test.pvalues(x[ran], y[ran], S[ran])
+    return pv, ran
+
+
+def _depth_tests(adj: np.ndarray, depth: int, test: CITest | None = None, chunk: int = CHUNK
+                 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The distinct tests ``(lo, hi, S)`` of one depth in causal-learn's order, in batches of about ``chunk``.
+
+    causal-learn meets them per node ``x`` in column order, per neighbour ``y``, per ``depth``-subset
+    ``S`` of ``adj(x) \\ {y}`` in combination order, and runs a test met before from the other side only
+    once: a test from ``x`` with ``y < x`` whose ``S`` lies in ``adj(y)`` was met from ``y``, so it is
+    not listed (no deduplication over the whole depth, whose tests can run to tens of millions). Nor
+    are those of a neighbour ``y`` whose every set the test's reliability rule would not run
+    (``test.hopeless``): they are counted."""
+    buf: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    size = 0
+    hopeless = getattr(test, "hopeless", None)
     for x in range(adj.shape[0]):
         neigh = np.flatnonzero(adj[x])
         if len(neigh) < depth - 1 or len(neigh) - 1 < depth:
             continue
+        skip = hopeless(x, neigh, depth) if hopeless is not None else np.zeros(len(neigh), dtype=bool)
+        if skip.any():
+            test.unreliable += int(skip.sum()) * comb(len(neigh) - 1, depth)  # type: ignore[union-attr]
+            if skip.all():
+                continue
         subsets = (np.array(list(combinations(neigh.tolist(), depth)), dtype=np.int64) if depth
                    else np.zeros((1, 0), dtype=np.int64))
-        # (y, S) with y not in S, y in neighbour order, then S in combination order
-        ok = ~(subsets[None, :, :] == neigh[:, None, None]).any(axis=2)
-        yi, si = np.nonzero(ok)
-        if len(yi) == 0:
-            continue
-        xs.append(np.full(len(yi), x, dtype=np.int64))
-        ys.append(neigh[yi])
-        Ss.append(subsets[si])
-    if not xs:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, depth), np.int64)
-    return np.concatenate(xs), np.concatenate(ys), np.concatenate(Ss)
+        step = max(1, chunk // len(subsets))
+        for start in range(0, len(neigh), step):
+            ys = neigh[start:start + step]
+            # (y, S) with y not in S, y in neighbour order, then S in combination order
+            ok = ~(subsets[None, :, :] == ys[:, None, None]).any(axis=2) & ~skip[start:start + step, None]
+            earlier = np.flatnonzero(ys < x)
+            if len(earlier):  # met before from y's side
+                ok[earlier] &= ~adj[ys[earlier]][:, subsets].all(axis=2)
+            yi, si = np.nonzero(ok)
+            if len(yi) == 0:
+                continue
+            y = ys[yi]
+            buf.append((np.minimum(x, y), np.maximum(x, y), subsets[si]))
+            size += len(yi)
+            if size >= chunk:
+                yield tuple(np.concatenate(a) for a in zip(*buf))  # type: ignore[misc]
+                buf, size = [], 0
+    if buf:
+        yield tuple(np.concatenate(a) for a in zip(*buf))  # type: ignore[misc]
 
 
 def _finish(adj: np.ndarray, sepsets: dict[tuple[int, int], tuple[int, ...]], log: TestLog, depth: int,

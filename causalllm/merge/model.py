@@ -65,6 +65,8 @@ class MergeInfo:
     prior_threshold: float | None = None
     knowledge: dict[str, Any] | None = None
     guided: dict[str, Any] | None = None
+    #: the hybrid policy's re-search: candidates, moves, restored and pruned pairs, prior weight, seconds
+    hybrid: dict[str, Any] | None = None
     #: seconds the data side took (the collider re-check and its own orientation), within the merge's time
     data_side_s: float = 0.0
 
@@ -76,7 +78,8 @@ class MergeOutcome:
     ``data_graph`` is what the data alone says: PC's skeleton with its orientations re-checked by
     the conservative collider analysis (:mod:`causalllm.merge`, *The data side*). It is the same whatever the policy
     and whether or not an LLM was asked, and it is what ``--llm none`` draws — except under
-    ``guided``, where it is the same analysis of PC-Guess's fit (``refit``).
+    ``guided``, where it is the same analysis of PC-Guess's fit (``refit``), and ``hybrid``, where it is the
+    class of the score-based re-search's DAG.
     """
 
     graph: nx.DiGraph

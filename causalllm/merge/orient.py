@@ -15,8 +15,8 @@ import networkx as nx
 
 from ..data.knowledge import Knowledge
 from ..discovery.colliders import Triple, robust_orientations
+from ..discovery.meek import meek_closure
 from ..discovery.pc import PCDiscovery
-from ..discovery.reference import meek_closure
 from ..expert.answers import PairAnswer
 from ..graph import add_edge, creates_cycle, directed_part, mark_between, pair_key
 from .calibrate import DATA_RELIABILITY, usable_direction

@@ -52,6 +52,9 @@ class Policy:
     native_only: bool = False
     reruns_pc: bool = False
     keeps_data: str = ""
+    #: the statuses of a pair the policy's data side adds to PC's skeleton, and of one it removes
+    added_status: str = "guided"
+    removed_status: str = "separated"
 
 
 def _auto(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], name: str, s: MergeSettings) -> MergeOutcome:
@@ -88,6 +91,12 @@ def _guided(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], name: str, s: M
     return run_guided(pc, pairs, name, s.knowledge)
 
 
+def _hybrid(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], name: str, s: MergeSettings) -> MergeOutcome:
+    from .hybrid import run_hybrid
+
+    return run_hybrid(pc, pairs, name, s.knowledge)
+
+
 #: Every merge policy, the default first, in the order the docs and ``evaluate`` list them.
 POLICIES: dict[str, Policy] = {p.name: p for p in (
     Policy("auto", "evidence-weighted: the expert, calibrated on the data's robust orientations, corrects the data's "
@@ -100,6 +109,9 @@ POLICIES: dict[str, Policy] = {p.name: p for p in (
            keeps_data="PC re-run with the LLM's background knowledge still orients it this way"),
     Policy("report", "the data side's graph unchanged; the LLM only labels", _report,
            keeps_data="the report policy never changes the data side's graph"),
+    Policy("hybrid", "past PC's skeleton: a score-based (BIC) re-search over PC's pairs and the LLM's claimed ones, "
+           "the LLM's calibrated answers as its prior; the score decides", _hybrid, asks_every_pair=True,
+           native_only=True, added_status="restored", removed_status="pruned"),
 )}
 #: The policy when none is given.
 DEFAULT_POLICY = next(iter(POLICIES))

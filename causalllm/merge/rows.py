@@ -101,7 +101,8 @@ def build_rows(ds: Dataset, pairs: dict[frozenset, PairAnswer], confounders: dic
         fm, f_dir = _direction(G, a, b)
         p = pairs.get(key) if has_llm else None
         k_dir = outcome.knowledge.direction(a, b) if outcome.knowledge is not None else None
-        status = status_of(pcm, dm, d_dir, p, fm, f_dir, k_dir)
+        policy = POLICIES[outcome.info.policy]
+        status = status_of(pcm, dm, d_dir, p, fm, f_dir, k_dir, policy.added_status, policy.removed_status)
         if status == "none":
             continue
         src, tgt = f_dir or pc_dir or (p.directed() if p is not None and p.directed() else None) or (a, b)

@@ -66,6 +66,13 @@ STATUSES: dict[str, Status] = {s.name: s for s in (
            "PC-stable kept this pair; testing in the LLM's guessed order (the guided policy, PC-Guess) found a set "
            "separating it, so it is not in the graph (the decision column gives the test)",
            "#bf812d", "dotted", "1.4", True),
+    Status("restored", "restored by the score (hybrid)",
+           "PC's test removed this pair; the score-based re-search (the hybrid policy) puts it back: the whole "
+           "structure scores higher with it, the LLM's answer weighing in as a prior (the decision column gives "
+           "the score gain)", "#01665e", "bold", "2.2", False),
+    Status("pruned", "pruned by the score (hybrid)",
+           "PC kept this pair; the score-based re-search (the hybrid policy) removed it: the whole structure "
+           "scores higher without it; not in the graph", "#8073ac", "dotted", "1.4", True),
     Status("unresolved", "unresolved",
            "undirected, and the LLM unsure, inconsistent across orders, unanswered or not trusted enough",
            "#878787", "dotted", "1.4", True),
@@ -79,20 +86,22 @@ DISAGREEMENTS = tuple(s.name for s in STATUSES.values() if s.disagreement)
 
 def status_of(pc_mark: str | None, data_mark: str | None, data_dir: tuple[str, str] | None, p: PairAnswer | None,
               final_mark: str | None, final_dir: tuple[str, str] | None,
-              analyst_dir: tuple[str, str] | None = None) -> str:
+              analyst_dir: tuple[str, str] | None = None, added: str = "guided", removed: str = "separated") -> str:
     """A pair's status (see :data:`STATUSES`), read off the final graph and its sources.
 
     ``data_*`` is the data side's graph (PC's, re-checked by the collider analysis): the same
     with or without an LLM, so a status never credits a source with an orientation it did not give.
-    ``analyst_dir`` is the direction the analyst's knowledge sets for the pair, if any.
+    ``analyst_dir`` is the direction the analyst's knowledge sets for the pair, if any. ``added`` and
+    ``removed`` name a pair the data side adds to PC's skeleton or removes from it (the policy's words:
+    ``guided``/``separated`` for PC-Guess, ``restored``/``pruned`` for the hybrid re-search).
     """
     if final_dir is not None and final_dir == analyst_dir:
         return "analyst"
-    # the data side's adjacencies differ from PC's only when PC was re-run with the guess (guided)
+    # the data side's adjacencies differ from PC's only under guided (PC re-run) and hybrid (the score's re-search)
     if pc_mark is None and data_mark is not None and final_mark is not None:
-        return "guided"
+        return added
     if pc_mark is not None and data_mark is None:
-        return "separated"
+        return removed
     if pc_mark is None:
         if p is not None and p.directed() is not None:
             return "llm_only"

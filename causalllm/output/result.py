@@ -83,7 +83,7 @@ class DiscoveryResult:
     llm_graph: nx.DiGraph | None = None
     llm_cycles_removed: list[dict] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # steps an interruption left undone
-    stability: dict[frozenset, dict[str, float]] | None = None  # --bootstrap: see causalllm.pc.bootstrap
+    stability: dict[frozenset, dict[str, float]] | None = None  # --bootstrap: see causalllm.discovery.stability.bootstrap
     probe: dict | None = None  # --probe-memorisation: see causalllm.priors.probe_memorisation
     written: dict[str, Path] = field(default_factory=dict)  # where save() wrote each output
     data_graph: nx.DiGraph | None = None  # the data side's own graph (what --llm none draws)

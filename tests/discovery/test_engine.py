@@ -11,8 +11,9 @@ from causallearn.search.ConstraintBased.PC import pc
 
 from causalllm.data import bundled
 from causalllm.discovery.citests import ConditionalGaussian, DegenerateGaussian, DiscreteTest, FisherZ, check_correlation
+from causalllm.discovery.encode import embed
 from causalllm.discovery.orient import orient
-from causalllm.discovery.pc import PCDiscovery, _embed
+from causalllm.discovery.pc import PCDiscovery
 from causalllm.discovery.search import pc_stable
 from causalllm.errors import DataError
 
@@ -121,7 +122,8 @@ def test_estimator_engines_agree_and_evidence_is_native():
     for name in ("sachs", "asia"):
         ds = load_dataset(name)
         # causal-learn's rule for zero-df tests (p = 1): the determinism guard off
-        a, b = PCDiscovery(engine="native", determinism=False).fit(ds), PCDiscovery(engine="causal-learn").fit(ds)
+        a = PCDiscovery(engine="native", determinism=False, min_rows_per_stratum=0).fit(ds)
+        b = PCDiscovery(engine="causal-learn").fit(ds)
         assert (a.engine_, b.engine_) == ("native", "causal-learn")
         assert not hasattr(a, "cg_")
         assert sorted(a.graph_.edges(data="mark")) == sorted(b.graph_.edges(data="mark"))
@@ -151,7 +153,7 @@ def test_degenerate_gaussian_is_the_regression_likelihood_ratio():
     h = (x + rng.normal(size=n) > 0).astype(int) + (z > 1)  # three levels, depends on x and z
     X = np.column_stack([x, g, z, h]).astype(float)
     discrete = np.array([False, True, False, True])
-    E, blocks, _ = _embed(X, discrete, ["x", "g", "z", "h"])
+    E, blocks, _ = embed(X, discrete, ["x", "g", "z", "h"])
     T = DegenerateGaussian(np.corrcoef(E.T), blocks, n)
 
     def lr(a, b, S):
@@ -254,3 +256,73 @@ def test_determinism_guard_keeps_edges_of_a_deterministic_node():
     a, b = PCDiscovery().fit(child), PCDiscovery(engine="causal-learn").fit(child)
     assert a.n_determined_ == 0
     assert sorted(a.graph_.edges(data="mark")) == sorted(b.graph_.edges(data="mark"))
+
+
+def test_reliability_rule_never_separates_on_a_table_too_sparse():
+    """x and y independent given z (120 categories), 1 000 rows: about 8 rows per stratum of z, fewer than 10,
+    so x ⫫ y | z is not run, the pair stays adjacent and the count says so; with the rule off (causal-learn's
+    way) the test runs."""
+    rng = np.random.default_rng(0)
+    z = rng.integers(0, 120, 1000)
+    x = (z + rng.integers(0, 2, 1000)) % 3
+    y = (z + rng.integers(0, 2, 1000)) % 3
+    df = pd.DataFrame({"x": x.astype(str), "y": y.astype(str), "z": [f"z{v}" for v in z]})
+    ruled, plain = PCDiscovery().fit(df), PCDiscovery(min_rows_per_stratum=0).fit(df)
+    assert ruled.test_ == "gsq"
+    assert ruled.n_unreliable_ > 0
+    assert ruled.engine_info()["n_unreliable"] == ruled.n_unreliable_
+    assert ruled.graph_.has_edge("x", "y") or ruled.graph_.has_edge("y", "x")
+    # a test the rule did not run is in no log: x-y was only tested marginally
+    assert [S for S, _ in ruled.tests_[frozenset("xy")]] == [()]
+    assert [S for S, _ in plain.tests_[frozenset("xy")]] == [(), ("z",)]
+    assert plain.n_unreliable_ == 0
+    assert PCDiscovery(engine="causal-learn").fit(df).engine_info()["min_rows_per_stratum"] is None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_skipping_whole_neighbourhoods_changes_nothing_but_the_work(seed):
+    """The search does not list the tests of a neighbourhood the rule would not run at all (``hopeless``);
+    the same search listing them and dropping each one gives the same graph, separating sets and log."""
+    rng = np.random.default_rng(seed)
+    p, n = 9, 400
+    cards = rng.integers(2, 6, size=p)
+    X = np.zeros((n, p), dtype=int)
+    for j in range(p):
+        logits = rng.normal(size=(n, cards[j]))
+        for k in range(j):
+            if rng.random() < 0.4:
+                logits += rng.normal(scale=1.5, size=(cards[k], cards[j]))[X[:, k]]
+        X[:, j] = (rng.random(n)[:, None] > (np.exp(logits) / np.exp(logits).sum(1, keepdims=True)).cumsum(1)).sum(1)
+
+    class Listing(DiscreteTest):
+        hopeless = None  # type: ignore[assignment]
+
+    fast, slow = DiscreteTest(X, min_rows_per_stratum=40), Listing(X, min_rows_per_stratum=40)
+    a, b = pc_stable(fast, 0.05), pc_stable(slow, 0.05)
+    assert np.array_equal(a.graph, b.graph)
+    assert a.sepsets == b.sepsets
+    assert a.log.by_pair() == b.log.by_pair()
+    assert fast.unreliable >= slow.unreliable > 0
+
+
+@pytest.mark.parametrize(("name", "test"), [("asia", "gsq"), ("sachs", "fisherz"), ("child", "gsq")])
+def test_batches_of_any_size_give_the_same_search(name, test):
+    """The tests of a depth run in batches (memory flat in their number): batches of 7 tests, of one and of
+    all give the same skeleton, separating sets and tests in the same order."""
+    from causalllm.discovery.search import skeleton
+
+    X = _bundled_matrix(name, test)
+    make = (lambda: FisherZ(np.corrcoef(X.T), X.shape[0])) if test == "fisherz" else (
+        lambda: DiscreteTest(np.column_stack([np.unique(X[:, j], return_inverse=True)[1] for j in range(X.shape[1])])))
+    runs = [skeleton(make(), 0.05, chunk=c) for c in (7, 1, 1 << 30)]
+    ref = runs[0][2].by_pair()
+    for adj, sep, log, depth in runs[1:]:
+        assert np.array_equal(adj, runs[0][0])
+        assert sep == runs[0][1]
+        assert depth == runs[0][3]
+        # small batches count on numpy, big ones on the compiled kernel: p-values equal to rounding
+        got = log.by_pair()
+        assert {k: [S for S, _ in v] for k, v in got.items()} == {k: [S for S, _ in v] for k, v in ref.items()}
+        assert [p for v in got.values() for _, p in v] == pytest.approx([p for v in ref.values() for _, p in v],
+                                                                         rel=1e-9, abs=1e-300)
+    assert len(runs[0][2].depths) > len(runs[2][2].depths)  # it did run in batches

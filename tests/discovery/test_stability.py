@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from causalllm.data import load_dataset
-from causalllm.discovery.pc import PCDiscovery, bootstrap
+from causalllm.discovery.pc import PCDiscovery
+from causalllm.discovery.stability import bootstrap
 from causalllm.errors import ConfigError, DataError
 from causalllm.graph import pair_key
 

@@ -30,7 +30,7 @@ def test_creates_cycle():
 
 
 def test_the_status_table_is_complete_and_used():
-    assert DISAGREEMENTS == ("reversed", "data_only", "llm_only", "separated", "unresolved")
+    assert DISAGREEMENTS == ("reversed", "data_only", "llm_only", "separated", "pruned", "unresolved")
     for s in STATUSES.values():
         assert s.legend
         assert s.color.startswith("#")

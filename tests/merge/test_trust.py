@@ -39,15 +39,16 @@ def test_labels_are_true_to_the_graph(name):
         pairs = expert(pc, truth, acc, none_rate)
         for policy in POLICIES:
             out = merge(pc, pairs, policy)
-            # guided's data side is PC-Guess's fit, read the same way (the same as D when nothing guided it)
+            # guided's data side is PC-Guess's fit, hybrid's the score-based re-search's skeleton, read the same
+            # way (the same as D when nothing guided it)
             base = merge(out.refit, {}, "report").data_graph if out.refit is not None else D
             assert sorted(out.data_graph.edges(data="mark")) == sorted(base.edges(data="mark")), policy
             from causalllm.merge.rows import build_rows
 
             rows, _ = build_rows(ds, pairs, {}, pc=pc, outcome=out)
             check_rows(rows, out.graph, base, pc, pairs, f"{label}/{policy}")
-            if label == "useless":  # an LLM that contributes nothing changes nothing
-                assert sorted(out.graph.edges(data="mark")) == sorted(D.edges(data="mark")), policy
+            if label == "useless":  # an LLM that contributes nothing changes nothing: the policy's own data side
+                assert sorted(out.graph.edges(data="mark")) == sorted(base.edges(data="mark")), policy
 
 
 # ------------------------------------------------------------------ an LLM that fails is loud
