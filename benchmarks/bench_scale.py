@@ -17,6 +17,7 @@ G² counting over every row (each test reads all n rows), not loading: run the d
 ``--repeats 1`` if time is short.
 
     python benchmarks/bench_scale.py [--rows 1000000,5000000] [--kinds continuous,discrete] [--repeats 3]
+        [--jobs polars,causalllm,pandas,dask]
 """
 
 from __future__ import annotations
@@ -122,7 +123,9 @@ def main() -> None:
     ap.add_argument("--kinds", default="continuous,discrete")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--dir", default=None, help="where to write the files (default: a temporary folder)")
+    ap.add_argument("--jobs", default="polars,causalllm,pandas,dask", help="which jobs to run (polars always runs)")
     args = ap.parse_args()
+    wanted = {"polars", *args.jobs.split(",")}
     sizes = [int(x) for x in args.rows.split(",")]
     kinds = args.kinds.split(",")
     base = Path(args.dir or tempfile.mkdtemp(prefix="bench_scale_"))
@@ -139,8 +142,8 @@ def main() -> None:
             for rows in sizes:
                 path = base / f"{kind}_{rows}.csv"
                 generate(path, rows, kind)
-                jobs: dict[str, Path] = {"polars": path, "causalllm": path, "pandas": path}
-                if rows == max(sizes):
+                jobs: dict[str, Path] = {j: path for j in ("polars", "causalllm", "pandas") if j in wanted}
+                if rows == max(sizes) and "dask" in wanted:
                     import polars as pl
 
                     parts = base / f"{kind}_{rows}_parts"

@@ -232,6 +232,9 @@ class RunConfig:
                                           "conditioning set has fewer than N rows per stratum is not run and never "
                                           "separates its pair (0 runs every test, as causal-learn does).", "pc",
                                           low=0, metavar="N")
+    determinism: bool = setting(True, "G^2/chi^2: a test with zero degrees of freedom (a variable its conditioning "
+                                "set determines) never separates its pair (--no-determinism: causal-learn's p = 1, "
+                                "which separates it).", "pc")
     fci: bool = setting(True, "Check suggested confounders with FCI (--no-fci skips it).", "bound")
     falsify: bool = setting(True, "Test the LLM's graph against the data (--no-falsify skips it).", "bound")
     bootstrap: int = setting(0, "Edge stability: re-fit PC on B half-size subsamples; frequencies per edge in "

@@ -90,8 +90,8 @@ def fit_pc(ds: Dataset, cfg: RunConfig, knowledge: Knowledge | None = None) -> P
     """PC with the configured test, alpha, depth bound and the analyst's knowledge; warns when the bound was hit."""
     k = knowledge or Knowledge()
     pc = PCDiscovery(alpha=cfg.alpha, test=cfg.test, engine=cfg.engine, show_progress=_progress(cfg),
-                     max_depth=cfg.max_depth, min_rows_per_stratum=cfg.min_rows_per_stratum, required=k.required,
-                     forbidden=k.forbidden_edges()).fit(ds)
+                     max_depth=cfg.max_depth, min_rows_per_stratum=cfg.min_rows_per_stratum,
+                     determinism=cfg.determinism, required=k.required, forbidden=k.forbidden_edges()).fit(ds)
     if pc.depth_limited_:
         log.warning("PC stopped at conditioning sets of %d variable(s) (--max-depth): pairs that only larger sets "
                     "separate are still adjacent in the graph", cfg.max_depth)

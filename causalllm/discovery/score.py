@@ -72,6 +72,10 @@ class DiscreteBIC:
         self.n = self.cols.shape[1]
         self.cards = self.cols.max(axis=1).astype(np.int64) + 1
 
+    def varies(self, x: int) -> bool:
+        """Whether ``x`` takes more than one value (a constant column scores every parent set alike)."""
+        return bool(self.cards[x] > 1)
+
     def local(self, x: int, parents: tuple[int, ...]) -> float:
         r = int(self.cards[x])
         q = int(np.prod([int(self.cards[p]) for p in parents])) if parents else 1
@@ -150,12 +154,14 @@ class Climb:
 def hill_climb(local: Callable[[int, tuple[int, ...]], float], p: int, candidates: Iterable[tuple[int, int]],
                start: Iterable[tuple[int, int]], *, prior: Mapping[tuple[int, int], float] | None = None,
                forbidden: Iterable[tuple[int, int]] = (), required: Iterable[tuple[int, int]] = (),
-               tabu_length: int = 20, max_iter: int = 10_000, epsilon: float = 1e-6) -> Climb:
+               keep: Iterable[tuple[int, int]] = (), tabu_length: int = 20, max_iter: int = 10_000,
+               epsilon: float = 1e-6) -> Climb:
     """Greedy hill-climbing over DAGs whose arrows join ``candidates`` pairs, from ``start`` (a DAG).
 
     Each step takes the move (add, delete or reverse one arrow) that raises ``Σ local(x, parents(x))``
     plus the ``prior`` of the arrows present the most, not undoing one of the last ``tabu_length``
-    moves, until no move gains more than ``epsilon``.
+    moves, until no move gains more than ``epsilon``. A pair in ``keep`` stays adjacent (its arrow may
+    turn, not go).
 
     Examples
     --------
@@ -166,6 +172,7 @@ def hill_climb(local: Callable[[int, tuple[int, ...]], float], p: int, candidate
     """
     prior = dict(prior or {})
     forbidden, required = set(forbidden), set(required)
+    kept = {(min(a, b), max(a, b)) for a, b in keep}
     pairs = sorted({(min(a, b), max(a, b)) for a, b in candidates if a != b})
     parents: list[set[int]] = [set() for _ in range(p)]
     for a, b in start:
@@ -188,6 +195,8 @@ def hill_climb(local: Callable[[int, tuple[int, ...]], float], p: int, candidate
         paths = _Paths(parents)  # reachability of this step's DAG, once
         for i, j in pairs:
             for op, a, b, gain in _moves(i, j, parents, sc, prior, forbidden, required, paths):
+                if op == "-" and (i, j) in kept:
+                    continue
                 if (op, a, b) not in tabu and gain > epsilon and (best is None or gain > best[0]):
                     best = (gain, (op, a, b))
         if best is None:

@@ -41,12 +41,24 @@ def test_a_trusted_expert_restores_true_edges_pc_removed(insurance):
     check_rows(rows, hybrid.graph, hybrid.data_graph, pc, pairs, "hybrid")
 
 
-def test_an_expert_no_better_than_a_coin_leaves_the_score_alone(insurance):
-    _, T, pc = insurance
-    alone = merge(pc, {}, "hybrid")
-    assert alone.info.hybrid["prior_log_odds"] == 0
-    assert alone.info.hybrid["candidates"] == alone.info.hybrid["skeleton"]
-    for acc in (0.5, 0.0):  # a coin, and an expert reversing every edge
-        out = merge(pc, expert(pc, T, acc, 0.2, every_pair=True), "hybrid")
-        assert out.info.hybrid["prior_log_odds"] == 0
-        assert sorted(out.data_graph.edges(data="mark")) == sorted(alone.data_graph.edges(data="mark"))
+def test_answers_that_say_nothing_about_presence_leave_pcs_skeleton(insurance):
+    """An expert whose answers do not depend on the pair (a claim or a 'none' at the same rate everywhere)
+    earns no presence weight: the search neither widens nor prunes, and hybrid draws what auto draws."""
+    import numpy as np
+
+    from causalllm.expert.answers import PairAnswer
+    from causalllm.graph import pair_key
+
+    pc = insurance[2]
+    rng = np.random.default_rng(0)
+    nodes = list(pc.columns_)
+    pairs = {}
+    for i, a in enumerate(nodes):
+        for b in nodes[i + 1:]:
+            answer = "none" if rng.random() < 0.4 else str(rng.choice(["-->", "<--"]))
+            pairs[pair_key(a, b)] = PairAnswer(a, b, answer, 0.8, True)
+    out = merge(pc, pairs, "hybrid")
+    assert (out.info.hybrid["prior_claim"], out.info.hybrid["prior_none"]) == (0, 0)
+    assert out.info.hybrid["candidates"] == out.info.hybrid["skeleton"]
+    assert out.info.hybrid["restored"] == out.info.hybrid["pruned"] == 0
+    assert sorted(out.graph.edges(data="mark")) == sorted(merge(pc, pairs, "auto").graph.edges(data="mark"))
