@@ -162,13 +162,13 @@ class AnswerCache:
             prompt_version: str = "", kind: str = "") -> None:
         """Store one answer (committed immediately), every text scrubbed of secrets. A cache that cannot take
         it (a full disk, a locked or damaged file) costs the caching, never the answer: one warning, then on."""
-        row = {"key": key, "created": time.time(), "endpoint": scrub(endpoint), "model": scrub(model),
-               "prompt_version": prompt_version, "kind": kind,
-               "request": self._pack(scrub(json.dumps(request, ensure_ascii=False)), kind, prompt_version),
-               "raw_response": scrub(raw) if raw is not None else None,
-               "parsed": scrub(json.dumps(parsed)) if parsed is not None else None, "status": status,
-               "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "latency_s": latency_s}
-        try:
+        try:  # packing the request reads and writes the file too: all of it inside the one guard
+            row = {"key": key, "created": time.time(), "endpoint": scrub(endpoint), "model": scrub(model),
+                   "prompt_version": prompt_version, "kind": kind,
+                   "request": self._pack(scrub(json.dumps(request, ensure_ascii=False)), kind, prompt_version),
+                   "raw_response": scrub(raw) if raw is not None else None,
+                   "parsed": scrub(json.dumps(parsed)) if parsed is not None else None, "status": status,
+                   "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "latency_s": latency_s}
             self._insert(row)
         except (sqlite3.Error, OSError) as e:
             self._trouble("write", e)

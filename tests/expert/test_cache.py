@@ -124,3 +124,41 @@ def test_requests_are_stored_compactly_and_read_back_whole(tmp_path):
     con.execute("UPDATE answers SET request=? WHERE key='k0'", ('{"messages": []}',))
     con.commit()
     assert AnswerCache(tmp_path / "c.sqlite").request("k0") == {"messages": []}
+
+
+def test_a_file_damaged_under_a_running_cache_costs_one_warning(tmp_path):
+    """The file goes bad while a run asks (seen when two benchmarks shared one cache: "database disk image is
+    malformed" raised from packing a request): the next thread cannot open it — one warning, no exception."""
+    import threading
+
+    from causalllm.expert.cache import AnswerCache
+
+    path = tmp_path / "c.sqlite"
+    cache = AnswerCache(path)
+    for f in tmp_path.glob("c.sqlite*"):
+        f.unlink()
+    path.mkdir()  # what was the file is now something SQLite cannot open
+    errors: list[BaseException] = []
+
+    def put(i: int) -> None:
+        try:
+            cache.put(f"k{i}", endpoint="e", model="m", request={"q": i}, raw="{}", parsed={"a": 1}, status="ok",
+                      kind=f"kind{i}")
+        except BaseException as e:  # noqa: BLE001 - the point: nothing may escape
+            errors.append(e)
+
+    import logging
+
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("causalllm").addHandler(handler)
+    try:
+        for i in range(3):
+            t = threading.Thread(target=put, args=(i,))
+            t.start()
+            t.join()
+    finally:
+        logging.getLogger("causalllm").removeHandler(handler)
+    assert not errors
+    assert sum("could not write" in m for m in seen) == 1
