@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import defaultdict
+from pathlib import Path
 from statistics import mean
 
 #: MosaCD's published dirF1 (GPT-4o-mini), as the issue quotes them.
@@ -24,7 +25,7 @@ MOSACD = {"asia": 0.93, "child": 0.90, "insurance": 0.87, "alarm": 0.93, "water"
 def main(paths: list[str]) -> None:
     cells: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for p in paths:
-        for r in json.load(open(p))["records"]:
+        for r in json.loads(Path(p).read_text())["records"]:
             cells[(r["dataset"], r.get("expert") or "-", r["method"])].append(r)
 
     def m(net: str, expert: str, method: str, key: str) -> float:
