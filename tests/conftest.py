@@ -31,8 +31,10 @@ def run():
 
 
 def run_subprocess(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    """``python -m causalllm ARGS`` in a real process (for exit codes and tracebacks)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CAUSALLLM_"))}
+    """``python -m causalllm ARGS`` in a real process (for exit codes and tracebacks); it sees no key or endpoint,
+    and its answer cache is the test's own (``_no_llm_env``), never the user's."""
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("OPENAI_", "CAUSALLLM_")) or k == "CAUSALLLM_CACHE_DIR"}
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "causalllm", *map(str, args)], capture_output=True, text=True,
                           env=full_env, timeout=timeout)

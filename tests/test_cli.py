@@ -113,3 +113,15 @@ def test_init_for_a_bundled_name_writes_to_the_working_folder(run, tmp_path, mon
     monkeypatch.chdir(tmp_path)
     run("init", "asia")
     assert (tmp_path / "asia.variables.csv").exists()
+
+
+def test_a_real_process_in_the_tests_never_touches_the_users_cache(tmp_path):
+    """Subprocess runs keep the test's own cache folder (they once stripped it with the other CAUSALLLM_
+    variables and wrote the user's cache, while the user's own runs used it)."""
+    import os
+
+    proc = run_subprocess("discover", "cancer", "--llm", "simulated", "--out", tmp_path / "o", "--format", "dot",
+                          "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "user-cache" / "llm_cache.sqlite").exists()
+    assert os.environ["CAUSALLLM_CACHE_DIR"] == str(tmp_path / "user-cache")
