@@ -10,7 +10,7 @@ import numpy as np
 
 from .orient import EdgeRules, endpoints_to_networkx, meek_matrix
 
-__all__ = ["meek_closure"]
+__all__ = ["meek_closure", "pdag_matrix", "with_attributes"]
 
 
 def meek_closure(G: nx.DiGraph, required: Sequence[tuple[str, str]] = (),
@@ -33,14 +33,23 @@ def meek_closure(G: nx.DiGraph, required: Sequence[tuple[str, str]] = (),
     """
     names = list(G.nodes)
     idx = {n: i for i, n in enumerate(names)}
-    p = len(names)
-    M = np.zeros((p, p), dtype=np.int64)
+    rules = (EdgeRules.from_pairs(len(names), [(idx[a], idx[b]) for a, b in required],
+                                  [(idx[a], idx[b]) for a, b in forbidden]) if required or forbidden else None)
+    return with_attributes(endpoints_to_networkx(meek_matrix(pdag_matrix(G, names), rules), names), G)
+
+
+def pdag_matrix(G: nx.DiGraph, names: list[str]) -> np.ndarray:
+    """A PDAG (marks ``-->``, ``---``, ``<->``) as causal-learn's endpoint matrix, rows in ``names`` order."""
+    idx = {n: i for i, n in enumerate(names)}
+    M = np.zeros((len(names), len(names)), dtype=np.int64)
     ends = {"-->": (-1, 1), "---": (-1, -1), "<->": (1, 1)}
     for u, v, mark in G.edges(data="mark", default="-->"):
         M[idx[u], idx[v]], M[idx[v], idx[u]] = ends[mark]
-    rules = (EdgeRules.from_pairs(p, [(idx[a], idx[b]) for a, b in required],
-                                  [(idx[a], idx[b]) for a, b in forbidden]) if required or forbidden else None)
-    H = endpoints_to_networkx(meek_matrix(M, rules), names)
+    return M
+
+
+def with_attributes(H: nx.DiGraph, G: nx.DiGraph) -> nx.DiGraph:
+    """``H`` (``G`` re-oriented) with each pair's other attributes from ``G``; returns ``H``."""
     for u, v, d in H.edges(data=True):
         old = G.edges[u, v] if G.has_edge(u, v) else G.edges[v, u]
         for k, val in old.items():

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from .citests import CITest, check_correlation
+from .meek import pdag_matrix, with_attributes
 from .orient import endpoints_to_networkx
 
 __all__ = ["causallearn_to_networkx", "fci", "make_ci_test", "meek_closure", "run_pc", "to_causallearn"]
@@ -52,14 +53,8 @@ def to_causallearn(G: nx.DiGraph, names: Sequence[str]) -> Any:
     """
     from causallearn.graph.GraphClass import CausalGraph
 
-    idx = {n: i for i, n in enumerate(names)}
-    M = np.zeros((len(names), len(names)), dtype=int)
-    ends = {"-->": (-1, 1), "---": (-1, -1), "<->": (1, 1)}
-    for u, v, d in G.edges(data=True):
-        at_u, at_v = ends[d.get("mark", "-->")]
-        M[idx[u], idx[v]], M[idx[v], idx[u]] = at_u, at_v
     cg = CausalGraph(len(names), list(names))
-    cg.G.graph = M
+    cg.G.graph = pdag_matrix(G, list(names)).astype(int)
     cg.G.reconstitute_dpath(cg.G.get_graph_edges())
     return cg
 
@@ -82,13 +77,7 @@ def meek_closure(G: nx.DiGraph, required: Sequence[tuple[str, str]] = (),
 
     names = list(G.nodes)
     bk = background_knowledge(names, required, forbidden)
-    H = causallearn_to_networkx(meek(to_causallearn(G, names), background_knowledge=bk).G)
-    for u, v, d in H.edges(data=True):
-        old = G.edges[u, v] if G.has_edge(u, v) else G.edges[v, u]
-        for k, val in old.items():
-            if k not in ("mark", "directed"):
-                d.setdefault(k, val)
-    return H
+    return with_attributes(causallearn_to_networkx(meek(to_causallearn(G, names), background_knowledge=bk).G), G)
 
 
 def make_ci_test(data: np.ndarray, test: str) -> Callable[[int, int, Sequence[int]], float]:
