@@ -96,7 +96,7 @@ def fit_pc(ds: Dataset, cfg: RunConfig, knowledge: Knowledge | None = None) -> P
         log.warning("PC stopped at conditioning sets of %d variable(s) (--max-depth): pairs that only larger sets "
                     "separate are still adjacent in the graph", cfg.max_depth)
     if getattr(pc, "n_unreliable_", 0):
-        log.warning("%d G^2 test(s) were not run: their conditioning sets have fewer than %g rows per stratum, too "
+        log.warning("%d discrete test(s) were not run: their conditioning sets have fewer than %g rows per stratum, too "
                     "few for evidence either way, so they separate no pair (--min-rows-per-stratum 0 runs them)",
                     pc.n_unreliable_, cfg.min_rows_per_stratum)
     return pc
