@@ -217,7 +217,8 @@ def _truth(result: Any) -> list[str]:
 
 
 def _checks(result: Any) -> list[str]:
-    """The optional checks' paragraphs: stability, the memorisation probe, the guided skeleton."""
+    """The optional checks' paragraphs: stability, the memorisation probe, the guided skeleton, the hybrid
+    re-search."""
     parts: list[str] = []
     m, info = result.manifest, result.merge_info
     boot = m.get("bootstrap")
@@ -248,6 +249,15 @@ def _checks(result: Any) -> list[str]:
                      f"ordered PC's CI tests ({g['tests']} tests, against {g['pc_tests']} for PC-stable); no test was "
                      f"skipped or overruled. It kept <b>{g['added']}</b> pair(s) PC-stable removed (status guided) and "
                      f"separated <b>{g['removed']}</b> PC-stable kept (status separated).</p>")
+    h = info.hybrid if info is not None else None
+    if h:
+        parts.append(f"<p id='hybrid'>Score-based re-search (hybrid): {h['candidates']} candidate pair(s) — PC's "
+                     f"{h['skeleton']} plus the pairs the LLM claims and their neighbourhoods — searched with "
+                     f"{_e(h['score'])} in {h['moves']} move(s). It put back <b>{h['restored']}</b> pair(s) PC's "
+                     f"tests removed (status restored) and removed <b>{h['pruned']}</b> PC kept (status pruned). "
+                     f"The LLM's answers weighed by how well they tell PC's edges from its non-edges: a claim "
+                     f"{h['prior_claim']:+.2f}, a \"no direct relation\" {-h['prior_none']:+.2f} (log-odds; 0: "
+                     "the answers carry no information and the search is the score's own).</p>")
     return parts
 
 

@@ -62,3 +62,16 @@ def test_answers_that_say_nothing_about_presence_leave_pcs_skeleton(insurance):
     assert out.info.hybrid["candidates"] == out.info.hybrid["skeleton"]
     assert out.info.hybrid["restored"] == out.info.hybrid["pruned"] == 0
     assert sorted(out.graph.edges(data="mark")) == sorted(merge(pc, pairs, "auto").graph.edges(data="mark"))
+
+
+def test_the_report_says_what_the_re_search_did(tmp_path, run):
+    out = tmp_path / "o"
+    run("discover", "alarm", "--llm", "simulated", "--profile", "perfect", "--merge", "hybrid", "--out", out,
+        "--quiet", "--no-cache", "--format", "dot")
+    import json
+
+    h = json.loads((out / "manifest.json").read_text())["merge"]["hybrid"]
+    html = (out / "report.html").read_text()
+    assert "id='hybrid'" in html
+    assert f"put back <b>{h['restored']}</b> pair(s)" in html
+    assert f"removed <b>{h['pruned']}</b> PC kept" in html
