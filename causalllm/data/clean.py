@@ -132,13 +132,13 @@ def _distinct(s: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series, np.ndarra
     return codes, raw, raw.astype(str).str.strip(), np.bincount(codes[codes >= 0], minlength=len(uniq))
 
 
-def _check_stray_text(df: pd.DataFrame, path: str) -> None:
+def _is_text(s: pd.Series) -> bool:
+    return not pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _check_stray_text(distinct: Mapping[str, tuple[np.ndarray, pd.Series, pd.Series, np.ndarray]], path: str) -> None:
     """A mostly-numeric text column means a typo in the data: name it and show the value."""
-    for col in df.columns:
-        s = df[col]
-        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-            continue
-        codes, _, text, counts = _distinct(s)
+    for col, (codes, _, text, counts) in distinct.items():
         filled = (text != "").to_numpy()
         if counts[filled].sum() < 2:
             continue
@@ -177,12 +177,13 @@ def clean(df: pd.DataFrame, source: str, declared: Mapping[str, str] | None = No
     """Stray text refused; blank cells missing; text columns that are all numbers made numeric;
     infinite values refused; columns declared continuous parsed, formatting and all."""
     declared = declared or {}
-    _check_stray_text(df, source)
+    # each text column's distinct values, read once for both passes (every column's stray text first)
+    distinct = {col: _distinct(df[col]) for col in df.columns if _is_text(df[col])}
+    _check_stray_text(distinct, source)
     df = df.copy()
     for col in df.columns:
-        s = df[col]
-        if not pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            df[col] = _clean_text(s, col, source, declared.get(col))
+        if col in distinct:
+            df[col] = _clean_text(df[col], col, source, declared.get(col), distinct[col])
         if pd.api.types.is_float_dtype(df[col]):
             inf = np.flatnonzero(np.isinf(df[col].to_numpy()))
             if len(inf):
@@ -191,15 +192,17 @@ def clean(df: pd.DataFrame, source: str, declared: Mapping[str, str] | None = No
     return df
 
 
-def _clean_text(s: pd.Series, col: str, source: str, declared: str | None) -> pd.Series:
+def _clean_text(s: pd.Series, col: str, source: str, declared: str | None,
+                distinct: tuple[np.ndarray, pd.Series, pd.Series, np.ndarray]) -> pd.Series:
     """A text column: blank cells missing; all numbers (once blanks are out) made numeric; declared continuous
     parsed, formatting and all; formatted numbers left as text are warned about. The rules read the column's
     distinct values (:func:`_distinct`)."""
-    codes, raw, text, counts = _distinct(s)
+    codes, raw, text, counts = distinct
     blank = (text == "").to_numpy()
     if blank.any():
-        s = s.mask(np.isin(codes, np.flatnonzero(blank)))
-        codes = np.where(np.isin(codes, np.flatnonzero(blank)), -1, codes)
+        cells = np.isin(codes, np.flatnonzero(blank))
+        s = s.mask(cells)
+        codes = np.where(cells, -1, codes)
     filled = ~blank
     if not filled.any():
         return s
