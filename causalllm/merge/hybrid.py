@@ -96,8 +96,9 @@ def run_hybrid(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], name: str, k
     found = {pair_key(u, v) for u, v in H.edges}
     # a pair the score removes is separated by the later one's parents in its DAG (the local Markov property)
     seps = {key: tuple(sorted(H.predecessors(_later(H, *sorted(key))))) for key in skeleton - found}
-    hpc = pc.with_skeleton(sorted(H.edges), seps)
-    side = data_side(hpc, pairs, name, knowledge)
+    # PC's own skeleton back (the usual case for an expert that adds nothing): its data side stands
+    hpc = pc.with_skeleton(sorted(H.edges), seps) if found != skeleton else None
+    side = data_side(hpc, pairs, name, knowledge) if hpc is not None else first
     out = finish(side, *run_weighted(side, local=True), knowledge)
     _explain(out.decisions, pc, H, climb.gain, prior, idx, skeleton, seps)
     out.refit = hpc
