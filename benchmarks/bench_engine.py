@@ -3,10 +3,12 @@
 Same data, same machine, same run; the calls are interleaved and repeated, and the median is
 reported with the ratio and whether the outputs are identical (the endpoint matrix, i.e.
 skeleton and orientations). Cases: linear-Gaussian random DAGs (expected degree 3) at 10 000
-rows, Fisher-z; discrete networks sampled from pgmpy's bundled bnlearn models, G².
+rows, Fisher-z; discrete networks sampled from pgmpy's bundled bnlearn models, G²; conditional-Gaussian
+networks (``benchmarks/bench_mixed.py``'s, half the columns discrete) with the cg test, which causal-learn
+does not have: there the native engine is compared with andrey-core's ``cond_gauss`` alone.
 
     python benchmarks/bench_engine.py [--gaussian 20,50,100,200,400] [--discrete alarm,hepar2]
-                                    [--rows 10000] [--repeats 3] [--reference-max 200]
+                                    [--mixed 20,50] [--rows 10000] [--repeats 3] [--reference-max 200]
 
 causal-learn is not run above ``--reference-max`` Gaussian variables (hours); andrey-core
 (``pip install andrey-core``, a benchmark-only extra) runs with its defaults, whose orientation
@@ -26,7 +28,7 @@ from importlib import resources
 import numpy as np
 from causallearn.search.ConstraintBased.PC import pc
 
-from causalllm.discovery.citests import DiscreteTest, FisherZ
+from causalllm.discovery.citests import ConditionalGaussian, DiscreteTest, FisherZ
 from causalllm.discovery.search import pc_stable
 
 
@@ -62,7 +64,21 @@ def run_causallearn(X: np.ndarray, test: str) -> np.ndarray:
         return np.asarray(pc(X, 0.05, test, True, 0, 2, show_progress=False).G.graph)
 
 
-def run_native(X: np.ndarray, test: str) -> np.ndarray:
+def mixed(p: int, n: int, seed: int) -> tuple[np.ndarray, list[int]]:
+    """A conditional-Gaussian network's rows (categories as codes) and its discrete columns."""
+    from bench_mixed import cg_network
+    from pandas.api.types import is_float_dtype
+
+    frame, _ = cg_network(p, n, seed)
+    cat = [j for j, c in enumerate(frame.columns) if not is_float_dtype(frame[c])]
+    X = np.column_stack([np.unique(frame[c].astype(str), return_inverse=True)[1] if j in cat else frame[c]
+                         for j, c in enumerate(frame.columns)]).astype(float)
+    return X, cat
+
+
+def run_native(X: np.ndarray, test: str, cat: list[int] | None = None) -> np.ndarray:
+    if test == "cg":
+        return pc_stable(ConditionalGaussian(X, np.isin(np.arange(X.shape[1]), cat or [])), 0.05).graph
     if test == "fisherz":
         T = FisherZ(np.corrcoef(X.T), X.shape[0])
     else:
@@ -71,12 +87,15 @@ def run_native(X: np.ndarray, test: str) -> np.ndarray:
     return pc_stable(T, 0.05).graph
 
 
-def run_andrey(X: np.ndarray, test: str) -> np.ndarray | None:
+def run_andrey(X: np.ndarray, test: str, cat: list[int] | None = None) -> np.ndarray | None:
     try:
         import andrey
     except ImportError:
         return None
-    g = andrey.pc(X, alpha=0.05, indep_test="fisherz" if test == "fisherz" else "gsq")
+    if test == "cg":
+        g = andrey.pc(X, alpha=0.05, indep_test="cond_gauss", categorical=cat)
+    else:
+        g = andrey.pc(X, alpha=0.05, indep_test="fisherz" if test == "fisherz" else "gsq")
     return np.asarray(g.structure.adjacency) != 0
 
 
@@ -86,17 +105,18 @@ def timed(fn, *args):  # type: ignore[no-untyped-def]
     return time.process_time() - t0, out
 
 
-def bench(label: str, X: np.ndarray, test: str, repeats: int, reference: bool) -> None:
-    run_native(X[:200], test)  # load the compiled kernel and warm BLAS outside the timings
+def bench(label: str, X: np.ndarray, test: str, repeats: int, reference: bool, cat: list[int] | None = None
+          ) -> None:
+    run_native(X[:200], test, cat)  # load the compiled kernel and warm BLAS outside the timings
     times: dict[str, list[float]] = {"causal-learn": [], "native": [], "andrey": []}
     outs: dict[str, np.ndarray | None] = {}
     for _ in range(repeats):  # interleaved
         if reference:
             t, outs["causal-learn"] = timed(run_causallearn, X, test)
             times["causal-learn"].append(t)
-        t, outs["native"] = timed(run_native, X, test)
+        t, outs["native"] = timed(run_native, X, test, cat)
         times["native"].append(t)
-        t, a = timed(run_andrey, X, test)
+        t, a = timed(run_andrey, X, test, cat)
         if a is not None:
             outs["andrey"] = a
             times["andrey"].append(t)
@@ -123,6 +143,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--gaussian", default="20,50,100,200,400")
     ap.add_argument("--discrete", default="alarm,hepar2")
+    ap.add_argument("--mixed", default="20,50")
     ap.add_argument("--rows", type=int, default=10_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--reference-max", type=int, default=200)
@@ -133,6 +154,9 @@ def main() -> None:
     for name in (v for v in args.discrete.split(",") if v):
         X = network(name, args.rows, 0)
         bench(f"{name} ({X.shape[1]} vars)", X, "gsq", args.repeats, True)
+    for p in (int(v) for v in args.mixed.split(",") if v):
+        X, cat = mixed(p, args.rows, p)
+        bench(f"mixed {p} vars ({len(cat)} discrete)", X, "cg", args.repeats, False, cat)
     # once the statistics exist, PC's time does not depend on the rows
     for n in (10_000, 100_000, 300_000):
         X = gaussian(50, n, 50)

@@ -292,6 +292,9 @@ class DiscreteTest:
 
 _KERNEL: list = []
 
+#: how many numbers the conditional-Gaussian test stacks at most in one pass (cells x continuous members squared)
+_STACK = 1 << 21
+
 _KERNEL_MIN_WORK = 500_000
 
 
@@ -390,6 +393,7 @@ class ConditionalGaussian:
         Z = (Z - Z.mean(axis=0)) / Z.std(axis=0) if cont else np.zeros((self.n, 0))
         self._Z = np.ascontiguousarray(Z.T)
         self._R = Z.T @ Z / self.n
+        self._whole = np.zeros(self.n, dtype=np.int64)  # every row in the one cell of a set without discrete members
         self._ll: dict[tuple[int, ...], float] = {}
         self._cells: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, float]] = {}
         self._moments: dict[tuple[tuple[int, ...], int, int], np.ndarray] = {}
@@ -402,10 +406,10 @@ class ConditionalGaussian:
             for j in D:
                 code = code * self._cards[j] + self._codes[j]
                 if code.max() > 4 * self.n:  # keep the codes small: renumber the cells that occur
-                    code = np.unique(code, return_inverse=True)[1].reshape(-1)
-            _, ids, counts = np.unique(code, return_inverse=True, return_counts=True)
+                    code = _renumber(code)[0]
+            ids, counts = _renumber(code)
             counts = counts.astype(float)
-            hit = (ids.reshape(-1), counts, float(np.sum(counts * np.log(counts / self.n))))
+            hit = (ids, counts, float(np.sum(counts * np.log(counts / self.n))))
             if len(self._cells) > 4096:
                 self._cells.clear()
                 self._moments.clear()
@@ -425,35 +429,70 @@ class ConditionalGaussian:
         return hit
 
     def _loglik(self, A: tuple[int, ...]) -> float:
+        """``l(A)`` of the sorted set ``A``."""
         hit = self._ll.get(A)
-        if hit is not None:
-            return hit
-        D = tuple(j for j in A if self.discrete[j])
-        C = [self._col[j] for j in A if not self.discrete[j]]
-        d = len(C)
-        if D:
-            ids, counts, ll = self._cell_ids(D)
-        else:
-            ids, counts, ll = np.zeros(self.n, dtype=np.int64), np.array([float(self.n)]), 0.0
-        if d:
-            k = len(counts)
-            mean = np.stack([self._moment(D, ids, k, a, -1) for a in C], axis=1) / counts[:, None]
+        return hit if hit is not None else self._fit([A])[A]
+
+    def _fit(self, keys: Sequence[tuple[int, ...]]) -> dict[tuple[int, ...], float]:
+        """``l(A)`` of each sorted set ``A`` in ``keys``, remembered. The cells of all the sets with the same number
+        of continuous members are stacked and their Gaussian terms computed in one pass (as andrey-core's
+        ``loglik_many`` does): a test costs a few array operations per batch, not per set."""
+        out: dict[tuple[int, ...], float] = {}
+        by_d: dict[int, list[tuple[tuple[int, ...], tuple[int, ...], list[int]]]] = {}
+        cells: dict[int, int] = {}
+        for A in keys:
+            D = tuple(j for j in A if self.discrete[j])
+            C = [self._col[j] for j in A if not self.discrete[j]]
+            if not C:
+                out[A] = self._cell_ids(D)[2] if D else 0.0
+                continue
+            d = len(C)
+            by_d.setdefault(d, []).append((A, D, C))
+            cells[d] = cells.get(d, 0) + (len(self._cell_ids(D)[1]) if D else 1)
+            if cells[d] * d * d > _STACK:  # bounded stacks
+                out.update(self._gaussian(d, by_d.pop(d)))
+                cells[d] = 0
+        for d, group in by_d.items():
+            out.update(self._gaussian(d, group))
+        if len(self._ll) > 200_000:
+            self._ll.clear()
+        self._ll.update(out)
+        return out
+
+    def _gaussian(self, d: int, group: list[tuple[tuple[int, ...], tuple[int, ...], list[int]]]
+                  ) -> dict[tuple[int, ...], float]:
+        """``l(A)`` of sets with ``d`` continuous members ``C`` and discrete members ``D``, in one stacked pass."""
+        counts, means, M2s, Rs, base = [], [], [], [], []
+        for _A, D, C in group:
+            if D:
+                ids, cnt, ll = self._cell_ids(D)
+            else:
+                ids, cnt, ll = self._whole, np.array([float(self.n)]), 0.0
+            k = len(cnt)
             M2 = np.empty((k, d, d))
             for u in range(d):
                 for v in range(u, d):
-                    M2[:, u, v] = M2[:, v, u] = self._moment(D, ids, k, C[min(u, v)], C[max(u, v)])
-            S = M2 / counts[:, None, None] - mean[:, :, None] * mean[:, None, :]
-            R = self._R[np.ix_(C, C)]
-            Cc = (counts[:, None, None] * S + R) / (counts[:, None, None] + 1)
-            sign, logdet = np.linalg.slogdet(Cc)
-            trace = np.trace(np.linalg.solve(Cc, S), axis1=1, axis2=2)
-            ll -= float(np.sum(counts / 2 * (logdet + d * np.log(2 * np.pi) + trace)))
-            if np.any(sign <= 0):
-                ll = float("nan")
-        self._ll[A] = ll
-        if len(self._ll) > 200_000:
-            self._ll.clear()
-        return ll
+                    M2[:, u, v] = M2[:, v, u] = self._moment(D, ids, k, C[u], C[v])
+            mean = np.empty((k, d))
+            for u in range(d):
+                mean[:, u] = self._moment(D, ids, k, C[u], -1)
+            counts.append(cnt)
+            means.append(mean / cnt[:, None])
+            M2s.append(M2)
+            Rs.append(self._R[C][:, C])
+            base.append(ll)
+        sizes = np.array([len(c) for c in counts])
+        starts = np.cumsum(sizes) - sizes
+        n_c = np.concatenate(counts)[:, None, None]
+        mean = np.concatenate(means)
+        S = np.concatenate(M2s) / n_c - mean[:, :, None] * mean[:, None, :]
+        Cc = (n_c * S + np.repeat(np.array(Rs), sizes, axis=0)) / (n_c + 1)
+        sign, logdet = np.linalg.slogdet(Cc)
+        trace = np.trace(np.linalg.solve(Cc, S), axis1=1, axis2=2)
+        terms = n_c[:, 0, 0] / 2 * (logdet + d * np.log(2 * np.pi) + trace)
+        values = np.array(base) - np.add.reduceat(terms, starts)
+        values[np.minimum.reduceat(sign, starts) <= 0] = np.nan
+        return {A: float(v) for (A, _D, _C), v in zip(group, values)}
 
     def _params(self, A: tuple[int, ...]) -> int:
         K = 1
@@ -465,17 +504,33 @@ class ConditionalGaussian:
                 d += 1
         return K * (d * (d + 3) // 2 + 1) - 1
 
-    def _one(self, x: int, y: int, S: tuple[int, ...]) -> float:
-        sets = [tuple(sorted((x, y, *S))), tuple(sorted((y, *S))), tuple(sorted((x, *S))), tuple(sorted(S))]
-        lxys, lys, lxs, ls = (self._loglik(A) for A in sets)
-        kxys, kys, kxs, ks = (self._params(A) for A in sets)
-        stat = 2 * (lxys - lys - lxs + ls)
-        df = kxys - kys - kxs + ks
-        if df <= 0 or not np.isfinite(stat):
-            return 1.0
-        return float(chdtrc(df, max(stat, 0.0)))
-
     def pvalues(self, x: np.ndarray, y: np.ndarray, S: np.ndarray) -> np.ndarray:
-        return _one_by_one(self._one, x, y, S)
+        """The p-values of a batch: the four sets of every test, those not yet known fitted together."""
+        keys = []
+        for a, b, row in zip(x.tolist(), y.tolist(), S.tolist()):
+            s = tuple(sorted(row))
+            keys += [tuple(sorted((a, b, *s))), tuple(sorted((b, *s))), tuple(sorted((a, *s))), s]
+        known = {A: self._ll[A] for A in set(keys) if A in self._ll}
+        todo = [A for A in dict.fromkeys(keys) if A not in known]
+        if todo:
+            known.update(self._fit(todo))
+        out = np.empty(len(x))
+        for t in range(len(x)):
+            sets = keys[4 * t:4 * t + 4]
+            lxys, lys, lxs, ls = (known[A] for A in sets)
+            kxys, kys, kxs, ks = (self._params(A) for A in sets)
+            stat = 2 * (lxys - lys - lxs + ls)
+            df = kxys - kys - kxs + ks
+            out[t] = 1.0 if df <= 0 or not np.isfinite(stat) else chdtrc(df, max(stat, 0.0))
+        return out
 
 
+def _renumber(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes renumbered 0.. in order of the codes that occur, and each one's count (``np.unique``'s
+    ``return_inverse``/``return_counts``), by counting instead of sorting where the codes are few."""
+    if code.max() > 8 * len(code):
+        _, ids, counts = np.unique(code, return_inverse=True, return_counts=True)
+        return ids.reshape(-1), counts
+    seen = np.bincount(code)
+    occurs = seen > 0
+    return (np.cumsum(occurs) - 1)[code], seen[occurs]

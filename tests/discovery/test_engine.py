@@ -234,6 +234,28 @@ def test_conditional_gaussian_special_cases_and_definition():
     assert p(1, 2, (0,)) > 0.01  # d2 depends on c1 only through d1
 
 
+def test_conditional_gaussian_batches_equal_single_tests(monkeypatch):
+    """A batch's sets are fitted stacked, in passes bounded by ``_STACK``: every p-value is the one the test
+    gets alone, in a fresh test object, whatever the bound."""
+    from causalllm.discovery import citests
+
+    rng = np.random.default_rng(3)
+    n = 1500
+    d = rng.integers(0, 3, size=(n, 3))
+    c = rng.normal(size=(n, 3)) + d[:, :1]
+    X = np.column_stack([d, c, c[:, 0] + rng.normal(size=n)]).astype(float)
+    disc = np.array([True] * 3 + [False] * 4)
+    x, y, S = [], [], []
+    for _ in range(120):
+        v = rng.permutation(7)[:4]
+        x.append(v[0]); y.append(v[1]); S.append(v[2:])
+    x, y, S = np.array(x), np.array(y), np.array(S, dtype=np.int64)
+    alone = [ConditionalGaussian(X, disc).pvalues(x[i:i + 1], y[i:i + 1], S[i:i + 1])[0] for i in range(len(x))]
+    for bound in (1, 50, 1 << 21):
+        monkeypatch.setattr(citests, "_STACK", bound)
+        assert ConditionalGaussian(X, disc).pvalues(x, y, S) == pytest.approx(alone, rel=1e-9, abs=1e-12)
+
+
 def test_determinism_guard_keeps_edges_of_a_deterministic_node():
     """Asia's `either` is tub OR lung: given {tub, lung} it is constant, so every test of either
     with its children has zero degrees of freedom. causal-learn reads that as p = 1 and removes
