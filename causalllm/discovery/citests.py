@@ -148,6 +148,7 @@ class DiscreteTest:
                  min_rows_per_stratum: float = 0.0) -> None:
         self.determinism = determinism
         self.determined = 0  # tests with zero degrees of freedom and a non-empty conditioning set
+        self.determined_pairs: set[tuple[int, int]] = set()  # the pairs (lower index first) of those tests
         self.min_rows_per_stratum = min_rows_per_stratum
         self.unreliable = 0  # tests the reliability rule did not run
         codes = np.asarray(codes)
@@ -212,6 +213,7 @@ class DiscreteTest:
         df = int(np.sum((cx - 1 - zero_rows) * (cy - 1 - zero_cols)))
         if df == 0 and S:
             self.determined += 1
+            self.determined_pairs.add((min(x, y), max(x, y)))
         return (0.0 if self.determinism and S else 1.0) if df == 0 else float(chdtrc(df, stat))
 
     def pvalues(self, x: np.ndarray, y: np.ndarray, S: np.ndarray) -> np.ndarray:
@@ -283,7 +285,10 @@ class DiscreteTest:
                               which[order], self.gsq, int(width[idx].max()))
             # zero degrees of freedom: causal-learn's p = 1; with the determinism guard, "cannot separate"
             res = np.where(df == 0, 0.0 if self.determinism and d else 1.0, chdtrc(np.maximum(df, 1), stat))
-            self.determined += int(np.count_nonzero(df == 0)) if d else 0
+            if d and (df == 0).any():
+                self.determined += int(np.count_nonzero(df == 0))
+                zx, zy = x[idx][order][df == 0], y[idx][order][df == 0]
+                self.determined_pairs.update(zip(np.minimum(zx, zy).tolist(), np.maximum(zx, zy).tolist()))
             out[idx[order]] = res
         sparse = np.flatnonzero(~dense)
         out[sparse] = _one_by_one(self._one, x[sparse], y[sparse], S[sparse])

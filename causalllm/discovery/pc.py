@@ -119,7 +119,9 @@ class PCDiscovery:
         G²/χ² on the native engine: a test with zero degrees of freedom (the conditioning set
         determines one of the pair in this sample — a deterministic node given its parents) never
         separates a pair (:class:`causalllm.discovery.citests.DiscreteTest`). causal-learn counts it as
-        p = 1; ``False`` reproduces that. ``n_determined_`` counts the tests it concerned.
+        p = 1; ``False`` reproduces that. ``n_determined_`` counts the tests it concerned and
+        ``determined_pairs_`` holds their pairs: an adjacent one among them stands by the guard alone,
+        where causal-learn would have removed it.
     min_rows_per_stratum : float
         G²/χ² on the native engine, the reliability rule: a test whose conditioning set has fewer
         than this many rows per stratum on average is not run and never separates the pair
@@ -153,6 +155,9 @@ class PCDiscovery:
         The engine that ran (``native`` or ``causal-learn``).
     depth_limited_ : bool
         ``max_depth`` stopped the adjacency search before it ran out of tests.
+    n_determined_, determined_pairs_ : int, frozenset
+        How many tests had zero degrees of freedom under the determinism guard, and their pairs
+        (``frozenset({a, b})``); an adjacent one stands by the guard alone.
     data_ : numpy.ndarray or None
         The encoded matrix (for re-use by FCI); ``None`` when the test was built from a streamed
         table's statistics or codes (FCI and background knowledge then use that test).
@@ -336,8 +341,8 @@ class PCDiscovery:
                 seps[(i, j)] = tuple(sorted(idx[n] for n in S))
         rules = self._rules(names)
         other = self._like()
-        for attr in ("_native", "n_tests_", "fit_time_", "n_determined_", "n_unreliable_", "depth_limited_", "test_",
-                     "engine_", "data_", "discrete_", "columns_", "_index"):
+        for attr in ("_native", "n_tests_", "fit_time_", "n_determined_", "determined_pairs_", "n_unreliable_",
+                     "depth_limited_", "test_", "engine_", "data_", "discrete_", "columns_", "_index"):
             setattr(other, attr, getattr(self, attr))
         other._run = PCRun(graph=orient(adj, seps, rules), sepsets=seps, log=self._run.log, depth=self._run.depth)
         other._tests = other._guessed = other._known = None
@@ -461,6 +466,8 @@ class PCDiscovery:
         if isinstance(native, DiscreteTest):  # the rule is the native engine's; causal-learn runs every test
             native.min_rows_per_stratum = self.min_rows_per_stratum if engine == "native" else 0.0
         determined_before = getattr(native, "determined", 0)
+        if isinstance(native, DiscreteTest):
+            native.determined_pairs = set()
         unreliable_before = getattr(native, "unreliable", 0)
         if engine == "native":
             assert native is not None
@@ -475,6 +482,8 @@ class PCDiscovery:
             self.n_tests_ = sum(len(v) for v in pair_tests.values())
         self.fit_time_ = time.perf_counter() - t0
         self.n_determined_ = getattr(native, "determined", 0) - determined_before
+        self.determined_pairs_ = frozenset(pair_key(names[i], names[j])
+                                           for i, j in getattr(native, "determined_pairs", ()))
         self.n_unreliable_ = getattr(native, "unreliable", 0) - unreliable_before
         self.depth_limited_ = bool(self.max_depth is not None and self._run is not None
                                    and self._run.depth > self.max_depth)

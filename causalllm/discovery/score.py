@@ -59,6 +59,14 @@ class GaussianBIC:
 class DiscreteBIC:
     """BIC of ``x`` given ``parents`` for categorical data, from ``(variables, rows)`` category codes.
 
+    The penalty counts the parameters of the parent configurations that occur, ``(r - 1)`` for each:
+    a configuration absent from the sample leaves its ``r - 1`` probabilities free, without any bearing on the
+    likelihood, as the G² test's degrees of freedom leave out empty strata (pgmpy's and Tetrad's ``BIC`` count
+    every configuration; Tetrad keeps this count as a commented-out alternative). Where every configuration
+    occurs the two agree (tested against pgmpy). Counting all of them made the re-search refuse true edges of
+    many-category families (Win95pts, Barley: *Results*); leaving out also the child's values absent from a
+    configuration, as the test does, lets deterministic families fit for free (measured: Barley SHD 266).
+
     Examples
     --------
     >>> codes = np.array([[0, 1, 0, 1] * 50, [0, 1, 0, 1] * 50])
@@ -78,17 +86,16 @@ class DiscreteBIC:
 
     def local(self, x: int, parents: tuple[int, ...]) -> float:
         r = int(self.cards[x])
-        q = int(np.prod([int(self.cards[p]) for p in parents])) if parents else 1
         strata = np.zeros(self.n, dtype=np.int64)
         for p in parents:
             strata = strata * int(self.cards[p]) + self.cols[p]
-        if q > 4 * self.n:  # compress to the parent configurations present
-            strata = np.unique(strata, return_inverse=True)[1].reshape(-1)
+            if strata.max() > 4 * self.n:  # renumber the parent configurations present (no int64 overflow)
+                strata = np.unique(strata, return_inverse=True)[1].reshape(-1)
         counts = np.bincount(strata * r + self.cols[x], minlength=(int(strata.max()) + 1) * r).reshape(-1, r)
         n_j = counts.sum(axis=1, keepdims=True)
         nz = counts > 0
         ll = float(np.sum(counts[nz] * np.log(counts[nz] / np.broadcast_to(n_j, counts.shape)[nz])))
-        return ll - 0.5 * log(self.n) * (r - 1) * q
+        return ll - 0.5 * log(self.n) * (r - 1) * int(np.count_nonzero(n_j))
 
 
 class ConditionalGaussianBIC:

@@ -11,8 +11,10 @@ the pairs joining a claimed pair's endpoint to the other endpoint's neighbours. 
 prior on presence, measured on PC's own skeleton (:func:`presence_weights`): a claimed pair adds the log of
 how much likelier a claim is on PC's adjacent pairs than on its separated ones, a "no direct relation"
 answer subtracts the same measure for "none" answers; answers that do not tell the two apart carry no
-information, and then the search neither widens nor prunes. PC's adjacencies stand unless the LLM says
-"no direct relation" (BIC left alone underfits many-category families and prunes true edges). The score
+information, and then the search does not widen. PC's adjacencies stand unless the LLM says
+"no direct relation" (BIC left alone underfits many-category families and prunes true edges) or PC kept the
+pair by its determinism guard alone (a test with zero degrees of freedom refused as a separation: no evidence
+of dependence, so the score decides; measured, Win95pts loses half of PC's false adjacencies). The score
 still decides: a claim whose edge loses more likelihood than the prior gives stays out
 (status ``llm_only``).
 
@@ -20,9 +22,9 @@ The search's skeleton replaces PC's (:meth:`~causalllm.discovery.pc.PCDiscovery.
 the score removes is separated by its DAG's parents), PC's orientation rules run on it, and the
 evidence-weighted merge (``auto``: the conservative collider re-check, the expert calibrated on it)
 orients it. Statuses: ``restored`` (a pair PC removed, put back by the score), ``pruned`` (a pair PC kept,
-removed by the score where the LLM says there is no direct relation); each ``decision`` gives the score
-difference. The analyst's knowledge is honoured throughout: forbidden arrows are never added, required
-ones never removed or reversed, and the final boundary of every policy applies.
+removed by the score where the LLM says there is no direct relation or the guard alone kept it); each
+``decision`` gives the score difference. The analyst's knowledge is honoured throughout: forbidden arrows are
+never added, required ones never removed or reversed, and the final boundary of every policy applies.
 """
 
 from __future__ import annotations
@@ -82,9 +84,11 @@ def run_hybrid(pc: PCDiscovery, pairs: dict[frozenset, PairAnswer], name: str, k
     cand = {key for key in cand if all(varies(idx[n]) for n in key)}
     prior = _prior(pairs, cand, idx, w_claim, w_none)
     # PC's adjacencies stand unless the LLM says "no direct relation" and the score agrees (BIC underfits
-    # many-category families: left alone it prunes true edges on Water, Win95pts and Barley)
-    keep = [(idx[u], idx[v]) for u, v in pc.graph_.edges
-            if not (w_none and pairs.get(pair_key(u, v)) is not None and pairs[pair_key(u, v)].answer == "none")]
+    # many-category families: left alone it prunes true edges on Water, Win95pts and Barley), or unless only
+    # the determinism guard kept them: a zero-degree test is no evidence of dependence, so the score decides
+    guarded = pc.determined_pairs_
+    keep = [(idx[u], idx[v]) for u, v in pc.graph_.edges if pair_key(u, v) not in guarded
+            and not (w_none and pairs.get(pair_key(u, v)) is not None and pairs[pair_key(u, v)].answer == "none")]
     start = _start(first.graph)
     climb = hill_climb(score.local, len(names), [(idx[a], idx[b]) for a, b in map(sorted, cand)],
                        [(idx[u], idx[v]) for u, v in start.edges if (u, v) not in k.ruled_out], prior=prior,
@@ -128,10 +132,13 @@ def _explain(decisions: dict[frozenset, Decision], pc: PCDiscovery, H: nx.DiGrap
                    + (f"; {dec.why}" if dec.why else ""))
     for key in sorted(skeleton - found, key=sorted):
         a, b = sorted(key)
+        bonus = prior.get((idx[a], idx[b]), 0.0)
+        said = (f"the LLM says there is no direct relation (prior {bonus:+.2f})" if bonus < 0 else
+                "only the determinism guard kept it (a test with zero degrees of freedom: no evidence either way)"
+                + (f", the LLM's prior {bonus:+.2f} for it" if bonus else ""))
         decisions[key] = Decision(data_class="undirected", why=(
-            f"PC kept it; the LLM says there is no direct relation (prior {prior.get((idx[a], idx[b]), 0.0):+.2f}) "
-            f"and the score-based re-search agrees: the structure scores higher without it (separated given "
-            f"{{{', '.join(seps[key])}}}, its DAG's parents)"))
+            f"PC kept it; {said} and the score-based re-search removes it: the structure scores higher without it "
+            f"(separated given {{{', '.join(seps[key])}}}, its DAG's parents)"))
 
 
 def _start(G: nx.DiGraph) -> nx.DiGraph:

@@ -71,8 +71,10 @@ STATUSES: dict[str, Status] = {s.name: s for s in (
            "structure scores higher with it, the LLM's answer weighing in as a prior (the decision column gives "
            "the score gain)", "#01665e", "bold", "2.2", False),
     Status("pruned", "pruned by the score (hybrid)",
-           "PC kept this pair; the LLM says there is no direct relation and the score-based re-search (the hybrid "
-           "policy) agrees: the whole structure scores higher without it; not in the graph", "#8073ac", "dotted",
+           "PC kept this pair — the LLM says there is no direct relation, or only the determinism guard kept it "
+           "(a test with zero degrees of freedom, which causal-learn counts as separating) — and the score-based "
+           "re-search (the hybrid policy) removed it: the whole structure scores higher without it; not in the "
+           "graph", "#8073ac", "dotted",
            "1.4", True),
     Status("unresolved", "unresolved",
            "undirected, and the LLM unsure, inconsistent across orders, unanswered or not trusted enough",

@@ -256,12 +256,14 @@ def test_conditional_gaussian_batches_equal_single_tests(monkeypatch):
         assert ConditionalGaussian(X, disc).pvalues(x, y, S) == pytest.approx(alone, rel=1e-9, abs=1e-12)
 
 
-def test_determinism_guard_keeps_edges_of_a_deterministic_node():
+def test_determinism_guard_keeps_edges_of_a_deterministic_node(monkeypatch):
     """Asia's `either` is tub OR lung: given {tub, lung} it is constant, so every test of either
     with its children has zero degrees of freedom. causal-learn reads that as p = 1 and removes
-    either -> xray and either -> dysp; the guard does not let such a test separate a pair."""
+    either -> xray and either -> dysp; the guard does not let such a test separate a pair, and names the
+    pairs it kept that way (the same with the compiled kernel and without)."""
     from causalllm.data import load_dataset
-    from causalllm.graph import read_graph
+    from causalllm.discovery import citests
+    from causalllm.graph import pair_key, read_graph
     from causalllm.graph.metrics import compare
 
     ds = load_dataset("asia")
@@ -273,10 +275,16 @@ def test_determinism_guard_keeps_edges_of_a_deterministic_node():
         assert not plain.graph_.has_edge("either", child)
         assert guarded.graph_.edges["either", child]["mark"] == "-->"
     assert compare(guarded.graph_, T)["shd"] < compare(plain.graph_, T)["shd"]
+    kept = {k for k in guarded.determined_pairs_ if guarded.evidence_[k].adjacent}
+    assert {pair_key("either", "xray"), pair_key("either", "dysp")} <= kept
+    for work in (0, 10**15):  # the kernel for every batch, then never
+        monkeypatch.setattr(citests, "_KERNEL_MIN_WORK", work)
+        assert PCDiscovery().fit(ds).determined_pairs_ == guarded.determined_pairs_
     # on data without determinism the guard changes nothing: causal-learn's output exactly
     child = load_dataset("child")
     a, b = PCDiscovery().fit(child), PCDiscovery(engine="causal-learn").fit(child)
     assert a.n_determined_ == 0
+    assert not a.determined_pairs_
     assert sorted(a.graph_.edges(data="mark")) == sorted(b.graph_.edges(data="mark"))
 
 

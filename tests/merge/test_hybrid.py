@@ -43,7 +43,8 @@ def test_a_trusted_expert_restores_true_edges_pc_removed(insurance):
 
 def test_answers_that_say_nothing_about_presence_leave_pcs_skeleton(insurance):
     """An expert whose answers do not depend on the pair (a claim or a 'none' at the same rate everywhere)
-    earns no presence weight: the search neither widens nor prunes, and hybrid draws what auto draws."""
+    earns no presence weight: the search does not widen, and prunes only pairs PC kept by its determinism guard
+    alone (the score decides those, whatever the LLM); elsewhere hybrid draws what auto draws."""
     import numpy as np
 
     from causalllm.expert.answers import PairAnswer
@@ -60,8 +61,18 @@ def test_answers_that_say_nothing_about_presence_leave_pcs_skeleton(insurance):
     out = merge(pc, pairs, "hybrid")
     assert (out.info.hybrid["prior_claim"], out.info.hybrid["prior_none"]) == (0, 0)
     assert out.info.hybrid["candidates"] == out.info.hybrid["skeleton"]
-    assert out.info.hybrid["restored"] == out.info.hybrid["pruned"] == 0
-    assert sorted(out.graph.edges(data="mark")) == sorted(merge(pc, pairs, "auto").graph.edges(data="mark"))
+    assert out.info.hybrid["restored"] == 0
+    skeleton = {pair_key(u, v) for u, v in pc.graph_.edges}
+    drawn = {pair_key(u, v) for u, v in out.graph.edges}
+    assert drawn <= skeleton
+    assert skeleton - drawn <= pc.determined_pairs_
+    assert len(skeleton - drawn) == out.info.hybrid["pruned"] > 0  # Insurance has such pairs
+    # without guard-kept pairs the same answers leave PC's graph as auto draws it
+    plain = pc.with_skeleton(sorted(pc.graph_.edges), {})
+    plain.determined_pairs_ = frozenset()
+    again = merge(plain, pairs, "hybrid")
+    assert again.info.hybrid["pruned"] == 0
+    assert sorted(again.graph.edges(data="mark")) == sorted(merge(plain, pairs, "auto").graph.edges(data="mark"))
 
 
 def test_the_report_says_what_the_re_search_did(tmp_path, run):
