@@ -6,7 +6,9 @@ Cases: Alarm, Hailfinder and Win95pts (bnlearn, 10 000 rows sampled with pgmpy, 
 linear-Gaussian DAG (10 000 rows, Fisher-z). Each repeat runs both jobs one after the other (interleaved),
 each in its own process; the table gives medians, the ratio whole run / ``pc()``, and the last run's
 stage timings from its manifest. A ``pc()`` past ``--limit`` seconds is stopped and reported as "> limit"
-(causal-learn runs for tens of minutes on Hailfinder). Writes ``benchmarks/results/wholerun.json``.
+(causal-learn runs for tens of minutes on Hailfinder). The "imports s" column is the floor no whole run goes
+below: a fresh interpreter importing pandas, numpy, scipy.special, networkx and click (the libraries every run
+needs), timed outside it in the same interleaved repeats. Writes ``benchmarks/results/wholerun.json``.
 
     python benchmarks/bench_wholerun.py [--cases alarm,hailfinder,win95pts,gauss100] [--repeats 3] [--limit 600]
 """
@@ -79,6 +81,13 @@ def alone(path: Path, test: str, limit: float) -> float | None:
     return float(res.stdout.strip().splitlines()[-1])
 
 
+def imports() -> float:
+    """Wall time of a fresh interpreter importing what every run needs."""
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import pandas, numpy, scipy.special, networkx, click"], check=True)
+    return time.perf_counter() - t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", default=",".join(CASES))
@@ -88,13 +97,15 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        print(f"{'case':<11}{'whole run s':>12}{'pc() s':>10}{'ratio':>8}   stages of the last whole run (s)")
+        print(f"{'case':<11}{'whole run s':>12}{'pc() s':>10}{'ratio':>8}{'imports s':>11}   "
+              "stages of the last whole run (s)")
         for name in a.cases.split(","):
             path, test = make_case(name, folder)
-            walls, refs, stages = [], [], {}
+            walls, refs, floors, stages = [], [], [], {}
             for r in range(a.repeats):
                 w, stages = whole(path, folder / f"{name}-out{r}")
                 walls.append(w)
+                floors.append(imports())
                 # past the limit once, the reference is not run again: every repeat would hit it
                 ref = alone(path, test, a.limit) if r == 0 or refs[-1] is not None else None
                 refs.append(ref)
@@ -103,10 +114,11 @@ def main() -> None:
             ref_s = median(done) if done else None
             ratio = f"{w / ref_s:.2f}" if ref_s else f"< {w / a.limit:.3f}"
             ref_txt = f"{ref_s:.1f}" if ref_s else f"> {a.limit:g}"
-            print(f"{name:<11}{w:>12.1f}{ref_txt:>10}{ratio:>8}   "
+            print(f"{name:<11}{w:>12.1f}{ref_txt:>10}{ratio:>8}{median(floors):>11.2f}   "
                   + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
             results.append({"case": name, "test": test, "rows": 10_000, "repeats": a.repeats, "whole_run_s": walls,
-                            "pc_alone_s": refs, "limit_s": a.limit, "ratio": ratio, "last_stages_s": stages})
+                            "pc_alone_s": refs, "imports_s": floors, "limit_s": a.limit, "ratio": ratio,
+                            "last_stages_s": stages})
     out = Path(__file__).parent / "results" / "wholerun.json"
     out.write_text(json.dumps(results, indent=1))
     print(f"written: {out}")
