@@ -1,7 +1,8 @@
-"""The README's per-network table: PC against each merge policy, per simulated expert profile.
+"""The README's per-network table: PC and the data side against each merge policy, per simulated expert profile.
 
 Reads the ``results.json`` of ``causalllm evaluate ... --out FOLDER`` runs and prints one row per
-(network, profile): orientation F1 of PC and of each policy, then the default policy's dirF1 and
+(network, profile): orientation F1 of PC, of the data side (what ``--llm none`` draws, where a run scored it)
+and of each policy (``hybrid`` where a run scored it), then the default policy's dirF1 and
 normalized SHD (PC's beside it), and the published MosaCD dirF1 (GPT-4o-mini, n = 20 000) for the
 network, clearly a different expert and sample size.
 
@@ -18,6 +19,8 @@ from pathlib import Path
 MOSACD = {"asia": 0.93, "child": 0.90, "insurance": 0.87, "alarm": 0.93, "water": 0.59, "hepar2": 0.72,
           "win95pts": 0.81}
 POLICIES = ("auto", "guided", "orient", "prior")
+#: the table's columns: every policy, the hybrid re-search among them
+COLUMNS = (*POLICIES, "hybrid")
 PROFILES = ("perfect", "gpt4", "topical", "confident-wrong", "anonymised", "random")
 
 
@@ -27,19 +30,21 @@ def main(folders: list[str]) -> None:
         for r in json.loads((Path(f) / "results.json").read_text())["summary"]:
             rows[(r["dataset"], r["expert"], r["method"])] = r
     nets = sorted({k[0] for k in rows}, key=lambda n: list(MOSACD).index(n) if n in MOSACD else 99)
-    print("| network (rows) | expert | PC | auto | guided | orient | prior | auto dirF1 | auto nSHD (PC) | "
-          "MosaCD dirF1 (real LLM) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| network (rows) | expert | PC | data side | auto | guided | orient | prior | hybrid | auto dirF1 | "
+          "auto nSHD (PC) | MosaCD dirF1 (real LLM) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for net in nets:
         pc = rows[(net, "-", "pc")]
+        side = rows.get((net, "-", "data"), {}).get("orientation_f1")
         for prof in PROFILES:
             if (net, prof, "auto") not in rows:
                 continue
-            f1 = [rows.get((net, prof, p), {}).get("orientation_f1") for p in POLICIES]
+            f1 = [rows.get((net, prof, p), {}).get("orientation_f1") for p in COLUMNS]
             best = max(v for v in f1 if v is not None)
             cells = [(f"**{v:.2f}**" if v == best else f"{v:.2f}") if v is not None else "" for v in f1]
             a = rows[(net, prof, "auto")]
-            print(f"| {net} ({pc['rows']}) | {prof} | {pc['orientation_f1']:.2f} | {' | '.join(cells)} | "
+            side_txt = f"{side:.2f}" if side is not None else ""
+            print(f"| {net} ({pc['rows']}) | {prof} | {pc['orientation_f1']:.2f} | {side_txt} | {' | '.join(cells)} | "
                   f"{a['dir_f1']:.2f} | {a['normalized_shd']:.2f} ({pc['normalized_shd']:.2f}) | "
                   f"{MOSACD.get(net, float('nan')):.2f} |")
 
