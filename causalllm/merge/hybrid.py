@@ -132,7 +132,7 @@ def _explain(decisions: dict[frozenset, Decision], pc: PCDiscovery, H: nx.DiGrap
                    + (f"; {dec.why}" if dec.why else ""))
     for key in sorted(skeleton - found, key=sorted):
         a, b = sorted(key)
-        bonus = prior.get((idx[a], idx[b]), 0.0)
+        bonus = prior.get((idx[a], idx[b])) or prior.get((idx[b], idx[a]), 0.0)  # the pair's, either arrow
         said = (f"the LLM says there is no direct relation (prior {bonus:+.2f})" if bonus < 0 else
                 "only the determinism guard kept it (a test with zero degrees of freedom: no evidence either way)"
                 + (f", the LLM's prior {bonus:+.2f} for it" if bonus else ""))
