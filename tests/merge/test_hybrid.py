@@ -67,6 +67,9 @@ def test_answers_that_say_nothing_about_presence_leave_pcs_skeleton(insurance):
     assert drawn <= skeleton
     assert skeleton - drawn <= pc.determined_pairs_
     assert len(skeleton - drawn) == out.info.hybrid["pruned"] > 0  # Insurance has such pairs
+    for key in skeleton - drawn:  # the decision says why, and the LLM is not blamed
+        assert "only the determinism guard kept it" in out.decisions[key].why
+        assert "the LLM says there is no direct relation" not in out.decisions[key].why
     # without guard-kept pairs the same answers leave PC's graph as auto draws it
     plain = pc.with_skeleton(sorted(pc.graph_.edges), {})
     plain.determined_pairs_ = frozenset()
