@@ -281,13 +281,14 @@ class DiscreteTest:
             else:
                 uniq, which = np.zeros((1, 0), dtype=np.int64), np.zeros(len(idx), dtype=np.int64)
             order = np.argsort(which, kind="stable")
-            stat, df = kernel(self._cols, self.cards, x[idx][order], y[idx][order], np.ascontiguousarray(uniq),
-                              which[order], self.gsq, int(width[idx].max()))
+            xo, yo = x[idx][order], y[idx][order]
+            stat, df = kernel(self._cols, self.cards, xo, yo, np.ascontiguousarray(uniq), which[order], self.gsq,
+                              int(width[idx].max()))
             # zero degrees of freedom: causal-learn's p = 1; with the determinism guard, "cannot separate"
             res = np.where(df == 0, 0.0 if self.determinism and d else 1.0, chdtrc(np.maximum(df, 1), stat))
             if d and (df == 0).any():
                 self.determined += int(np.count_nonzero(df == 0))
-                zx, zy = x[idx][order][df == 0], y[idx][order][df == 0]
+                zx, zy = xo[df == 0], yo[df == 0]
                 self.determined_pairs.update(zip(np.minimum(zx, zy).tolist(), np.maximum(zx, zy).tolist()))
             out[idx[order]] = res
         sparse = np.flatnonzero(~dense)
@@ -357,6 +358,10 @@ class DegenerateGaussian:
         return _one_by_one(self._one, x, y, S)
 
 
+#: a set to fit: itself, its discrete members, its continuous ones' columns, and its cells (ids, counts, log-likelihood)
+_Member = tuple[tuple[int, ...], tuple[int, ...], list[int], tuple[np.ndarray, np.ndarray, float]]
+
+
 class ConditionalGaussian:
     """The conditional-Gaussian likelihood-ratio test for mixed data (Andrews, Ramsey & Cooper 2018).
 
@@ -407,12 +412,7 @@ class ConditionalGaussian:
         """Each row's cell among those that occur, the cells' counts, and their multinomial log-likelihood."""
         hit = self._cells.get(D)
         if hit is None:
-            code = np.zeros(self.n, dtype=np.int64)
-            for j in D:
-                code = code * self._cards[j] + self._codes[j]
-                if code.max() > 4 * self.n:  # keep the codes small: renumber the cells that occur
-                    code = _renumber(code)[0]
-            ids, counts = _renumber(code)
+            ids, counts = _renumber(joint_codes([(self._codes[j], self._cards[j]) for j in D], self.n))
             counts = counts.astype(float)
             hit = (ids, counts, float(np.sum(counts * np.log(counts / self.n))))
             if len(self._cells) > 4096:
@@ -443,17 +443,18 @@ class ConditionalGaussian:
         of continuous members are stacked and their Gaussian terms computed in one pass (as andrey-core's
         ``loglik_many`` does): a test costs a few array operations per batch, not per set."""
         out: dict[tuple[int, ...], float] = {}
-        by_d: dict[int, list[tuple[tuple[int, ...], tuple[int, ...], list[int]]]] = {}
+        by_d: dict[int, list[_Member]] = {}
         cells: dict[int, int] = {}
         for A in keys:
             D = tuple(j for j in A if self.discrete[j])
             C = [self._col[j] for j in A if not self.discrete[j]]
+            hit = self._cell_ids(D) if D else (self._whole, np.array([float(self.n)]), 0.0)
             if not C:
-                out[A] = self._cell_ids(D)[2] if D else 0.0
+                out[A] = hit[2]
                 continue
             d = len(C)
-            by_d.setdefault(d, []).append((A, D, C))
-            cells[d] = cells.get(d, 0) + (len(self._cell_ids(D)[1]) if D else 1)
+            by_d.setdefault(d, []).append((A, D, C, hit))
+            cells[d] = cells.get(d, 0) + len(hit[1])
             if cells[d] * d * d > _STACK:  # bounded stacks
                 out.update(self._gaussian(d, by_d.pop(d)))
                 cells[d] = 0
@@ -464,15 +465,11 @@ class ConditionalGaussian:
         self._ll.update(out)
         return out
 
-    def _gaussian(self, d: int, group: list[tuple[tuple[int, ...], tuple[int, ...], list[int]]]
-                  ) -> dict[tuple[int, ...], float]:
-        """``l(A)`` of sets with ``d`` continuous members ``C`` and discrete members ``D``, in one stacked pass."""
+    def _gaussian(self, d: int, group: list[_Member]) -> dict[tuple[int, ...], float]:
+        """``l(A)`` of sets with ``d`` continuous members ``C`` and discrete members ``D`` (their cells given), in one
+        stacked pass."""
         counts, means, M2s, Rs, base = [], [], [], [], []
-        for _A, D, C in group:
-            if D:
-                ids, cnt, ll = self._cell_ids(D)
-            else:
-                ids, cnt, ll = self._whole, np.array([float(self.n)]), 0.0
+        for _A, D, C, (ids, cnt, ll) in group:
             k = len(cnt)
             M2 = np.empty((k, d, d))
             for u in range(d):
@@ -497,7 +494,7 @@ class ConditionalGaussian:
         terms = n_c[:, 0, 0] / 2 * (logdet + d * np.log(2 * np.pi) + trace)
         values = np.array(base) - np.add.reduceat(terms, starts)
         values[np.minimum.reduceat(sign, starts) <= 0] = np.nan
-        return {A: float(v) for (A, _D, _C), v in zip(group, values)}
+        return {member[0]: float(v) for member, v in zip(group, values)}
 
     def _params(self, A: tuple[int, ...]) -> int:
         K = 1
@@ -528,6 +525,17 @@ class ConditionalGaussian:
             df = kxys - kys - kxs + ks
             out[t] = 1.0 if df <= 0 or not np.isfinite(stat) else chdtrc(df, max(stat, 0.0))
         return out
+
+
+def joint_codes(columns: Sequence[tuple[np.ndarray, int]], n: int) -> np.ndarray:
+    """Each of the ``n`` rows' joint category of ``(codes, categories)`` columns, in the order of the product code;
+    renumbered to the combinations that occur whenever the product passes ``4 n``, so it never overflows."""
+    code = np.zeros(n, dtype=np.int64)
+    for col, card in columns:
+        code = code * int(card) + col
+        if code.max() > 4 * n:
+            code = _renumber(code)[0]
+    return code
 
 
 def _renumber(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from .citests import joint_codes
 
 __all__ = ["Climb", "ConditionalGaussianBIC", "DegenerateGaussianBIC", "DiscreteBIC", "GaussianBIC", "hill_climb",
            "score_for"]
@@ -86,11 +87,7 @@ class DiscreteBIC:
 
     def local(self, x: int, parents: tuple[int, ...]) -> float:
         r = int(self.cards[x])
-        strata = np.zeros(self.n, dtype=np.int64)
-        for p in parents:
-            strata = strata * int(self.cards[p]) + self.cols[p]
-            if strata.max() > 4 * self.n:  # renumber the parent configurations present (no int64 overflow)
-                strata = np.unique(strata, return_inverse=True)[1].reshape(-1)
+        strata = joint_codes([(self.cols[p], self.cards[p]) for p in parents], self.n)
         counts = np.bincount(strata * r + self.cols[x], minlength=(int(strata.max()) + 1) * r).reshape(-1, r)
         n_j = counts.sum(axis=1, keepdims=True)
         nz = counts > 0
